@@ -1,0 +1,48 @@
+/**
+ * out/justfile: the operator's commands from the seed's Monitoring and Manual operations sections,
+ * run from a laptop over ssh. Paths are quoted twice with just's quote(): once for the remote shell
+ * that ssh starts, once for the local shell that runs the recipe line.
+ */
+import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
+import { renderJustfile, type JustRecipe } from "./render/just.ts";
+import { unitsModel } from "./model/units.ts";
+import type { SpecModel } from "../spec/schema.ts";
+
+/** A command run on the server: the whole command is one quoted ssh argument. */
+const remote = (command: string) => `ssh {{host}} {{quote(${command})}}`;
+
+/** The recipes, in the order `just --list` is read; the docs list the same ones. */
+export function operatorRecipes(spec: SpecModel): JustRecipe[] {
+  const rc = spec.endpoints.rcloneRc.port;
+  const units = unitsModel(spec);
+  const timers = units.timers.map((t) => t.name);
+  return [
+    { name: "qbt-logs", doc: "Follow the logs of every qbt-* service (upload, cleanup, categories)", lines: [remote(`"journalctl -f -u 'qbt-*'"`)] },
+    { name: "upload-status", doc: "Show the upload service's status", lines: [remote(`"systemctl status qbt-upload-b2"`)] },
+    { name: "cleanup-status", doc: "Show the cleanup service's status", lines: [remote(`"systemctl status qbt-cleanup"`)] },
+    { name: "status", doc: "Show the status of every pipeline unit", lines: [remote(`"systemctl status --no-pager ${units.services.map((u) => `${u.name}.service`).join(" ")} ${timers.map((t) => `${t}.timer`).join(" ")}"`)] },
+    { name: "timers", doc: "Show when the upload and cleanup timers run next", lines: [remote(`"systemctl list-timers 'qbt-*'"`)] },
+    { name: "upload-now", doc: "Retry a failed upload now instead of waiting for the timer", lines: [remote(`"systemctl start qbt-upload-b2"`)] },
+    { name: "cleanup-now", doc: "Free disk early: run cleanup now (remove the torrent in the WebUI first)", lines: [remote(`"systemctl start qbt-cleanup"`)] },
+    { name: "rclone-logs", doc: "Follow the B2 mount's logs (transfer stats every 30s)", lines: [remote(`"journalctl -u rclone-b2-mount -f"`)] },
+    { name: "b2-cache", doc: "VFS cache stats of the B2 mount (size, open files, items cached)", lines: [remote(`"curl -s -X POST http://localhost:${rc}/vfs/stats"`)] },
+    { name: "b2-transfers", doc: "Active B2 transfers and bandwidth of the mount", lines: [remote(`"curl -s -X POST http://localhost:${rc}/core/stats"`)] },
+    { name: "b2-ls", doc: "List the B2 mount, or a folder in it: just b2-ls 'tv/Some Show/'", params: ['path=""'], lines: [remote(`"ls -la -- " + quote(mount + "/" + path)`)] },
+    { name: "b2-warm", doc: "Read a file through the mount so it is cached before playback: just b2-warm 'tv/Show/Season 1/e.mkv'", params: ["path"], lines: [remote(`"cat -- " + quote(mount + "/" + path) + " > /dev/null"`)] },
+    { name: "rclone-gui", doc: "Open the rclone web GUI", lines: [`{{opener}} http://{{host}}:${rc}/`] },
+    { name: "dashboard", doc: "Open the dashboard", lines: [`{{opener}} http://{{host}}${spec.dashboard.port === 80 ? "" : `:${spec.dashboard.port}`}/`] },
+  ];
+}
+
+export function generateJustfile(ctx: GenerateContext): GeneratedFile {
+  const { spec } = ctx;
+  return {
+    path: "justfile",
+    contents: renderJustfile(
+      generatedHeader(ctx, `The operator's commands for ${spec.host.name}, run from a laptop. Override the host with: just host=other <recipe>`),
+      { host: spec.host.name, mount: spec.b2.mountPoint },
+      ['opener := if os() == "macos" { "open" } else { "xdg-open" }'],
+      operatorRecipes(spec),
+    ),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Standalone unit files for hosts without NixOS, and for review: out/systemd/*.service|timer.
+ * Rendered from the same model as the NixOS modules (generators/model/units.ts).
+ */
+import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
+import { isTemplate, mapTemplate, unitsModel, type ModelValue, type RefName } from "./model/units.ts";
+import { renderUnitFile, type UnitScalar, type UnitValue } from "./render/systemd.ts";
+
+export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
+  const s = ctx.spec.standalone;
+  return {
+    node: `${s.binDir}/node`,
+    rclone: `${s.binDir}/rclone`,
+    unar: `${s.binDir}/unar`,
+    runtime: `${s.runtimeDir}/lib/media-pipeline.mjs`,
+    environmentFile: s.environmentFile,
+  };
+}
+
+export function resolveStandalone(value: ModelValue, refs: Record<RefName, string>): UnitValue {
+  const scalar = (v: ModelValue): UnitScalar => (isTemplate(v) ? mapTemplate(v, (r) => [refs[r]]).join("") : (v as UnitScalar));
+  return Array.isArray(value) ? value.map(scalar) : scalar(value);
+}
+
+export function generateSystemd(ctx: GenerateContext): GeneratedFile[] {
+  const model = unitsModel(ctx.spec);
+  const refs = standaloneRefs(ctx);
+  const files: GeneratedFile[] = [];
+  for (const unit of model.services) {
+    const service = Object.fromEntries(Object.entries(unit.serviceConfig).map(([k, v]) => [k, resolveStandalone(v, refs)]));
+    const sections: [string, Record<string, UnitValue | undefined>][] = [
+      ["Unit", { Description: unit.description, After: unit.after.length ? unit.after.join(" ") : undefined, Wants: unit.wants.length ? unit.wants.join(" ") : undefined }],
+      ["Service", service],
+    ];
+    if (unit.wantedBy.length > 0) sections.push(["Install", { WantedBy: unit.wantedBy.join(" ") }]);
+    files.push({ path: `systemd/${unit.name}.service`, contents: renderUnitFile(generatedHeader(ctx, unit.why), sections) });
+  }
+  for (const timer of model.timers) {
+    files.push({
+      path: `systemd/${timer.name}.timer`,
+      contents: renderUnitFile(generatedHeader(ctx, `Starts ${timer.name}.service.`), [
+        ["Unit", { Description: timer.description }],
+        ["Timer", timer.timerConfig],
+        ["Install", { WantedBy: "timers.target" }],
+      ]),
+    });
+  }
+  return files;
+}

@@ -1,0 +1,82 @@
+/**
+ * The dashboard at http://<host>/: a page listing every service, and one redirect per dashboard
+ * path to the service's native port. Rendered as NixOS nginx options (out/nixos/web.nix), as a
+ * standalone nginx config (out/nginx/nginx.conf), and the page itself (out/www/index.html).
+ */
+import Handlebars from "handlebars";
+import { readFileSync } from "node:fs";
+import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
+import { block, comment, directive, renderNginx } from "./render/nginx.ts";
+import { commented, expr, renderNixModule } from "./render/nix.ts";
+import type { SpecModel } from "../spec/schema.ts";
+
+const template = Handlebars.compile(readFileSync(new URL("./templates/dashboard.html.hbs", import.meta.url), "utf8"), { strict: true });
+
+/** The endpoints with a dashboard path, in spec order. */
+export function dashboardLinks(spec: SpecModel): { path: string; port: number; name: string }[] {
+  return Object.values(spec.endpoints)
+    .filter((e): e is typeof e & { path: string } => e.path !== undefined)
+    .map((e) => ({ path: e.path, port: e.port, name: e.name }));
+}
+
+const redirectTarget = (port: number) => `302 http://$host:${port}/`;
+
+export function generateWeb(ctx: GenerateContext): { nixModule: GeneratedFile; files: GeneratedFile[] } {
+  const { spec } = ctx;
+  const links = dashboardLinks(spec);
+  const page = template({
+    header: generatedHeader(ctx, "The dashboard page.").replace(/\n/g, " "),
+    title: `${spec.dashboard.title}: media pipeline`,
+    services: Object.values(spec.endpoints),
+  });
+
+  const nginxConf = renderNginx([
+    ...generatedHeader(ctx, "Standalone nginx config for the dashboard; on NixOS, out/nixos/web.nix configures the same server.")
+      .split("\n")
+      .map(comment),
+    block("events", [], []),
+    block("http", [], [
+      block("types", [], [directive("text/html", "html")]),
+      directive("default_type", "application/octet-stream"),
+      block("server", [], [
+        directive("listen", spec.dashboard.port, "default_server"),
+        directive("server_name", spec.host.name),
+        directive("root", spec.standalone.wwwRoot),
+        directive("index", "index.html"),
+        comment("Each dashboard path sends the browser to the service's own port on the same host."),
+        ...links.map((l) => block("location", [l.path], [directive("return", ...redirectTarget(l.port).split(" "))])),
+      ]),
+    ]),
+  ]);
+
+  const nixModule: GeneratedFile = {
+    path: "nixos/web.nix",
+    contents: renderNixModule({
+      header: generatedHeader(ctx, `The dashboard at http://${spec.host.name}/: a page listing the services, and a redirect per path to each native port.`),
+      args: ["config", "lib", "pkgs"],
+      body: {
+        services: {
+          nginx: {
+            enable: true,
+            virtualHosts: {
+              [spec.host.name]: {
+                default: true,
+                listen: [{ addr: "0.0.0.0", port: spec.dashboard.port }],
+                root: commented("The page is generated beside this module, in out/www.", expr('pkgs.writeTextDir "index.html" (builtins.readFile ../www/index.html)')),
+                locations: Object.fromEntries(links.map((l) => [l.path, { return: redirectTarget(l.port) }])),
+              },
+            },
+          },
+        },
+        networking: { firewall: { allowedTCPPorts: [spec.dashboard.port] } },
+      },
+    }),
+  };
+  return {
+    nixModule,
+    files: [
+      { path: "nginx/nginx.conf", contents: `${nginxConf}\n` },
+      { path: "www/index.html", contents: page },
+    ],
+  };
+}

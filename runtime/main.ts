@@ -1,0 +1,107 @@
+/**
+ * The media-pipeline runtime: the jobs the generated systemd units run.
+ *   node media-pipeline.mjs <command> --config FILE [--dry-run]
+ * Bundled into out/runtime/media-pipeline.mjs; needs nothing but Node.js at run time.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { RuntimeConfig, type RuntimeConfigModel } from "./config.ts";
+
+const HELP = `Usage: media-pipeline <command> --config FILE [options]
+
+Commands:
+  upload       Upload new library items and uncategorized downloads to B2, then mark them
+  cleanup      Remove torrents past the seeding period whose files are confirmed on B2
+  categories   Create qBittorrent's download categories with their save paths
+  check-config Validate the config file and print it
+
+Options:
+  --config FILE  The runtime config (on a host: /etc/media-pipeline/config.json)
+  --dry-run      Print what would be done; change nothing
+  -h, --help     Show this help
+
+Exit codes: 0 success, 1 a job failed, 2 bad usage or config.`;
+
+export class UsageError extends Error {}
+
+export function loadConfig(file: string): RuntimeConfigModel {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`config ${file} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = RuntimeConfig.safeParse(data);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new UsageError(`config ${file} is invalid:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+type Command = (config: RuntimeConfigModel, options: { dryRun: boolean }) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  "check-config": async (config) => {
+    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    return 0;
+  },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  let values: { config?: string; "dry-run"?: boolean; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: "string" }, "dry-run": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (error) {
+    process.stderr.write(`media-pipeline: ${(error as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const [name, ...extra] = positionals;
+  if (!name) {
+    process.stderr.write(`media-pipeline: no command given\n\n${HELP}\n`);
+    return 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    const known = ["upload", "cleanup", "categories"];
+    const message = known.includes(name)
+      ? `${name} is not implemented in this version of the runtime; the unit will fail until it is`
+      : `unknown command ${JSON.stringify(name)}; run with --help for the list`;
+    process.stderr.write(`media-pipeline: ${message}\n`);
+    return 2;
+  }
+  if (extra.length > 0) {
+    process.stderr.write(`media-pipeline: unexpected argument ${JSON.stringify(extra[0])}\n`);
+    return 2;
+  }
+  if (!values.config) {
+    process.stderr.write(`media-pipeline: ${name} needs --config FILE\n`);
+    return 2;
+  }
+  try {
+    return await command(loadConfig(values.config), { dryRun: values["dry-run"] ?? false });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`media-pipeline: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`media-pipeline: ${name} failed: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,307 @@
+/**
+ * Rules that relate several fields of a spec. Each rule is a function from the spec to a list of
+ * problems, and every rule runs even when the spec's shape has errors elsewhere, so a user sees all
+ * problems in one go. Rules therefore read the spec defensively: a field that is missing or
+ * malformed is skipped here, because the schema already reports it.
+ */
+import { RCLONE_FLAGS, isKnownRcloneFlag } from "./rclone-flags.ts";
+import type { SpecInput } from "./schema.ts";
+import { checkAbsolutePath, checkDuration, checkSize, compareVersions, checkVersion, isWithin } from "./syntax.ts";
+
+export type SpecPath = readonly (string | number)[];
+export interface Problem {
+  path: SpecPath;
+  message: string;
+}
+
+type Loose<T> = T extends object ? { [K in keyof T]?: Loose<T[K]> } : T | undefined;
+type LooseSpec = Loose<SpecInput>;
+
+const isPort = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536;
+const isPath = (value: unknown): value is string => typeof value === "string" && checkAbsolutePath(value) === undefined;
+const entries = <T>(record: Record<string, T> | undefined): [string, T][] =>
+  record && typeof record === "object" ? Object.entries(record) : [];
+const list = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : []);
+
+export function formatPath(path: SpecPath): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out || "(spec)";
+}
+
+/** Two endpoints, or an endpoint and the dashboard, on one port. */
+function uniquePorts(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<number, SpecPath>();
+  const claim = (port: unknown, path: SpecPath) => {
+    if (!isPort(port)) return;
+    const first = seen.get(port);
+    if (first) {
+      problems.push({ path, message: `${port} is already used by ${formatPath(first)}; give each endpoint a port of its own` });
+    } else seen.set(port, path);
+  };
+  claim(spec.dashboard?.port, ["dashboard", "port"]);
+  for (const [id, endpoint] of entries(spec.endpoints)) claim(endpoint?.port, ["endpoints", id, "port"]);
+  return problems;
+}
+
+function uniqueDashboardPaths(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, SpecPath>();
+  for (const [id, endpoint] of entries(spec.endpoints)) {
+    const path = endpoint?.path;
+    if (typeof path !== "string") continue;
+    const first = seen.get(path);
+    const here: SpecPath = ["endpoints", id, "path"];
+    if (first) problems.push({ path: here, message: `${path} is already the dashboard path of ${formatPath(first)}; give each endpoint a path of its own` });
+    else seen.set(path, here);
+  }
+  return problems;
+}
+
+/** Every path the spec uses must be a declared directory, so its filesystem is known. */
+function directoryIndex(spec: LooseSpec): Map<string, { index: number; filesystem: unknown }> {
+  const index = new Map<string, { index: number; filesystem: unknown }>();
+  list(spec.directories).forEach((dir, i) => {
+    if (isPath(dir?.path) && !index.has(dir.path)) index.set(dir.path, { index: i, filesystem: dir.filesystem });
+  });
+  return index;
+}
+
+function directories(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const filesystems = spec.filesystems ?? {};
+  const seen = new Map<string, number>();
+  list(spec.directories).forEach((dir, i) => {
+    if (isPath(dir?.path)) {
+      const first = seen.get(dir.path);
+      if (first !== undefined) problems.push({ path: ["directories", i, "path"], message: `${dir.path} is already declared at directories[${first}]; declare each directory once` });
+      else seen.set(dir.path, i);
+    }
+    if (typeof dir?.filesystem === "string" && !Object.prototype.hasOwnProperty.call(filesystems, dir.filesystem)) {
+      const known = Object.keys(filesystems).join(", ") || "none";
+      problems.push({ path: ["directories", i, "filesystem"], message: `"${dir.filesystem}" is not declared in filesystems (declared: ${known}); name one of them` });
+    }
+  });
+  return problems;
+}
+
+/** The paths that must be declared directories, and the role each plays. */
+function referencedPaths(spec: LooseSpec): { path: SpecPath; value: unknown; role: "download" | "library" | "mount" | "other" }[] {
+  const q = spec.qbittorrent;
+  return [
+    { path: ["qbittorrent", "tempPath"], value: q?.tempPath, role: "download" as const },
+    { path: ["qbittorrent", "defaultSavePath"], value: q?.defaultSavePath, role: "download" as const },
+    ...entries(q?.categories).map(([name, c]) => ({ path: ["qbittorrent", "categories", name, "savePath"], value: c?.savePath, role: "download" as const })),
+    ...list(spec.upload?.sources).map((s, i) => ({
+      path: ["upload", "sources", i, "path"],
+      value: s?.path,
+      role: s?.kind === "library" ? ("library" as const) : ("download" as const),
+    })),
+    { path: ["upload", "extractDir"], value: spec.upload?.extractDir, role: "other" as const },
+    { path: ["b2", "mountPoint"], value: spec.b2?.mountPoint, role: "mount" as const },
+  ];
+}
+
+function declaredPaths(spec: LooseSpec): Problem[] {
+  const index = directoryIndex(spec);
+  return referencedPaths(spec)
+    .filter((ref) => isPath(ref.value) && !index.has(ref.value))
+    .map((ref) => ({ path: ref.path, message: `${ref.value as string} is not in directories; declare it there with its filesystem` }));
+}
+
+/**
+ * The hard-link rule. Sonarr and Radarr import by hard link, and a hard link cannot cross
+ * filesystems: across two, the *arrs silently copy instead, doubling disk use.
+ */
+function hardLinkFilesystem(spec: LooseSpec): Problem[] {
+  const index = directoryIndex(spec);
+  const filesystems = spec.filesystems ?? {};
+  const problems: Problem[] = [];
+  const refs = referencedPaths(spec).filter((r) => (r.role === "download" || r.role === "library") && isPath(r.value) && index.has(r.value));
+  const fsOf = (r: (typeof refs)[number]) => index.get(r.value as string)!.filesystem;
+  const anchor = refs.find((r) => r.role === "download");
+  if (!anchor) return problems;
+  const linkFs = fsOf(anchor);
+  if (typeof linkFs === "string" && filesystems[linkFs]?.kind === "rclone-mount") {
+    const dir = index.get(anchor.value as string)!;
+    problems.push({ path: ["directories", dir.index, "filesystem"], message: `${anchor.value as string} is on "${linkFs}", an rclone mount; downloads need a local filesystem that supports hard links` });
+  }
+  const reported = new Set<number>();
+  for (const ref of refs) {
+    const fs = fsOf(ref);
+    const dir = index.get(ref.value as string)!;
+    if (typeof fs !== "string" || typeof linkFs !== "string" || fs === linkFs || reported.has(dir.index)) continue;
+    reported.add(dir.index);
+    problems.push({
+      path: ["directories", dir.index, "filesystem"],
+      message: `${ref.value as string} is on "${fs}" but ${anchor.value as string} is on "${linkFs}"; hard links cannot cross filesystems, so imports would silently become copies. Put the library and the download folders on one filesystem`,
+    });
+  }
+  return problems;
+}
+
+/** The B2 mount is its own (FUSE) filesystem, and everything below it lives on it. */
+function mountFilesystem(spec: LooseSpec): Problem[] {
+  const index = directoryIndex(spec);
+  const filesystems = spec.filesystems ?? {};
+  const mount = spec.b2?.mountPoint;
+  if (!isPath(mount) || !index.has(mount)) return [];
+  const problems: Problem[] = [];
+  const dir = index.get(mount)!;
+  const fs = dir.filesystem;
+  if (typeof fs === "string" && filesystems[fs] && filesystems[fs]!.kind !== "rclone-mount") {
+    problems.push({
+      path: ["directories", dir.index, "filesystem"],
+      message: `the B2 mount ${mount} is on "${fs}", the hard-link filesystem; the rclone mount is a filesystem of its own. Declare a filesystem of kind "rclone-mount" for it`,
+    });
+    return problems;
+  }
+  list(spec.directories).forEach((d, i) => {
+    if (isPath(d?.path) && d.path !== mount && isWithin(d.path, mount) && d.filesystem !== fs) {
+      problems.push({ path: ["directories", i, "filesystem"], message: `${d.path} is inside the B2 mount ${mount}, so it is on "${String(fs)}"; set filesystem to "${String(fs)}"` });
+    }
+  });
+  for (const ref of referencedPaths(spec)) {
+    if (ref.role !== "mount" && isPath(ref.value) && isWithin(ref.value, mount)) {
+      problems.push({ path: ref.path, message: `${ref.value} is inside the B2 mount ${mount}; local working folders cannot live on the mount` });
+    }
+  }
+  return problems;
+}
+
+function categoriesUnderCompleted(spec: LooseSpec): Problem[] {
+  const completed = spec.qbittorrent?.defaultSavePath;
+  if (!isPath(completed)) return [];
+  return entries(spec.qbittorrent?.categories)
+    .filter(([, c]) => isPath(c?.savePath) && (!isWithin(c!.savePath!, completed) || c!.savePath === completed))
+    .map(([name, c]) => ({
+      path: ["qbittorrent", "categories", name, "savePath"],
+      message: `${c!.savePath} is outside the completed folder ${completed}; put category folders inside it, such as ${completed}/${name}, so the fallback upload can tell categorized items apart`,
+    }));
+}
+
+function tempPathOutsideCompleted(spec: LooseSpec): Problem[] {
+  const { tempPath, defaultSavePath } = spec.qbittorrent ?? {};
+  if (!isPath(tempPath) || !isPath(defaultSavePath) || !isWithin(tempPath, defaultSavePath)) return [];
+  return [{ path: ["qbittorrent", "tempPath"], message: `${tempPath} is inside the completed folder ${defaultSavePath}; unfinished downloads would be uploaded. Put it beside the completed folder` }];
+}
+
+function prefixes(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const declared = new Map<string, SpecPath>();
+  for (const [name, prefix] of entries(spec.b2?.prefixes)) {
+    if (typeof prefix !== "string") continue;
+    const first = declared.get(prefix);
+    if (first) problems.push({ path: ["b2", "prefixes", name], message: `"${prefix}" is already the prefix ${formatPath(first)}; give each prefix its own folder` });
+    else declared.set(prefix, ["b2", "prefixes", name]);
+  }
+  const used = new Map<string, number>();
+  list(spec.upload?.sources).forEach((source, i) => {
+    const prefix = source?.prefix;
+    if (typeof prefix !== "string") return;
+    const first = used.get(prefix);
+    if (first !== undefined) {
+      problems.push({ path: ["upload", "sources", i, "prefix"], message: `"${prefix}" is already the prefix of upload.sources[${first}]; give each source a prefix of its own, or their items would overwrite each other on B2` });
+    } else used.set(prefix, i);
+    if (spec.b2?.prefixes && !declared.has(prefix)) {
+      problems.push({ path: ["upload", "sources", i, "prefix"], message: `"${prefix}" is not one of b2.prefixes (${[...declared.keys()].join(", ")}); declare it there first` });
+    }
+  });
+  return problems;
+}
+
+function rcloneFlags(spec: LooseSpec): Problem[] {
+  const version = spec.rclone?.version;
+  const haveVersion = typeof version === "string" && checkVersion(version) === undefined;
+  const problems: Problem[] = [];
+  const check = (flags: unknown, base: SpecPath) => {
+    const seen = new Set<string>();
+    list(flags as { flag?: string; value?: unknown }[] | undefined).forEach((entry, i) => {
+      const name = entry?.flag;
+      if (typeof name !== "string") return;
+      const at: SpecPath = [...base, i];
+      if (seen.has(name)) problems.push({ path: [...at, "flag"], message: `${name} is given twice; keep one` });
+      seen.add(name);
+      if (!isKnownRcloneFlag(name)) {
+        problems.push({ path: [...at, "flag"], message: `${name} is not a flag media-pipeline knows; add it to spec/rclone-flags.ts with its type and the rclone version that introduced it` });
+        return;
+      }
+      const info = RCLONE_FLAGS[name];
+      if (haveVersion && compareVersions(version, info.since) < 0) {
+        problems.push({ path: [...at, "flag"], message: `${name} needs rclone ${info.since} or newer, but rclone.version is ${version}; raise rclone.version or remove the flag` });
+      }
+      const value = entry.value;
+      const valueAt: SpecPath = [...at, "value"];
+      const type = info.type;
+      if (type.kind === "bool") {
+        if (value !== true) problems.push({ path: valueAt, message: `${name} is a switch; write value: true, or remove the flag to leave it off` });
+      } else if (type.kind === "int") {
+        if (!Number.isInteger(value) || (value as number) < 0) problems.push({ path: valueAt, message: `${name} takes a whole number, such as 4` });
+      } else if (type.kind === "enum") {
+        if (typeof value !== "string" || !(type.values as readonly string[]).includes(value)) problems.push({ path: valueAt, message: `${name} takes one of ${type.values.join(", ")}` });
+      } else {
+        const text = typeof value === "string" ? value : String(value);
+        const message = type.kind === "size" ? checkSize(text) : checkDuration(text);
+        if (message) problems.push({ path: valueAt, message });
+      }
+    });
+  };
+  check(spec.rclone?.mount?.flags, ["rclone", "mount", "flags"]);
+  check(spec.upload?.flags, ["upload", "flags"]);
+  return problems;
+}
+
+function uploadSources(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const sources = list(spec.upload?.sources);
+  const uncategorized = sources.map((s, i) => [s, i] as const).filter(([s]) => s?.kind === "uncategorized");
+  for (const [s, i] of uncategorized.slice(1)) {
+    problems.push({ path: ["upload", "sources", i, "kind"], message: `only one source can be "uncategorized" (upload.sources[${uncategorized[0]![1]}] already is); ${String(s?.path)} should be a library` });
+  }
+  const completed = spec.qbittorrent?.defaultSavePath;
+  for (const [s, i] of uncategorized) {
+    if (isPath(s?.path) && isPath(completed) && s.path !== completed) {
+      problems.push({ path: ["upload", "sources", i, "path"], message: `the uncategorized source must be qBittorrent's completed folder ${completed}, not ${s.path}` });
+    }
+  }
+  const temp = spec.qbittorrent?.tempPath;
+  sources.forEach((s, i) => {
+    if (isPath(s?.path) && isPath(temp) && (isWithin(s.path, temp) || isWithin(temp, s.path))) {
+      problems.push({ path: ["upload", "sources", i, "path"], message: `${s.path} overlaps qBittorrent's temp folder ${temp}; unfinished downloads are never uploaded` });
+    }
+  });
+  return problems;
+}
+
+/** Jellyfin's port lives in its own network.xml; the NixOS module cannot change it. */
+function fixedPorts(spec: LooseSpec): Problem[] {
+  const port = spec.endpoints?.jellyfin?.port;
+  return isPort(port) && port !== 8096
+    ? [{ path: ["endpoints", "jellyfin", "port"], message: `Jellyfin listens on 8096 unless changed in its own network.xml, which the NixOS module does not manage; keep 8096` }]
+    : [];
+}
+
+export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
+  uniquePorts,
+  uniqueDashboardPaths,
+  fixedPorts,
+  directories,
+  declaredPaths,
+  hardLinkFilesystem,
+  mountFilesystem,
+  categoriesUnderCompleted,
+  tempPathOutsideCompleted,
+  prefixes,
+  uploadSources,
+  rcloneFlags,
+];
+
+export function checkRules(spec: unknown): Problem[] {
+  if (!spec || typeof spec !== "object") return [];
+  return RULES.flatMap((rule) => rule(spec as LooseSpec));
+}

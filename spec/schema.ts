@@ -1,0 +1,206 @@
+/**
+ * The shape of a media-pipeline spec, as zod schemas with the TypeScript types inferred from them.
+ * Field-level syntax (paths, sizes, durations) is checked here; rules that relate several fields
+ * (ports, filesystems, prefixes) live in rules.ts so that every problem is reported at once.
+ */
+import { z } from "zod";
+import { checkAbsolutePath, checkDuration, checkPrefix, checkSize, checkVersion } from "./syntax.ts";
+
+function syntax(check: (value: string) => string | undefined) {
+  return z.string().superRefine((value, ctx) => {
+    const message = check(value);
+    if (message) ctx.addIssue({ code: "custom", message });
+  });
+}
+
+export const AbsolutePath = syntax(checkAbsolutePath).describe("An absolute, normalised path: /media/arr/tv");
+export const Size = syntax(checkSize).describe("An rclone size: 150G");
+export const Duration = syntax(checkDuration).describe("A duration: 30s, 2m, 1h, 7d");
+export const RemotePrefix = syntax(checkPrefix).describe("A folder in the bucket ending in '/': tv/");
+export const Version = syntax(checkVersion);
+
+const Name = z.string().regex(/^[a-z_][a-z0-9_-]*$/, {
+  error: "write a lower-case name of letters, digits, '_' or '-', starting with a letter",
+});
+const Text = z.string().min(1, { error: "write a short sentence; it appears in the generated docs" });
+
+export const Port = z
+  .number({ error: "write the port as a number, such as 8080" })
+  .int({ error: "a port is a whole number" })
+  .min(1, { error: "a port is between 1 and 65535" })
+  .max(65535, { error: "a port is between 1 and 65535" });
+
+/** A dashboard path: one lower-case segment between slashes, `/sonarr/`. */
+export const DashboardPath = z.string().regex(/^\/[a-z0-9][a-z0-9_-]*\/$/, {
+  error: "write the dashboard path as one lower-case segment between slashes, such as /sonarr/",
+});
+
+/** A port a service listens on, and where the dashboard links to it. */
+export const Endpoint = z.strictObject({
+  /** Shown in the dashboard and the docs: `qBittorrent WebUI`. */
+  name: Text,
+  purpose: Text,
+  port: Port,
+  /** Path on the dashboard host that redirects to this port; absent for non-HTTP ports. */
+  path: DashboardPath.optional(),
+});
+
+export const Filesystem = z.strictObject({
+  /** `local` holds real files and hard links; `rclone-mount` is the FUSE view of a remote. */
+  kind: z.enum(["local", "rclone-mount"]),
+  /** The block device, for a local filesystem: `/dev/sda1`. */
+  device: z.string().optional(),
+  description: Text,
+});
+
+export const Directory = z.strictObject({
+  path: AbsolutePath,
+  purpose: Text,
+  /** Name of an entry in `filesystems`. */
+  filesystem: z.string(),
+  /** Octal mode for systemd-tmpfiles; directories on a mount are not created by tmpfiles. */
+  mode: z.string().regex(/^0[0-7]{3}$/, { error: "write the mode as four octal digits, such as 0775" }).default("0775"),
+});
+
+export const RcloneFlag = z.strictObject({
+  flag: z.string().regex(/^--[a-z][a-z0-9-]*$/, { error: "write the flag with two dashes, such as --buffer-size" }),
+  /** `true` for a switch, a string or number for a flag that takes a value. */
+  value: z.union([z.boolean(), z.string(), z.number()]),
+  /** Why we set it; the docs print it beside the default. */
+  reason: Text,
+});
+
+export const SecretRef = z.strictObject({
+  /** Key inside the sops file, `/`-separated for nesting: `b2/account_id`. */
+  sopsKey: z.string().regex(/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*$/, {
+    error: "write the sops key as names separated by '/', such as b2/account_id; the spec holds references, never secret values",
+  }),
+});
+
+export const Timer = z.strictObject({
+  /** First run this long after boot (`OnBootSec`). */
+  afterBoot: Duration,
+  /** Then again this long after the previous run started (`OnUnitActiveSec`). */
+  every: Duration,
+});
+
+export const UploadSource = z.strictObject({
+  path: AbsolutePath,
+  /** Folder in the bucket that receives this source. */
+  prefix: RemotePrefix,
+  /**
+   * `library`: Sonarr/Radarr's clean names, one item per top-level folder.
+   * `uncategorized`: torrent names in the completed folder, skipping the category folders.
+   */
+  kind: z.enum(["library", "uncategorized"]),
+});
+
+export const Spec = z.strictObject({
+  host: z.strictObject({
+    /** The machine's host name; the justfile and the docs use it. */
+    name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { error: "write a host name of lower-case letters, digits and '-'" }),
+    /** NixOS release whose defaults the modules assume. */
+    nixosRelease: z.string().regex(/^[0-9]{2}\.[0-9]{2}$/, { error: "write the release as YY.MM, such as 25.05" }),
+  }),
+  /** The one account every media service runs as, so that hard links work between them. */
+  user: z.strictObject({
+    name: Name,
+    group: Name,
+    /** Group-writable, so every service can link and delete what another wrote. */
+    umask: z.string().regex(/^0[0-7]{3}$/, { error: "write the umask as four octal digits, such as 0002" }),
+  }),
+  dashboard: z.strictObject({
+    port: Port,
+    title: Text,
+  }),
+  endpoints: z.strictObject({
+    qbittorrentWebui: Endpoint,
+    qbittorrentPeer: Endpoint,
+    jellyfin: Endpoint,
+    copyparty: Endpoint,
+    rcloneRc: Endpoint,
+    sonarr: Endpoint,
+    radarr: Endpoint,
+    prowlarr: Endpoint,
+  }),
+  filesystems: z.record(Name, Filesystem),
+  directories: z.array(Directory).min(1),
+  qbittorrent: z.strictObject({
+    profileDir: AbsolutePath,
+    tempPath: AbsolutePath,
+    /** Where uncategorized torrents finish and seed: the completed folder. */
+    defaultSavePath: AbsolutePath,
+    categories: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "write the category as letters, digits, '_' or '-'" }), z.strictObject({
+      savePath: AbsolutePath,
+      /** The *arr that sends torrents with this category. */
+      usedBy: z.enum(["sonarr", "radarr"]),
+    })),
+    /** qBittorrent's "Bypass authentication for clients on localhost". */
+    bypassLocalhostAuth: z.boolean(),
+  }),
+  b2: z.strictObject({
+    /** rclone remote name; credentials reach rclone as RCLONE_CONFIG_<REMOTE>_*. */
+    remote: z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "write the remote name in lower case, such as b2" }),
+    bucket: z.string().regex(/^[a-zA-Z0-9-]{6,50}$/, { error: "a B2 bucket name is 6 to 50 letters, digits or '-'" }),
+    mountPoint: AbsolutePath,
+    prefixes: z.record(Name, RemotePrefix),
+  }),
+  rclone: z.strictObject({
+    /** The rclone release the host runs; flags newer than it are refused. */
+    version: Version,
+    mount: z.strictObject({
+      flags: z.array(RcloneFlag),
+    }),
+  }),
+  upload: z.strictObject({
+    sources: z.array(UploadSource).min(1),
+    flags: z.array(RcloneFlag),
+    archiveTypes: z.array(z.string().regex(/^\.[a-z0-9]+$/, { error: "write the extension with its dot, such as .rar" })),
+    extractDir: AbsolutePath,
+    marker: z.string().regex(/^\.[A-Za-z0-9_-]+$/, { error: "write the marker as a hidden file name, such as .uploaded" }),
+    /** An item with a file modified more recently than this is left for a later run. */
+    quietPeriod: Duration,
+  }),
+  cleanup: z.strictObject({
+    seedingPeriod: Duration,
+    /** Stop after this many deletions in one run, and say so. */
+    maxDeletionsPerRun: z.number().int().min(1),
+    /** Glob patterns for files that need no upload before deletion (samples, .nfo, ...). */
+    ignorable: z.array(z.string().min(1)),
+  }),
+  timers: z.strictObject({
+    upload: Timer,
+    cleanup: Timer,
+    /** Units the categories job waits for at boot. */
+    categoriesAfter: z.array(z.string().regex(/^[A-Za-z0-9@._-]+\.(service|target)$/, { error: "name a unit, such as qbittorrent.service" })),
+  }),
+  secrets: z.strictObject({
+    provider: z.literal("sops-nix"),
+    /** The sops-encrypted file, relative to the host's flake. */
+    sopsFile: z.string().regex(/^\.\/[A-Za-z0-9._/-]+$/, { error: "write the sops file relative to the host flake, such as ./secrets/b2.yaml" }),
+    /** The host's age private key, which sops-nix uses to decrypt at activation. */
+    ageKeyFile: AbsolutePath,
+    b2AccountId: SecretRef,
+    b2ApplicationKey: SecretRef,
+  }),
+  /** Paths used by the standalone (non-NixOS) renderings in out/systemd and out/nginx. */
+  standalone: z.strictObject({
+    /** Where node, rclone and unar are installed: `/usr/bin`. */
+    binDir: AbsolutePath,
+    runtimeDir: AbsolutePath,
+    wwwRoot: AbsolutePath,
+    environmentFile: AbsolutePath,
+  }),
+});
+
+/** A spec as written, before defaults are filled in. */
+export type SpecInput = z.input<typeof Spec>;
+/** A validated spec. */
+export type SpecModel = z.output<typeof Spec>;
+export type EndpointModel = z.output<typeof Endpoint>;
+export type RcloneFlagModel = z.output<typeof RcloneFlag>;
+
+/** Identity function that gives a spec file its type checking and editor completion. */
+export function defineSpec(spec: SpecInput): SpecInput {
+  return spec;
+}
