@@ -271,7 +271,9 @@ function uploadSources(spec: LooseSpec): Problem[] {
   }
   const temp = spec.qbittorrent?.tempPath;
   sources.forEach((s, i) => {
-    if (isPath(s?.path) && isPath(temp) && (isWithin(s.path, temp) || isWithin(temp, s.path))) {
+    // The completed folder holding the temp folder is reported once, by tempPathOutsideCompleted.
+    const reportedElsewhere = s?.path === completed;
+    if (isPath(s?.path) && isPath(temp) && !reportedElsewhere && (isWithin(s.path, temp) || isWithin(temp, s.path))) {
       problems.push({ path: ["upload", "sources", i, "path"], message: `${s.path} overlaps qBittorrent's temp folder ${temp}; unfinished downloads are never uploaded` });
     }
   });

@@ -1,0 +1,167 @@
+/** The generated NixOS modules, checked with the real Nix evaluator (Debian's nix-bin). */
+import { execa } from "execa";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import builder from "../../spec/builder.ts";
+import { escapeNixString } from "../../generators/render/nix.ts";
+import { evalModule, evalNix, generateFrom, requireTool, ROOT, specWith, writeTree } from "../helpers.ts";
+import { unitLines } from "../../generators/render/systemd.ts";
+
+const OUT = join(ROOT, "out");
+const modules = readdirSync(join(OUT, "nixos")).filter((f) => f.endsWith(".nix"));
+
+describe("out/nixos", () => {
+  it("holds one module per concern, named as the seed names them", () => {
+    expect(modules.sort()).toEqual(
+      ["copyparty", "default", "jellyfin", "prowlarr", "qbittorrent", "radarr", "rclone-b2", "secrets", "sonarr", "web"].map((m) => `${m}.nix`),
+    );
+  });
+
+  it.each(modules)("%s parses with nix-instantiate --parse", async (file) => {
+    const nix = requireTool("nix-instantiate");
+    const result = await execa(nix, ["--parse", join(OUT, "nixos", file)], { reject: false });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+  });
+});
+
+describe("each module evaluates to the intended values", () => {
+  const m: Record<string, any> = {};
+  beforeAll(async () => {
+    for (const file of modules) m[file.replace(/\.nix$/, "")] = await evalModule(OUT, file.replace(/\.nix$/, ""));
+  });
+
+  it("default: the shared user, the directories and the runtime config", () => {
+    const d = m.default;
+    expect(d.imports).toHaveLength(9);
+    expect(d.config.users.users.media).toMatchObject({ isSystemUser: true, group: "media" });
+    expect(d.config.users.groups).toHaveProperty("media");
+    const tmpfiles = d.config.systemd.tmpfiles.settings["media-pipeline"];
+    const local = builder.directories.filter((x) => x.filesystem === "root").map((x) => x.path);
+    for (const path of local) expect(tmpfiles[path].d, path).toEqual({ user: "media", group: "media", mode: "0775" });
+    expect(tmpfiles["/media/b2"].d).toEqual({ user: "root", group: "root", mode: "0755" });
+    expect(tmpfiles).not.toHaveProperty("/media/b2/tv");
+    expect(d.config.environment.etc["media-pipeline/config.json"].source).toBe("<path:config.json>");
+    expect(d.options.services["media-pipeline"].package._type).toBe("option");
+  });
+
+  it("qbittorrent: ports, user, temp and save paths, automatic torrent management", () => {
+    const q = m.qbittorrent.services.qbittorrent;
+    expect(q).toMatchObject({ enable: true, user: "media", group: "media", profileDir: "/var/lib/qBittorrent", webuiPort: 8080, torrentingPort: 6881 });
+    expect(q.serverConfig.BitTorrent.Session).toEqual({
+      TempPathEnabled: true,
+      TempPath: "/var/lib/qBittorrent/downloading",
+      DefaultSavePath: "/var/lib/qBittorrent/completed",
+      DisableAutoTMMByDefault: false,
+    });
+    expect(q.serverConfig.LegalNotice.Accepted).toBe(true);
+    expect(q.serverConfig.Preferences.WebUI.LocalHostAuth).toBe(false);
+    expect(m.qbittorrent.systemd.services.qbittorrent.serviceConfig.UMask).toBe("0002");
+  });
+
+  it("qbittorrent: the timers run at the seed's intervals", () => {
+    const t = m.qbittorrent.systemd.timers;
+    expect(t["qbt-upload-b2"]).toMatchObject({ wantedBy: ["timers.target"], timerConfig: { OnBootSec: "1min", OnUnitActiveSec: "2min" } });
+    expect(t["qbt-cleanup"]).toMatchObject({ wantedBy: ["timers.target"], timerConfig: { OnBootSec: "5min", OnUnitActiveSec: "10min" } });
+    const cat = m.qbittorrent.systemd.services["qbt-categories"];
+    expect(cat.after).toEqual(["qbittorrent.service"]);
+    expect(cat.wantedBy).toEqual(["multi-user.target"]);
+    expect(cat.serviceConfig.ExecStart).toBe("/usr/bin/node /opt/media-pipeline/lib/media-pipeline.mjs categories --config /etc/media-pipeline/config.json");
+  });
+
+  it("rclone-b2: a notify service carrying exactly the spec's flags, and userAllowOther", () => {
+    const r = m["rclone-b2"];
+    expect(r.programs.fuse.userAllowOther).toBe(true);
+    const unit = r.systemd.services["rclone-b2-mount"];
+    expect(unit.serviceConfig.Type).toBe("notify");
+    expect(unit.serviceConfig.EnvironmentFile).toBe(builder.standalone.environmentFile);
+    const args = unit.serviceConfig.ExecStart.split(" ");
+    expect(args.slice(0, 4)).toEqual(["/usr/bin/rclone", "mount", "b2:entertainment-netmount", "/media/b2"]);
+    const expected = builder.rclone.mount.flags.map((f) => (f.value === true ? f.flag : `${f.flag}=${f.value}`));
+    expect(args.slice(4)).toEqual([...expected, "--rc-addr=:5572", "--cache-dir=/var/cache/rclone-b2"]);
+    expect(args).toEqual(expect.arrayContaining(["--vfs-cache-mode=full", "--vfs-cache-max-size=150G", "--vfs-cache-max-age=7d", "--dir-cache-time=1m", "--allow-other", "--buffer-size=512M", "--vfs-read-ahead=1G", "--vfs-read-chunk-streams=4", "--vfs-fast-fingerprint", "--rc"]));
+  });
+
+  it("media services run as the shared user with a group-writable umask", () => {
+    for (const name of ["jellyfin", "sonarr", "radarr", "copyparty"]) {
+      expect(m[name].services[name], name).toMatchObject({ enable: true, user: "media", group: "media" });
+    }
+    expect(m.sonarr.services.sonarr.settings.server.port).toBe(8989);
+    expect(m.radarr.services.radarr.settings.server.port).toBe(7878);
+    expect(m.prowlarr.services.prowlarr.settings.server.port).toBe(9696);
+    expect(m.copyparty.services.copyparty.settings.p).toEqual([3923]);
+    expect(m.jellyfin.systemd.services.jellyfin.serviceConfig.UMask).toEqual({ _type: "override", priority: 50, content: "0002" });
+    expect(m.prowlarr.systemd.services.prowlarr.serviceConfig).toEqual({
+      DynamicUser: { _type: "override", priority: 50, content: false },
+      User: "media",
+      Group: "media",
+      UMask: "0002",
+    });
+  });
+
+  it("secrets: only sops references and placeholders, no values", () => {
+    const s = m.secrets.sops;
+    expect(s.age.keyFile).toBe("/var/lib/sops-nix/key.txt");
+    expect(Object.keys(s.secrets).sort()).toEqual(["b2/account_id", "b2/application_key"]);
+    const t = s.templates["rclone-b2.env"];
+    expect(t.content).toBe("RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=<SOPS:b2/account_id>\nRCLONE_CONFIG_B2_KEY=<SOPS:b2/application_key>\n");
+    expect(t).toMatchObject({ owner: "root", group: "media", mode: "0440" });
+  });
+
+  it("web: nginx on port 80 with one redirect per dashboard path", () => {
+    const host = m.web.services.nginx.virtualHosts.builder;
+    expect(host.listen).toEqual([{ addr: "0.0.0.0", port: 80 }]);
+    expect(host.locations).toEqual({
+      "/qbt/": { return: "302 http://$host:8080/" },
+      "/jellyfin/": { return: "302 http://$host:8096/" },
+      "/files/": { return: "302 http://$host:3923/" },
+      "/rclone/": { return: "302 http://$host:5572/" },
+      "/sonarr/": { return: "302 http://$host:8989/" },
+      "/radarr/": { return: "302 http://$host:7878/" },
+      "/prowlarr/": { return: "302 http://$host:9696/" },
+    });
+    expect(host.root.text).toBe(readFileSync(join(OUT, "www/index.html"), "utf8"));
+  });
+});
+
+describe("the NixOS module and the standalone unit agree", () => {
+  /** The [Service] section of a unit file as key → list of values. */
+  function serviceSection(text: string): Record<string, string[]> {
+    const section = text.split(/^\[/m).find((s) => s.startsWith("Service]"))!;
+    const out: Record<string, string[]> = {};
+    for (const line of section.split("\n").slice(1)) {
+      const i = line.indexOf("=");
+      if (i > 0) (out[line.slice(0, i)] ??= []).push(line.slice(i + 1));
+    }
+    return out;
+  }
+  const units = [
+    ["qbittorrent", "qbt-upload-b2"],
+    ["qbittorrent", "qbt-cleanup"],
+    ["qbittorrent", "qbt-categories"],
+    ["rclone-b2", "rclone-b2-mount"],
+  ] as const;
+  it.each(units)("%s.nix serviceConfig of %s equals out/systemd's [Service]", async (module, unit) => {
+    const evaluated = (await evalModule(OUT, module)).systemd.services[unit].serviceConfig as Record<string, any>;
+    const asLines = Object.fromEntries(Object.entries(evaluated).map(([k, v]) => [k, unitLines(v)]));
+    const file = readFileSync(join(OUT, "systemd", `${unit}.service`), "utf8");
+    expect(asLines).toEqual(serviceSection(file));
+  });
+});
+
+describe("Nix strings round-trip through the real evaluator", () => {
+  const samples = ["plain", 'quo"te', "back\\slash", "dollar $HOME", "anti ${quotation}", "$${x}", "new\nline\ttab", "unicode ✓ Ωmega 日本", "ends with $"];
+  it.each(samples)("%j", async (text) => {
+    expect(await evalNix(`"${escapeNixString(text)}"`)).toBe(text);
+  });
+  it("a show name with Nix metacharacters survives generation into a module", async () => {
+    const weird = 'Show "${evil}" \\ $HOME';
+    const files = generateFrom(specWith((s) => void (s.endpoints.sonarr.purpose = weird)));
+    const dir = writeTree(files);
+    const docs = files.find((f) => f.path === "docs/media-pipeline.md")!.contents;
+    expect(docs).toContain(weird.replace(/\|/g, "\\|"));
+    const defaultModule = await evalModule(dir, "sonarr");
+    expect(defaultModule.services.sonarr.settings.server.port).toBe(8989);
+  });
+});

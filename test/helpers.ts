@@ -1,0 +1,75 @@
+/** Shared test helpers: finding the real tools, evaluating Nix, generating from a modified spec. */
+import { execa, execaSync } from "execa";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import builder from "../spec/builder.ts";
+import type { SpecInput } from "../spec/schema.ts";
+import { parseSpec } from "../spec/validate.ts";
+import { generateConfigFiles, type GeneratedFile } from "../generators/index.ts";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Debian packages that provide each tool the suite runs; .ci/run installs them. */
+const INSTALL: Record<string, string> = {
+  "nix-instantiate": "apt-get install nix-bin",
+  nginx: "apt-get install nginx-light",
+  "systemd-analyze": "apt-get install systemd",
+  chromium: "apt-get install chromium",
+  diff: "apt-get install diffutils",
+};
+
+/** The absolute path of a tool, or a failure that says which tool is missing and how to install it. */
+export function requireTool(name: string): string {
+  const found = execaSync("sh", ["-c", `command -v ${name}`], { reject: false });
+  if (found.exitCode !== 0 || !found.stdout.trim()) {
+    throw new Error(`${name} is not installed; this test runs the real tool. Install it with: ${INSTALL[name] ?? `your package manager (${name})`}`);
+  }
+  return found.stdout.trim();
+}
+
+/** A deep copy of the default spec, changed by `edit`. */
+export function specWith(edit: (spec: SpecInput) => void = () => {}): SpecInput {
+  const spec = structuredClone(builder);
+  edit(spec);
+  return spec;
+}
+
+export function generateFrom(spec: SpecInput): GeneratedFile[] {
+  return generateConfigFiles({ spec: parseSpec(spec), specFile: "spec/builder.ts" });
+}
+
+export function writeTree(files: readonly GeneratedFile[], dir = mkdtempSync(join(tmpdir(), "mp-out-"))): string {
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
+    writeFileSync(join(dir, file.path), file.contents);
+  }
+  return dir;
+}
+
+export function fileOf(files: readonly GeneratedFile[], path: string): string {
+  const file = files.find((f) => f.path === path);
+  if (!file) throw new Error(`no generated file ${path}`);
+  return file.contents;
+}
+
+/** Evaluates a generated module with test/nix/harness.nix; store paths resolve as the standalone units spell them. */
+export async function evalModule(outDir: string, name: string, standalone = builder.standalone): Promise<any> {
+  const nix = requireTool("nix-instantiate");
+  const { stdout } = await execa(nix, [
+    "--eval", "--strict", "--json", join(ROOT, "test/nix/harness.nix"),
+    "--arg", "module", join(outDir, "nixos", `${name}.nix`),
+    "--argstr", "binPrefix", dirname(standalone.binDir),
+    "--argstr", "runtimeDir", standalone.runtimeDir,
+    "--argstr", "environmentFile", standalone.environmentFile,
+  ]);
+  return JSON.parse(stdout);
+}
+
+/** Evaluates a Nix expression given as text. */
+export async function evalNix(expression: string): Promise<unknown> {
+  const nix = requireTool("nix-instantiate");
+  const { stdout } = await execa(nix, ["--eval", "--strict", "--json", "--expr", expression]);
+  return JSON.parse(stdout);
+}

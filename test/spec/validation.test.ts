@@ -1,0 +1,147 @@
+/** Each fault a user can make in a spec, and the exact line that reports it. */
+import { describe, expect, it } from "vitest";
+import builder from "../../spec/builder.ts";
+import type { SpecInput } from "../../spec/schema.ts";
+import { formatProblem, validateSpec } from "../../spec/validate.ts";
+import { specWith } from "../helpers.ts";
+
+function problems(spec: SpecInput): string[] {
+  const result = validateSpec(spec);
+  return result.ok ? [] : result.problems.map(formatProblem);
+}
+
+describe("the default spec", () => {
+  it("is valid", () => {
+    expect(problems(builder)).toEqual([]);
+  });
+});
+
+const cases: [string, (s: SpecInput) => void, string[]][] = [
+  [
+    "two endpoints on one port",
+    (s) => void (s.endpoints.sonarr.port = 8080),
+    ["endpoints.sonarr.port: 8080 is already used by endpoints.qbittorrentWebui.port; give each endpoint a port of its own"],
+  ],
+  [
+    "an endpoint on the dashboard's port",
+    (s) => void (s.endpoints.radarr.port = 80),
+    ["endpoints.radarr.port: 80 is already used by dashboard.port; give each endpoint a port of its own"],
+  ],
+  [
+    "two dashboard paths that are the same",
+    (s) => void (s.endpoints.radarr.path = "/sonarr/"),
+    ["endpoints.radarr.path: /sonarr/ is already the dashboard path of endpoints.sonarr.path; give each endpoint a path of its own"],
+  ],
+  [
+    "a relative path",
+    (s) => void (s.upload.extractDir = "var/lib/qBittorrent/extracted"),
+    ['upload.extractDir: "var/lib/qBittorrent/extracted" is relative; write an absolute path such as /var/lib/qBittorrent/extracted'],
+  ],
+  [
+    "a non-normalised path",
+    (s) => void (s.directories[5]!.path = "/media/arr//tv/"),
+    [
+      'directories[5].path: "/media/arr//tv/" is not normalised; write /media/arr/tv',
+      "upload.sources[0].path: /media/arr/tv is not in directories; declare it there with its filesystem",
+    ],
+  ],
+  [
+    "a category folder outside the completed folder",
+    (s) => {
+      s.qbittorrent.categories.radarr!.savePath = "/var/lib/qBittorrent/movies";
+      s.directories.push({ path: "/var/lib/qBittorrent/movies", purpose: "Movies", filesystem: "root" });
+    },
+    [
+      "qbittorrent.categories.radarr.savePath: /var/lib/qBittorrent/movies is outside the completed folder /var/lib/qBittorrent/completed; put category folders inside it, such as /var/lib/qBittorrent/completed/radarr, so the fallback upload can tell categorized items apart",
+    ],
+  ],
+  [
+    "library and download folders on different filesystems",
+    (s) => {
+      s.filesystems.data = { kind: "local", device: "/dev/sdb1", description: "Second disk" };
+      s.directories[6]!.filesystem = "data";
+    },
+    [
+      'directories[6].filesystem: /media/arr/movies is on "data" but /var/lib/qBittorrent/downloading is on "root"; hard links cannot cross filesystems, so imports would silently become copies. Put the library and the download folders on one filesystem',
+    ],
+  ],
+  [
+    "the B2 mount placed on the hard-link filesystem",
+    (s) => {
+      for (const d of s.directories) if (d.path.startsWith("/media/b2")) d.filesystem = "root";
+    },
+    ['directories[7].filesystem: the B2 mount /media/b2 is on "root", the hard-link filesystem; the rclone mount is a filesystem of its own. Declare a filesystem of kind "rclone-mount" for it'],
+  ],
+  [
+    "a malformed size",
+    (s) => void (s.rclone.mount.flags[1]!.value = "150GB"),
+    ['rclone.mount.flags[1].value: "150GB" is not a size; write a whole number and one of K, M, G, T, P with nothing after it, such as 150G'],
+  ],
+  [
+    "a malformed duration",
+    (s) => void (s.timers.upload.every = "2 minutes"),
+    ['timers.upload.every: "2 minutes" is not a duration; write numbers with the units d, h, m, s and no spaces, such as 2m'],
+  ],
+  [
+    "an rclone flag the declared rclone version does not have",
+    (s) => void (s.rclone.version = "1.60.1"),
+    ["rclone.mount.flags[7].flag: --vfs-read-chunk-streams needs rclone 1.68 or newer, but rclone.version is 1.60.1; raise rclone.version or remove the flag"],
+  ],
+  [
+    "the same remote prefix used twice",
+    (s) => void (s.upload.sources[1]!.prefix = "tv/"),
+    ['upload.sources[1].prefix: "tv/" is already the prefix of upload.sources[0]; give each source a prefix of its own, or their items would overwrite each other on B2'],
+  ],
+  [
+    "an unknown rclone flag",
+    (s) => void s.rclone.mount.flags.push({ flag: "--vfs-turbo", value: true, reason: "fast" }),
+    ["rclone.mount.flags[14].flag: --vfs-turbo is not a flag media-pipeline knows; add it to spec/rclone-flags.ts with its type and the rclone version that introduced it"],
+  ],
+  [
+    "a secret value where a reference belongs",
+    (s) => void (s.secrets.b2ApplicationKey = { sopsKey: "K005abc+/xyz==" }),
+    ["secrets.b2ApplicationKey.sopsKey: write the sops key as names separated by '/', such as b2/account_id; the spec holds references, never secret values"],
+  ],
+  [
+    "a misspelt field",
+    (s) => void ((s.endpoints.sonarr as Record<string, unknown>).prot = 1),
+    ['endpoints.sonarr: Unrecognized key: "prot"'],
+  ],
+  [
+    "a temp folder inside the completed folder",
+    (s) => {
+      s.qbittorrent.tempPath = "/var/lib/qBittorrent/completed/.incomplete";
+      s.directories.push({ path: "/var/lib/qBittorrent/completed/.incomplete", purpose: "temp", filesystem: "root" });
+    },
+    ["qbittorrent.tempPath: /var/lib/qBittorrent/completed/.incomplete is inside the completed folder /var/lib/qBittorrent/completed; unfinished downloads would be uploaded. Put it beside the completed folder"],
+  ],
+];
+
+describe("a spec with one fault is refused with exactly one clear line", () => {
+  it.each(cases)("%s", (_name, edit, expected) => {
+    expect(problems(specWith(edit))).toEqual(expected);
+  });
+});
+
+describe("every problem is reported at once", () => {
+  it("lists faults from the schema and from the cross-field rules together", () => {
+    const spec = specWith((s) => {
+      for (const [, edit] of cases.slice(0, 4)) edit(s);
+      cases[8]![1](s);
+      cases[9]![1](s);
+      cases[10]![1](s);
+    });
+    const lines = problems(spec);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^endpoints\.sonarr\.port: 8080 is already used/),
+        expect.stringMatching(/^endpoints\.radarr\.port: 80 is already used by dashboard\.port/),
+        expect.stringMatching(/^upload\.extractDir: .* is relative/),
+        expect.stringMatching(/^rclone\.mount\.flags\[1\]\.value: "150GB" is not a size/),
+        expect.stringMatching(/^timers\.upload\.every: "2 minutes" is not a duration/),
+        expect.stringMatching(/^rclone\.mount\.flags\[7\]\.flag: --vfs-read-chunk-streams needs rclone 1\.68/),
+      ]),
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(7);
+  });
+});
