@@ -5,7 +5,8 @@
 import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { unitsModel, systemdDuration } from "./model/units.ts";
+import { unitsModel } from "./model/units.ts";
+import { durationToSeconds } from "../spec/syntax.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
 import { operatorRecipes } from "./justfile.ts";
 import exposure from "./data/security-exposure.json" with { type: "json" };
@@ -14,6 +15,18 @@ const handlebars = Handlebars.create();
 /** A Markdown table cell: pipes escaped, line breaks flattened. */
 handlebars.registerHelper("md", (text: unknown) => String(text).replace(/\|/g, "\\|").replace(/\n/g, " "));
 const template = handlebars.compile(readFileSync(new URL("./templates/docs.md.hbs", import.meta.url), "utf8"), { noEscape: true, strict: true });
+
+/** `7d` as "7 days", `1h30m` as "1 hour 30 minutes", for prose. */
+function humanDuration(value: string): string {
+  let rest = durationToSeconds(value);
+  const parts: string[] = [];
+  for (const [unit, seconds] of [["day", 86_400], ["hour", 3_600], ["minute", 60], ["second", 1]] as const) {
+    const n = Math.floor(rest / seconds);
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? "" : "s"}`);
+    rest -= n * seconds;
+  }
+  return parts.join(" ");
+}
 
 export function generateDocs(ctx: GenerateContext): GeneratedFile {
   const { spec } = ctx;
@@ -49,12 +62,12 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     host: spec.host.name,
     remote: `${spec.b2.remote}:${spec.b2.bucket}`,
     mountPoint: spec.b2.mountPoint,
-    seedingPeriod: systemdDuration(spec.cleanup.seedingPeriod),
+    seedingPeriod: humanDuration(spec.cleanup.seedingPeriod),
     tempPath: spec.qbittorrent.tempPath,
     completed: spec.qbittorrent.defaultSavePath,
     librarySources: library,
     uncategorizedSources: sources.filter((s) => s.kind === "uncategorized"),
-    uploadEvery: systemdDuration(spec.timers.upload.every),
+    uploadEvery: humanDuration(spec.timers.upload.every),
     user: spec.user.name,
     group: spec.user.group,
     umask: spec.user.umask,
@@ -66,7 +79,7 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     linkDevice: spec.filesystems[linkFs]?.device,
     units: unitRows,
     exposure,
-    quietPeriod: systemdDuration(spec.upload.quietPeriod),
+    quietPeriod: humanDuration(spec.upload.quietPeriod),
     archiveTypes: spec.upload.archiveTypes.map((t) => `\`${t}\``).join(", "),
     extractDir: spec.upload.extractDir,
     uploadFlags: spec.upload.flags.map((f) => `\`${f.value === true ? f.flag : `${f.flag} ${String(f.value)}`}\``).join(" and "),

@@ -26,6 +26,19 @@ describe("out/nixos", () => {
   });
 });
 
+describe("flake.nix", () => {
+  it("parses, and exposes the generated modules, the runtime package and a dev shell", async () => {
+    const nix = requireTool("nix-instantiate");
+    const result = await execa(nix, ["--parse", join(ROOT, "flake.nix")], { reject: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const text = readFileSync(join(ROOT, "flake.nix"), "utf8");
+    expect(text).toMatch(/nixosModules\.default = /);
+    expect(text).toContain("./out/nixos");
+    expect(text).toContain("install -Dm644 media-pipeline.mjs $out/lib/media-pipeline.mjs");
+    expect(text).toMatch(/devShells = /);
+  });
+});
+
 describe("each module evaluates to the intended values", () => {
   const m: Record<string, any> = {};
   beforeAll(async () => {

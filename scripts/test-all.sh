@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test, after installing what the tests need: the real tools from Debian's packages
+# (only the missing ones) and the npm packages from package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(nix-bin nginx-light rclone unar qbittorrent-nox mktorrent chromium systemd diffutils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+npx tsc --noEmit
+npx vitest run "$@"

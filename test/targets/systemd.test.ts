@@ -1,0 +1,46 @@
+/** The standalone units, checked by the real systemd-analyze. */
+import { execa } from "execa";
+import { mkdtempSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import exposure from "../../generators/data/security-exposure.json" with { type: "json" };
+import { fileOf, generateFrom, requireTool, specWith, writeTree } from "../helpers.ts";
+
+const UNITS = ["qbt-upload-b2.service", "qbt-upload-b2.timer", "qbt-categories.service", "qbt-cleanup.service", "qbt-cleanup.timer", "rclone-b2-mount.service"];
+
+let unitDir = "";
+beforeAll(() => {
+  requireTool("rclone");
+  // verify checks that each ExecStart program exists: point binDir at the real node and rclone.
+  const bin = mkdtempSync(join(tmpdir(), "mp-bin-"));
+  symlinkSync(process.execPath, join(bin, "node"));
+  symlinkSync(requireTool("rclone"), join(bin, "rclone"));
+  symlinkSync(requireTool("rclone"), join(bin, "unar"));
+  const files = generateFrom(specWith((s) => void (s.standalone.binDir = bin))).filter((f) => f.path.startsWith("systemd/"));
+  unitDir = join(writeTree(files), "systemd");
+});
+
+describe("out/systemd", () => {
+  it("holds the units of the seed's Systemd units table", () => {
+    const names = generateFrom(specWith()).filter((f) => f.path.startsWith("systemd/")).map((f) => f.path.slice("systemd/".length));
+    expect(names.sort()).toEqual([...UNITS].sort());
+  });
+
+  it.each(UNITS)("%s passes systemd-analyze verify", async (unit) => {
+    const analyze = requireTool("systemd-analyze");
+    const result = await execa(analyze, ["verify", join(unitDir, unit)], { reject: false, cwd: unitDir });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+  });
+
+  it.each(Object.entries(exposure))("%s has exposure %s (≤ 2.5) in systemd-analyze security, as the docs report", async (unit, documented) => {
+    const analyze = requireTool("systemd-analyze");
+    const result = await execa(analyze, ["security", "--offline=yes", join(unitDir, unit)], { reject: false, cwd: unitDir });
+    const score = result.stdout.match(/Overall exposure level for \S+: ([0-9.]+)/)?.[1];
+    expect(score, result.stdout + result.stderr).toBeDefined();
+    expect(Number(score)).toBeLessThanOrEqual(2.5);
+    expect(score).toBe(documented);
+    expect(fileOf(generateFrom(specWith()), "docs/media-pipeline.md")).toContain(`| \`${unit}\` | ${documented} |`);
+  });
+});
