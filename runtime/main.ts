@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { RuntimeConfig, type RuntimeConfigModel } from "./config.ts";
+import { upload } from "./upload.ts";
 
 const HELP = `Usage: media-pipeline <command> --config FILE [options]
 
@@ -48,6 +49,7 @@ export function loadConfig(file: string): RuntimeConfigModel {
 type Command = (config: RuntimeConfigModel, options: { dryRun: boolean }) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  upload: async (config, options) => (await upload(config, options)).exitCode,
   "check-config": async (config) => {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     return 0;

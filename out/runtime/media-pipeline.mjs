@@ -7,7 +7,7 @@ var __export = (target, all) => {
 };
 
 // runtime/main.ts
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { parseArgs } from "node:util";
 
 // node_modules/zod/v4/classic/external.js
@@ -19759,6 +19759,484 @@ var RuntimeConfig = external_exports.strictObject({
   lockDir: AbsolutePath
 });
 
+// runtime/upload.ts
+import { lstatSync, readdirSync, rmSync as rmSync5, statSync } from "node:fs";
+import { join as join4, relative, sep } from "node:path";
+
+// runtime/archives.ts
+import { spawn } from "node:child_process";
+import { mkdirSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+var unarBinary = () => process.env.MEDIA_PIPELINE_UNAR || "unar";
+function isArchiveVolume(name, types) {
+  const lower = name.toLowerCase();
+  if (types.includes(".rar") && /\.r[0-9]{2,3}$/.test(lower)) return true;
+  return types.some((t) => lower.endsWith(t));
+}
+function isFirstVolume(name, types) {
+  const lower = name.toLowerCase();
+  if (!types.some((t) => lower.endsWith(t))) return false;
+  const part = lower.match(/\.part0*([0-9]+)\.rar$/);
+  return part ? part[1] === "1" : true;
+}
+function runUnar(archive, into) {
+  return new Promise((resolve) => {
+    const child = spawn(unarBinary(), ["-q", "-f", "-D", "-o", into, archive], { stdio: ["ignore", "pipe", "pipe"] });
+    let output2 = "";
+    child.stdout.on("data", (d) => output2 += d.toString());
+    child.stderr.on("data", (d) => output2 += d.toString());
+    child.on("error", (error62) => resolve({ code: -1, output: `cannot run ${unarBinary()}: ${error62.message}` }));
+    child.on("close", (code) => resolve({ code, output: output2 }));
+  });
+}
+async function extractItem(archives, target) {
+  const staging = join(dirname(target), `.partial-${basename(target)}-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  for (const archive of archives) {
+    const into = join(staging, archive.relativeDir);
+    mkdirSync(into, { recursive: true });
+    const result = await runUnar(archive.path, into);
+    if (result.code !== 0) {
+      rmSync(staging, { recursive: true, force: true });
+      const reason = result.output.trim().split("\n").filter(Boolean).slice(-1)[0] ?? `unar exited ${result.code}`;
+      return { ok: false, message: `${basename(archive.path)}: ${reason}` };
+    }
+  }
+  rmSync(target, { recursive: true, force: true });
+  renameSync(staging, target);
+  return { ok: true, message: "" };
+}
+
+// runtime/lock.ts
+import { closeSync, openSync, readFileSync, renameSync as renameSync2, rmSync as rmSync2, writeSync, linkSync } from "node:fs";
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error62) {
+    return error62.code === "EPERM";
+  }
+}
+function readPid(path) {
+  try {
+    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function acquireLock(path) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 420);
+      writeSync(fd, `${process.pid}
+`);
+      closeSync(fd);
+      return { release: () => readPid(path) === process.pid ? rmSync2(path, { force: true }) : void 0 };
+    } catch (error62) {
+      if (error62.code !== "EEXIST") throw error62;
+    }
+    const holder = readPid(path);
+    if (holder !== void 0 && alive(holder)) return { heldBy: holder };
+    const aside = `${path}.stale-${process.pid}`;
+    try {
+      renameSync2(path, aside);
+    } catch {
+      continue;
+    }
+    const moved = readPid(aside);
+    if (moved !== holder && moved !== void 0 && alive(moved)) {
+      try {
+        linkSync(aside, path);
+      } catch {
+      }
+      rmSync2(aside, { force: true });
+      return { heldBy: moved };
+    }
+    rmSync2(aside, { force: true });
+  }
+  throw new Error(`cannot take the lock ${path}`);
+}
+
+// runtime/log.ts
+var underJournal = () => Boolean(process.env.JOURNAL_STREAM);
+var PRIORITY = { error: 3, warning: 4, info: 6 };
+function write(level, message) {
+  const text = message.replace(/\r?\n/g, "⏎");
+  const line = underJournal() ? `<${PRIORITY[level]}>${text}` : level === "info" ? text : `${level}: ${text}`;
+  (level === "info" ? process.stdout : process.stderr).write(`${line}
+`);
+}
+var log = {
+  info: (m) => write("info", m),
+  warn: (m) => write("warning", m),
+  error: (m) => write("error", m)
+};
+function formatBytes(bytes) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+function formatSeconds(ms) {
+  return `${(ms / 1e3).toFixed(1)}s`;
+}
+function q(path) {
+  return JSON.stringify(path);
+}
+
+// runtime/markers.ts
+import { closeSync as closeSync2, fsyncSync, openSync as openSync2, readFileSync as readFileSync2, renameSync as renameSync3, writeSync as writeSync2, rmSync as rmSync3 } from "node:fs";
+import { basename as basename2, dirname as dirname2, join as join2 } from "node:path";
+function markerPath(itemPath, suffix) {
+  return join2(dirname2(itemPath), `.${basename2(itemPath)}${suffix}`);
+}
+function isMarkerName(name, suffix) {
+  return name.startsWith(".") && name.endsWith(suffix) && name.length > suffix.length + 1;
+}
+function readMarker(path) {
+  try {
+    const data = JSON.parse(readFileSync2(path, "utf8"));
+    return data && data.version === 1 && Array.isArray(data.files) ? data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function writeMarker(path, marker) {
+  const temp = join2(dirname2(path), `.${basename2(path)}.tmp-${process.pid}`);
+  try {
+    const fd = openSync2(temp, "w", 436);
+    try {
+      writeSync2(fd, `${JSON.stringify(marker, null, 2)}
+`);
+      fsyncSync(fd);
+    } finally {
+      closeSync2(fd);
+    }
+    renameSync3(temp, path);
+  } catch (error62) {
+    rmSync3(temp, { force: true });
+    throw error62;
+  }
+}
+
+// runtime/rclone.ts
+import { spawn as spawn2 } from "node:child_process";
+import { mkdtempSync, rmSync as rmSync4, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as join3 } from "node:path";
+import { createInterface } from "node:readline";
+var rcloneBinary = () => process.env.MEDIA_PIPELINE_RCLONE || "rclone";
+var CONFIRMING = /^(Copied \(|Unchanged skipping$)/;
+async function copyFiles(options) {
+  const dir = mkdtempSync(join3(tmpdir(), "media-pipeline-"));
+  const list = join3(dir, "files-from");
+  writeFileSync(list, options.files.map((f) => `${f}
+`).join(""));
+  try {
+    return await runRclone(
+      ["copy", options.root, options.dest, "--files-from-raw", list, "--use-json-log", "-vv", "--stats-one-line", ...options.flags],
+      options.log,
+      options.onSpawn
+    );
+  } finally {
+    rmSync4(dir, { recursive: true, force: true });
+  }
+}
+async function copyOne(options) {
+  const result = await runRclone(["copyto", options.source, options.dest, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn);
+  const confirmed = /* @__PURE__ */ new Map();
+  for (const at of result.confirmed.values()) confirmed.set(options.object, at);
+  const errors = /* @__PURE__ */ new Map();
+  for (const message of result.errors.values()) errors.set(options.object, message);
+  return { ...result, confirmed, errors };
+}
+function runRclone(args, log2, onSpawn) {
+  return new Promise((resolve, reject) => {
+    const child = spawn2(rcloneBinary(), args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      // Credentials come from RCLONE_CONFIG_<REMOTE>_* in the environment; no config file is read.
+      env: { ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" }
+    });
+    const confirmed = /* @__PURE__ */ new Map();
+    const errors = /* @__PURE__ */ new Map();
+    const general = [];
+    child.on("error", (error62) => reject(new Error(`cannot run ${rcloneBinary()}: ${error62.message}`)));
+    if (child.pid !== void 0) onSpawn?.(child.pid);
+    const lines = createInterface({ input: child.stderr });
+    lines.on("line", (line) => {
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        if (line.trim() && !/ DEBUG : /.test(line)) log2.info(`rclone: ${line.trim()}`);
+        return;
+      }
+      const msg = (entry.msg ?? "").trim();
+      if (entry.stats !== void 0) {
+        log2.info(`rclone: ${msg}`);
+      } else if (entry.level === "error" || entry.level === "critical") {
+        if (entry.object !== void 0) errors.set(entry.object, msg);
+        else general.push(msg);
+      } else if (entry.object !== void 0 && CONFIRMING.test(msg)) {
+        confirmed.set(entry.object, Date.now());
+      }
+    });
+    child.stdout.resume();
+    child.on("close", (exitCode, signal) => {
+      lines.close();
+      resolve({ confirmed, errors, exitCode, signal, general });
+    });
+  });
+}
+
+// runtime/upload.ts
+var toPosix = (p) => p.split(sep).join("/");
+var isHidden = (name) => name.startsWith(".");
+function walk(dir, skip = () => false) {
+  const out = [];
+  const visit2 = (current) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const path = join4(current, entry.name);
+      if (skip(entry.name, path)) continue;
+      if (entry.isDirectory()) visit2(path);
+      else if (entry.isFile()) out.push({ path, stat: lstatSync(path) });
+    }
+  };
+  visit2(dir);
+  return out;
+}
+function markerIsCurrent(item) {
+  const marker = readMarker(item.marker);
+  if (!marker) return false;
+  const local = item.files.filter((f) => !f.extractedFrom);
+  const recorded = new Map(marker.files.filter((f) => !f.extractedFrom).map((f) => [f.remotePath, f]));
+  return local.every((f) => {
+    const r = recorded.get(`${item.source.prefix}${f.rel}`);
+    return r !== void 0 && r.size === f.size && (r.inode === void 0 || r.inode === f.inode);
+  });
+}
+function scanLibrary(source, config2) {
+  const suffix = config2.upload.marker;
+  return walk(source.path, (name) => isHidden(name)).map(({ path, stat }) => {
+    const rel = toPosix(relative(source.path, path));
+    return {
+      source,
+      name: rel,
+      path,
+      marker: markerPath(path, suffix),
+      files: [{ rel, abs: path, size: stat.size, inode: stat.ino }],
+      archives: [],
+      newestMtimeMs: stat.mtimeMs
+    };
+  });
+}
+function scanUncategorized(source, config2) {
+  const { marker: suffix, archiveTypes, categoryPaths, tempPath, extractDir } = config2.upload;
+  const excluded = /* @__PURE__ */ new Set([...categoryPaths, tempPath, extractDir]);
+  const items = [];
+  for (const entry of readdirSync(source.path, { withFileTypes: true })) {
+    const path = join4(source.path, entry.name);
+    if (isHidden(entry.name) || isMarkerName(entry.name, suffix) || excluded.has(path)) continue;
+    const found = entry.isDirectory() ? walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p)) : entry.isFile() ? [{ path, stat: lstatSync(path) }] : [];
+    const files = [];
+    const archives = [];
+    let newest = 0;
+    for (const { path: file2, stat } of found) {
+      newest = Math.max(newest, stat.mtimeMs);
+      const rel = toPosix(relative(source.path, file2));
+      const base = rel.split("/").pop();
+      if (isArchiveVolume(base, archiveTypes)) {
+        if (isFirstVolume(base, archiveTypes)) archives.push({ path: file2, relativeDir: toPosix(relative(path, join4(file2, ".."))) });
+      } else {
+        files.push({ rel, abs: file2, size: stat.size, inode: stat.ino });
+      }
+    }
+    if (files.length === 0 && archives.length === 0) continue;
+    items.push({ source, name: entry.name, path, marker: markerPath(path, suffix), files, archives, newestMtimeMs: newest });
+  }
+  return items;
+}
+function remoteDest(config2, source) {
+  return `${config2.remote}/${source.prefix}`;
+}
+async function upload(config2, options) {
+  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const summary = { uploaded: 0, uploadedBytes: 0, failed: 0, waiting: 0, alreadyUploaded: 0, rcloneRuns: 0, locked: false };
+  let release = () => {
+  };
+  if (!options.dryRun) {
+    const lock = acquireLock(join4(config2.lockDir, "upload.lock"));
+    if ("heldBy" in lock) {
+      log.info(`upload: another upload run (pid ${lock.heldBy}) is in progress; exiting`);
+      summary.locked = true;
+      return { exitCode: 0, summary };
+    }
+    release = lock.release;
+  }
+  try {
+    await runUpload(config2, options, summary, now);
+  } finally {
+    release();
+  }
+  const parts = [
+    `${summary.uploaded} uploaded (${formatBytes(summary.uploadedBytes)})`,
+    `${summary.failed} failed`,
+    `${summary.waiting} waiting for the quiet period`,
+    `${summary.alreadyUploaded} already uploaded`,
+    `${summary.rcloneRuns} rclone run${summary.rcloneRuns === 1 ? "" : "s"}`
+  ];
+  const line = `upload ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${parts.join(", ")}`;
+  if (summary.failed > 0) log.warn(line);
+  else log.info(line);
+  return { exitCode: summary.failed > 0 ? 1 : 0, summary };
+}
+async function runUpload(config2, options, summary, now) {
+  const quietMs = config2.upload.quietPeriodSeconds * 1e3;
+  const pending = [];
+  for (const source of config2.upload.sources) {
+    let items;
+    try {
+      statSync(source.path);
+      items = source.kind === "library" ? scanLibrary(source, config2) : scanUncategorized(source, config2);
+    } catch (error62) {
+      log.error(`upload: cannot scan ${q(source.path)}: ${error62.message}`);
+      summary.failed++;
+      continue;
+    }
+    for (const item of items) {
+      if (markerIsCurrent(item)) {
+        summary.alreadyUploaded++;
+        continue;
+      }
+      const age = now() - item.newestMtimeMs;
+      if (age < quietMs) {
+        log.info(`waiting: ${q(item.source.prefix + item.name)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config2.upload.quietPeriodSeconds}s`);
+        summary.waiting++;
+        continue;
+      }
+      pending.push(item);
+    }
+  }
+  if (pending.length === 0) return;
+  if (options.dryRun) {
+    for (const item of pending) {
+      const size = item.files.reduce((n, f) => n + f.size, 0);
+      const extract = item.archives.length > 0 ? `, extracting ${item.archives.map((a) => q(a.path)).join(", ")}` : "";
+      log.info(`would upload ${q(item.name)} → ${remoteDest(config2, item.source)}${item.name} (${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(size)}${extract})`);
+    }
+    return;
+  }
+  const extractRoot = config2.upload.extractDir;
+  const failedItems = /* @__PURE__ */ new Map();
+  const extracted = [];
+  for (const item of pending.filter((i) => i.archives.length > 0)) {
+    const target = join4(extractRoot, item.name);
+    const result = await extractItem(item.archives, target);
+    if (!result.ok) {
+      failedItems.set(item, `extraction failed: ${result.message}`);
+      continue;
+    }
+    extracted.push(target);
+    for (const { path, stat } of walk(target)) {
+      item.files.push({ rel: toPosix(relative(extractRoot, path)), abs: path, size: stat.size, extractedFrom: item.archives[0].path });
+    }
+  }
+  try {
+    const batches = /* @__PURE__ */ new Map();
+    for (const item of pending) {
+      if (failedItems.has(item)) continue;
+      for (const file2 of item.files) {
+        const root = file2.extractedFrom ? extractRoot : item.source.path;
+        const key = `${root}\0${item.source.prefix}`;
+        const batch = batches.get(key) ?? { root, dest: remoteDest(config2, item.source), files: [] };
+        batch.files.push(file2);
+        batches.set(key, batch);
+      }
+    }
+    const results = /* @__PURE__ */ new Map();
+    for (const [key, batch] of batches) {
+      const batchStart = Date.now();
+      const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
+      const awkward = batch.files.filter((f) => /[\n\r]/.test(f.rel));
+      const merged = { confirmed: /* @__PURE__ */ new Map(), errors: /* @__PURE__ */ new Map(), exitCode: 0, signal: null, general: [] };
+      const runs = [];
+      if (plain.length > 0) {
+        summary.rcloneRuns++;
+        runs.push(copyFiles({ root: batch.root, dest: batch.dest, files: plain.map((f) => f.rel), flags: config2.upload.rcloneFlags, log }));
+      }
+      for (const file2 of awkward) {
+        summary.rcloneRuns++;
+        runs.push(copyOne({ source: file2.abs, dest: `${batch.dest}${file2.rel}`, object: file2.rel, flags: config2.upload.rcloneFlags, log }));
+      }
+      for (const run of runs) {
+        const result = await run;
+        for (const [k, v] of result.confirmed) merged.confirmed.set(k, v);
+        for (const [k, v] of result.errors) merged.errors.set(k, v);
+        merged.general.push(...result.general);
+        if (result.exitCode !== 0) {
+          merged.exitCode = result.exitCode;
+          merged.signal = result.signal;
+        }
+      }
+      for (const message of merged.general) log.error(`rclone (${batch.root} → ${batch.dest}): ${message}`);
+      results.set(key, { result: merged, started: batchStart });
+    }
+    for (const item of pending) {
+      const failure2 = failedItems.get(item) ?? checkItem(item, results, extractRoot);
+      if (failure2) {
+        summary.failed++;
+        log.error(`failed: ${q(item.source.prefix + item.name)}: ${failure2}; it will be retried on the next run`);
+        continue;
+      }
+      const files = item.files.map((f) => ({
+        remotePath: `${item.source.prefix}${f.rel}`,
+        size: f.size,
+        ...f.inode !== void 0 && !f.extractedFrom ? { inode: f.inode } : {},
+        ...f.extractedFrom ? { extractedFrom: toPosix(relative(item.source.path, f.extractedFrom)) } : {}
+      }));
+      writeMarker(item.marker, { version: 1, uploadedAt: new Date(now()).toISOString(), remote: `${remoteDest(config2, item.source)}${item.name}`, files });
+      const bytes = item.files.reduce((n, f) => n + f.size, 0);
+      const { took } = timing(item, results, extractRoot);
+      summary.uploaded++;
+      summary.uploadedBytes += bytes;
+      log.info(`uploaded ${q(item.source.prefix + item.name)}: ${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(bytes)}, ${formatSeconds(took)}`);
+    }
+  } finally {
+    for (const dir of extracted) rmSync5(dir, { recursive: true, force: true });
+  }
+}
+function resultFor(item, file2, results, extractRoot) {
+  const root = file2.extractedFrom ? extractRoot : item.source.path;
+  return results.get(`${root}\0${item.source.prefix}`);
+}
+function checkItem(item, results, extractRoot) {
+  for (const file2 of item.files) {
+    const entry = resultFor(item, file2, results, extractRoot);
+    if (!entry) return `no rclone run covered ${q(file2.rel)}`;
+    const error62 = entry.result.errors.get(file2.rel);
+    if (error62) return `${q(file2.rel)}: ${error62}`;
+    if (!entry.result.confirmed.has(file2.rel)) {
+      const how = entry.result.signal ? `rclone was killed (${entry.result.signal})` : `rclone exited ${entry.result.exitCode}`;
+      return `${q(file2.rel)} was not confirmed on the remote (${how})`;
+    }
+  }
+  return void 0;
+}
+function timing(item, results, extractRoot) {
+  let took = 0;
+  for (const file2 of item.files) {
+    const entry = resultFor(item, file2, results, extractRoot);
+    took = Math.max(took, (entry.result.confirmed.get(file2.rel) ?? entry.started) - entry.started);
+  }
+  return { took };
+}
+
 // runtime/main.ts
 var HELP = `Usage: media-pipeline <command> --config FILE [options]
 
@@ -19779,7 +20257,7 @@ var UsageError = class extends Error {
 function loadConfig(file2) {
   let text;
   try {
-    text = readFileSync(file2, "utf8");
+    text = readFileSync3(file2, "utf8");
   } catch (error62) {
     throw new UsageError(`cannot read config ${file2}: ${error62.code ?? String(error62)}`);
   }
@@ -19798,6 +20276,7 @@ ${lines.join("\n")}`);
   return parsed.data;
 }
 var COMMANDS = {
+  upload: async (config2, options) => (await upload(config2, options)).exitCode,
   "check-config": async (config2) => {
     process.stdout.write(`${JSON.stringify(config2, null, 2)}
 `);
