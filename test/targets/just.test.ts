@@ -8,7 +8,8 @@ import { operatorRecipes } from "../../generators/justfile.ts";
 import { parseSpec } from "../../spec/validate.ts";
 import { fileOf, generateFrom, ROOT, specWith } from "../helpers.ts";
 
-const JUST = join(ROOT, "node_modules/.bin/just");
+// The just binary from npm (rust-just's Linux x64 build; the registry here serves only that platform package).
+const JUST = join(ROOT, "node_modules/rust-just-linux-x64/bin/just");
 
 function justfileDir(host = "builder"): string {
   const dir = mkdtempSync(join(tmpdir(), "mp-just-"));
