@@ -37,6 +37,7 @@ export function runtimeConfig(ctx: GenerateContext): RuntimeConfigModel {
       url: `http://127.0.0.1:${spec.endpoints.qbittorrentWebui.port}`,
       credentialsFile: null,
       categories: Object.fromEntries(Object.entries(spec.qbittorrent.categories).map(([name, c]) => [name, c.savePath])),
+      waitSeconds: 120,
     },
     lockDir: `/run/${RUNTIME_DIRECTORY}`,
   };

@@ -31,6 +31,8 @@ export const RuntimeConfig = z.strictObject({
     /** A file holding `username:password`, or null when localhost bypass is on. */
     credentialsFile: AbsolutePath.nullable(),
     categories: z.record(z.string(), AbsolutePath),
+    /** How long `categories` waits for qBittorrent to answer at boot before giving up. */
+    waitSeconds: z.number().int().min(0),
   }),
   /** Where lock files go; the units provide it as RuntimeDirectory. */
   lockDir: AbsolutePath,

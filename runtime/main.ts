@@ -6,6 +6,9 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { RuntimeConfig, type RuntimeConfigModel } from "./config.ts";
+import { categories } from "./categories.ts";
+import { cleanup, CleanupError } from "./cleanup.ts";
+import { QbittorrentError } from "./qbittorrent.ts";
 import { upload } from "./upload.ts";
 
 const HELP = `Usage: media-pipeline <command> --config FILE [options]
@@ -50,6 +53,8 @@ type Command = (config: RuntimeConfigModel, options: { dryRun: boolean }) => Pro
 
 const COMMANDS: Record<string, Command> = {
   upload: async (config, options) => (await upload(config, options)).exitCode,
+  cleanup: async (config, options) => (await cleanup(config, options)).exitCode,
+  categories,
   "check-config": async (config) => {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     return 0;
@@ -80,11 +85,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    const known = ["upload", "cleanup", "categories"];
-    const message = known.includes(name)
-      ? `${name} is not implemented in this version of the runtime; the unit will fail until it is`
-      : `unknown command ${JSON.stringify(name)}; run with --help for the list`;
-    process.stderr.write(`media-pipeline: ${message}\n`);
+    process.stderr.write(`media-pipeline: unknown command ${JSON.stringify(name)}; run with --help for the list\n`);
     return 2;
   }
   if (extra.length > 0) {
@@ -102,7 +103,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`media-pipeline: ${error.message}\n`);
       return 2;
     }
-    process.stderr.write(`media-pipeline: ${name} failed: ${(error as Error).stack ?? String(error)}\n`);
+    // Expected failures (qBittorrent unreachable, remote unlisted) are one clear line; anything else keeps its stack.
+    const expected = error instanceof QbittorrentError || error instanceof CleanupError;
+    process.stderr.write(`media-pipeline: ${name} failed: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 1;
   }
 }

@@ -7,7 +7,7 @@ var __export = (target, all) => {
 };
 
 // runtime/main.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 import { parseArgs } from "node:util";
 
 // node_modules/zod/v4/classic/external.js
@@ -733,9 +733,9 @@ function floatSafeRemainder(val, step) {
   return ratio - roundedRatio;
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
-function defineLazy(object2, key, getter) {
+function defineLazy(object2, key2, getter) {
   let value = void 0;
-  Object.defineProperty(object2, key, {
+  Object.defineProperty(object2, key2, {
     get() {
       if (value === EVALUATING) {
         return void 0;
@@ -747,7 +747,7 @@ function defineLazy(object2, key, getter) {
       return value;
     },
     set(v) {
-      Object.defineProperty(object2, key, {
+      Object.defineProperty(object2, key2, {
         value: v
         // configurable: true,
       });
@@ -773,47 +773,47 @@ function rawShape(def) {
 function sourceShape(schema) {
   return rawShape(schema._zod.def) ?? schema._zod.def.shape;
 }
-function deferProp(target, key, getter) {
-  Object.defineProperty(target, key, {
+function deferProp(target, key2, getter) {
+  Object.defineProperty(target, key2, {
     get() {
       const value = getter();
-      assignProp(this, key, value);
+      assignProp(this, key2, value);
       return value;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key, value) {
-  if (key in target)
-    assignProp(target, key, value);
+function putProp(target, key2, value) {
+  if (key2 in target)
+    assignProp(target, key2, value);
   else
-    target[key] = value;
+    target[key2] = value;
 }
 function mirrorShape(target, source, keys, wrap) {
   const raw = sourceShape(source);
-  for (const key of keys) {
-    const desc = Object.getOwnPropertyDescriptor(raw, key);
+  for (const key2 of keys) {
+    const desc = Object.getOwnPropertyDescriptor(raw, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target, key, () => {
-        const value = source._zod.def.shape[key];
-        return wrap ? wrap(value, key) : value;
+      deferProp(target, key2, () => {
+        const value = source._zod.def.shape[key2];
+        return wrap ? wrap(value, key2) : value;
       });
     } else
-      putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
+      putProp(target, key2, wrap ? wrap(desc.value, key2) : desc.value);
   }
 }
 function mirrorProps(target, source) {
-  for (const key of Reflect.ownKeys(source)) {
-    const desc = Object.getOwnPropertyDescriptor(source, key);
+  for (const key2 of Reflect.ownKeys(source)) {
+    const desc = Object.getOwnPropertyDescriptor(source, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target, key, () => source[key]);
+      deferProp(target, key2, () => source[key2]);
     else
-      putProp(target, key, desc.value);
+      putProp(target, key2, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -830,11 +830,11 @@ function cloneDef(schema) {
 function getElementAtPath(obj, path) {
   if (!path)
     return obj;
-  return path.reduce((acc, key) => acc?.[key], obj);
+  return path.reduce((acc, key2) => acc?.[key2], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
-  const promises = keys.map((key) => promisesObj[key]);
+  const promises = keys.map((key2) => promisesObj[key2]);
   return Promise.all(promises).then((results) => {
     const resolvedObj = {};
     for (let i = 0; i < keys.length; i++) {
@@ -906,8 +906,8 @@ function shallowClone(o) {
 }
 function numKeys(data) {
   let keyCount = 0;
-  for (const key in data) {
-    if (Object.prototype.hasOwnProperty.call(data, key)) {
+  for (const key2 in data) {
+    if (Object.prototype.hasOwnProperty.call(data, key2)) {
       keyCount++;
     }
   }
@@ -1061,12 +1061,12 @@ function pick(schema, mask) {
 function maskedKeys(schema, mask) {
   const raw = sourceShape(schema);
   const keys = [];
-  for (const key of Reflect.ownKeys(mask)) {
-    if (!Object.getOwnPropertyDescriptor(raw, key)?.enumerable) {
-      throw new Error(`Unrecognized key: "${String(key)}"`);
+  for (const key2 of Reflect.ownKeys(mask)) {
+    if (!Object.getOwnPropertyDescriptor(raw, key2)?.enumerable) {
+      throw new Error(`Unrecognized key: "${String(key2)}"`);
     }
-    if (mask[key])
-      keys.push(key);
+    if (mask[key2])
+      keys.push(key2);
   }
   return keys;
 }
@@ -1079,7 +1079,7 @@ function omit(schema, mask) {
   }
   const omitted = new Set(maskedKeys(schema, mask));
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key2) => !omitted.has(key2)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
@@ -1090,8 +1090,8 @@ function extend(schema, shape) {
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key of Reflect.ownKeys(shape)) {
-      if (Object.getOwnPropertyDescriptor(existingShape, key) !== void 0) {
+    for (const key2 of Reflect.ownKeys(shape)) {
+      if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
@@ -1138,15 +1138,15 @@ function partial(Class2, schema, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key2) => selected && !selected.has(key2) ? value : new Class2({ type: "optional", innerType: value })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key2) => (
     // overwrite with non-optional
-    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key2) ? value : new Class2({ type: "nonoptional", innerType: value })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -1333,46 +1333,46 @@ var Class = class {
   }
 };
 function members(proto, table) {
-  for (const key in table) {
-    const desc = Object.getOwnPropertyDescriptor(table, key);
+  for (const key2 in table) {
+    const desc = Object.getOwnPropertyDescriptor(table, key2);
     if (desc.get)
-      Object.defineProperty(proto, key, { ...desc, enumerable: false });
+      Object.defineProperty(proto, key2, { ...desc, enumerable: false });
     else
-      defineBound(proto, key, desc.value);
+      defineBound(proto, key2, desc.value);
   }
 }
-function own(inst, key, value, enumerable = true) {
-  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
+function own(inst, key2, value, enumerable = true) {
+  Object.defineProperty(inst, key2, { configurable: true, writable: true, enumerable, value });
   return value;
 }
-function hide(inst, key, value) {
-  return own(inst, key, value, false);
+function hide(inst, key2, value) {
+  return own(inst, key2, value, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
-  for (const key in computes) {
-    const compute = computes[key];
-    Object.defineProperty(table, key, {
+  for (const key2 in computes) {
+    const compute = computes[key2];
+    Object.defineProperty(table, key2, {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key, compute(this));
+        return own(this, key2, compute(this));
       },
       set(value) {
-        own(this, key, value);
+        own(this, key2, value);
       }
     });
   }
   return table;
 }
-function defineBound(proto, key, fn) {
-  Object.defineProperty(proto, key, {
+function defineBound(proto, key2, fn) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key, fn.bind(this));
+      return this == null ? fn : own(this, key2, fn.bind(this));
     },
     set(value) {
-      own(this, key, value);
+      own(this, key2, value);
     }
   });
 }
@@ -1389,53 +1389,53 @@ var breaker = {
     return void 0;
   }
 };
-function defineLazyInternal(inst, key, compute) {
+function defineLazyInternal(inst, key2, compute) {
   const proto = Object.getPrototypeOf(inst._zod);
-  if (key in proto && installing !== inst._zod) {
+  if (key2 in proto && installing !== inst._zod) {
     installing = void 0;
     return;
   }
   installing = inst._zod;
-  Object.defineProperty(proto, key, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      Object.defineProperty(this, key, breaker);
+      Object.defineProperty(this, key2, breaker);
       const outer = broke;
       broke = false;
       try {
         const value = compute(this);
         if (broke)
-          delete this[key];
+          delete this[key2];
         else
-          Object.defineProperty(this, key, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key2, { configurable: true, writable: true, value });
         broke = broke || outer;
         return value;
       } catch (err) {
-        delete this[key];
+        delete this[key2];
         broke = broke || outer;
         throw err;
       }
     },
     set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, value });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, value });
     }
   });
 }
-function installLazyProp(inst, key, make, enumerable) {
-  const proto = claim(inst, key);
+function installLazyProp(inst, key2, make, enumerable) {
+  const proto = claim(inst, key2);
   if (!proto)
     return;
-  Object.defineProperty(proto, key, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
-      Object.defineProperty(this, key, desc);
+      Object.defineProperty(this, key2, desc);
       desc.value = make(this);
-      Object.defineProperty(this, key, desc);
+      Object.defineProperty(this, key2, desc);
       return desc.value;
     },
     set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, enumerable, value });
     }
   });
 }
@@ -1612,15 +1612,15 @@ var $ZodError = $constructor("$ZodError", initializer);
 var $ZodRealError = $constructor("$ZodError", initializer, void 0, {
   Parent: Error
 });
-function node(obj, key, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key)) {
-    if (key === "__proto__") {
-      Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
+function node(obj, key2, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj, key2)) {
+    if (key2 === "__proto__") {
+      Object.defineProperty(obj, key2, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key] = make();
+      obj[key2] = make();
     }
   }
-  return obj[key];
+  return obj[key2];
 }
 function flattenError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = {};
@@ -2529,16 +2529,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
+    entries ?? (entries = Reflect.ownKeys(def.shape).map((key2) => [key2, def.shape[key2]]));
     const input2 = payload.value;
     let proms;
-    for (const [key, schema] of entries) {
-      const result = schema._zod.run({ value: input2[key], issues: [] }, {});
+    for (const [key2, schema] of entries) {
+      const result = schema._zod.run({ value: input2[key2], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
-        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key)));
+        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key2)));
       } else {
-        handleCheckPropertyResult(result, payload, key);
+        handleCheckPropertyResult(result, payload, key2);
       }
     }
     if (proms)
@@ -3439,8 +3439,8 @@ var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def) => {
   };
   capSize(inst, arraySize);
 });
-function handlePropertyResult(result, final, key, input2, optin, optout) {
-  const isPresent = key in input2;
+function handlePropertyResult(result, final, key2, input2, optin, optout) {
+  const isPresent = key2 in input2;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -3449,7 +3449,7 @@ function handlePropertyResult(result, final, key, input2, optin, optout) {
     if (optin !== void 0 && isOptionalOut && !isPresent) {
       return;
     }
-    final.issues.push(...prefixIssues(key, result.issues));
+    final.issues.push(...prefixIssues(key2, result.issues));
   }
   if (!isPresent && optin === void 0) {
     if (!result.issues.length) {
@@ -3457,17 +3457,17 @@ function handlePropertyResult(result, final, key, input2, optin, optout) {
         code: "invalid_type",
         expected: "nonoptional",
         input: void 0,
-        path: [key]
+        path: [key2]
       });
     }
     return;
   }
   if (result.value === void 0) {
     if (isPresent || optin === "defaulted" && !isOptionalOut) {
-      final.value[key] = void 0;
+      final.value[key2] = void 0;
     }
   } else {
-    final.value[key] = result.value;
+    final.value[key2] = result.value;
   }
 }
 var NO_SYMBOL_KEYS = [];
@@ -3500,28 +3500,28 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key in input2) {
+  for (const key2 in input2) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
       seen = payload.issues.length;
     }
-    if (keySet.has(key))
+    if (keySet.has(key2))
       continue;
-    if (key === "__proto__") {
+    if (key2 === "__proto__") {
       if (t === "never")
-        unrecognized.push(key);
+        unrecognized.push(key2);
       continue;
     }
     if (t === "never") {
-      unrecognized.push(key);
+      unrecognized.push(key2);
       continue;
     }
-    const r = _catchall.run({ value: input2[key], issues: [] }, ctx);
+    const r = _catchall.run({ value: input2[key2], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key, input2, optin, optout);
+      handlePropertyResult(r, payload, key2, input2, optin, optout);
     }
   }
   if (unrecognized.length) {
@@ -3558,16 +3558,16 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   defineLazyInternal(inst, "propValues", (zod) => {
     const shape = zod.def.shape;
     const propValues = {};
-    for (const key in shape) {
-      const field = shape[key]._zod;
+    for (const key2 in shape) {
+      const field = shape[key2]._zod;
       if (field.values) {
-        if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
-          assignProp(propValues, key, /* @__PURE__ */ new Set());
+        if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
+          assignProp(propValues, key2, /* @__PURE__ */ new Set());
         }
         for (const v of field.values)
-          propValues[key].add(v);
+          propValues[key2].add(v);
         if (field.optin !== void 0)
-          propValues[key].add(void 0);
+          propValues[key2].add(void 0);
       }
     }
     return propValues;
@@ -3594,22 +3594,22 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     const shape = value.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key of value.allKeys) {
+    for (const key2 of value.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      if (key === "__proto__")
+      if (key2 === "__proto__")
         continue;
-      const el = shape[key];
+      const el = shape[key2];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
-      const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
+      const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
       if (r instanceof Promise) {
-        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
+        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
       } else {
-        handlePropertyResult(r, payload, key, input2, optin, optout);
+        handlePropertyResult(r, payload, key2, input2, optin, optout);
       }
     }
     if (!catchall) {
@@ -3643,17 +3643,17 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     doc.write(`const input = payload.value;`);
     const ids = /* @__PURE__ */ Object.create(null);
     let counter = 0;
-    for (const key of normalized.allKeys) {
-      ids[key] = `key_${counter++}`;
+    for (const key2 of normalized.allKeys) {
+      ids[key2] = `key_${counter++}`;
     }
     doc.write(memo2 ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-    for (const key of normalized.allKeys) {
-      if (key === "__proto__")
+    for (const key2 of normalized.allKeys) {
+      if (key2 === "__proto__")
         continue;
-      const id = ids[key];
-      const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
+      const id = ids[key2];
+      const k = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
       const isPresent = `${k} in input`;
-      const schema = shape[key];
+      const schema = shape[key2];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
@@ -3987,21 +3987,21 @@ function mergeValues(a, b) {
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const bKeys = Object.keys(b);
-    const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
+    const sharedKeys = Object.keys(a).filter((key2) => bKeys.indexOf(key2) !== -1);
     const newObj = { ...a, ...b };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
-    for (const key of sharedKeys) {
-      if (key === "__proto__")
+    for (const key2 of sharedKeys) {
+      if (key2 === "__proto__")
         continue;
-      const sharedValue = mergeValues(a[key], b[key]);
+      const sharedValue = mergeValues(a[key2], b[key2]);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [key, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [key2, ...sharedValue.mergeErrorPath]
         };
       }
-      newObj[key] = sharedValue.data;
+      newObj[key2] = sharedValue.data;
     }
     return { valid: true, data: newObj };
   }
@@ -4160,9 +4160,9 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
     return handleTupleResults(itemResults, payload, items, input2, optoutStart);
   };
 });
-function getTupleOptStart(items, key) {
+function getTupleOptStart(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -4220,12 +4220,12 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
     if (values && !def.partial) {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       const recordKeys = /* @__PURE__ */ new Set();
-      for (const key of values) {
-        if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") {
-          recordKeys.add(typeof key === "number" ? key.toString() : key);
-          if (key === "__proto__")
+      for (const key2 of values) {
+        if (typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol") {
+          recordKeys.add(typeof key2 === "number" ? key2.toString() : key2);
+          if (key2 === "__proto__")
             continue;
-          const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+          const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
           if (keyResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -4234,8 +4234,8 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key,
-              path: [key],
+              input: key2,
+              path: [key2],
               inst
             });
             continue;
@@ -4243,32 +4243,32 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
           const outKey = keyResult.value;
           if (outKey === "__proto__")
             continue;
-          const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+          const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
           if (result instanceof Promise) {
             proms.push(result.then((result2) => {
               if (result2.issues.length) {
-                payload.issues.push(...prefixIssues(key, result2.issues));
+                payload.issues.push(...prefixIssues(key2, result2.issues));
               }
               payload.value[outKey] = result2.value;
             }));
           } else {
             if (result.issues.length) {
-              payload.issues.push(...prefixIssues(key, result.issues));
+              payload.issues.push(...prefixIssues(key2, result.issues));
             }
             payload.value[outKey] = result.value;
           }
         }
       }
       let unrecognized;
-      for (const key in input2) {
-        if (!recordKeys.has(key)) {
+      for (const key2 in input2) {
+        if (!recordKeys.has(key2)) {
           if (def.mode === "loose") {
-            if (key === "__proto__")
+            if (key2 === "__proto__")
               continue;
-            payload.value[key] = input2[key];
+            payload.value[key2] = input2[key2];
           } else {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key);
+            unrecognized.push(key2);
           }
         }
       }
@@ -4284,18 +4284,18 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
     } else {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       let unrecognized;
-      for (const key of Reflect.ownKeys(input2)) {
-        if (key === "__proto__")
+      for (const key2 of Reflect.ownKeys(input2)) {
+        if (key2 === "__proto__")
           continue;
-        if (!Object.prototype.propertyIsEnumerable.call(input2, key))
+        if (!Object.prototype.propertyIsEnumerable.call(input2, key2))
           continue;
-        let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+        let keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
         if (keyResult instanceof Promise) {
           throw new Error("Async schemas not supported in object keys currently");
         }
-        const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
+        const checkNumericKey = typeof key2 === "string" && number.test(key2) && keyResult.issues.length;
         if (checkNumericKey) {
-          const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
+          const retryResult = def.keyType._zod.run({ value: Number(key2), issues: [] }, ctx);
           if (retryResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -4305,17 +4305,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
         }
         if (keyResult.issues.length) {
           if (def.mode === "loose") {
-            payload.value[key] = input2[key];
+            payload.value[key2] = input2[key2];
           } else if (values) {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key);
+            unrecognized.push(key2);
           } else {
             payload.issues.push({
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key,
-              path: [key],
+              input: key2,
+              path: [key2],
               inst
             });
           }
@@ -4324,17 +4324,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
         const outKey = keyResult.value;
         if (outKey === "__proto__")
           continue;
-        const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+        const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
         if (result instanceof Promise) {
           proms.push(result.then((result2) => {
             if (result2.issues.length) {
-              payload.issues.push(...prefixIssues(key, result2.issues));
+              payload.issues.push(...prefixIssues(key2, result2.issues));
             }
             payload.value[outKey] = result2.value;
           }));
         } else {
           if (result.issues.length) {
-            payload.issues.push(...prefixIssues(key, result.issues));
+            payload.issues.push(...prefixIssues(key2, result.issues));
           }
           payload.value[outKey] = result.value;
         }
@@ -4374,20 +4374,20 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key, value] of input2) {
+    for (const [key2, value] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+      const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
       const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-          handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
+          handleMapResult(keyResult2, valueResult2, payload, key2, input2, inst, ctx);
         }));
       } else {
-        handleMapResult(keyResult, valueResult, payload, key, input2, inst, ctx);
+        handleMapResult(keyResult, valueResult, payload, key2, input2, inst, ctx);
       }
     }
     if (proms.length)
@@ -4396,10 +4396,10 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
   };
   capSize(inst, mapSize);
 });
-function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx) {
   if (keyResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key)) {
-      final.issues.push(...prefixIssues(key, keyResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, keyResult.issues));
     } else {
       final.issues.push({
         code: "invalid_key",
@@ -4411,15 +4411,15 @@ function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) 
     }
   }
   if (valueResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key)) {
-      final.issues.push(...prefixIssues(key, valueResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, valueResult.issues));
     } else {
       final.issues.push({
         origin: "map",
         code: "invalid_element",
         input: input2,
         inst,
-        key,
+        key: key2,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
     }
@@ -5077,7 +5077,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve) {
+function isRecursive(inst, stack, resolve2) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -5087,18 +5087,18 @@ function isRecursive(inst, stack, resolve) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve);
+      const answer = isRecursive(child, stack, resolve2);
       if (answer > result)
         result = answer;
     }
   };
   const shape = (sh, spread) => {
     let answer = NONE;
-    for (const key of Reflect.ownKeys(sh)) {
-      const desc = Object.getOwnPropertyDescriptor(sh, key);
+    for (const key2 of Reflect.ownKeys(sh)) {
+      const desc = Object.getOwnPropertyDescriptor(sh, key2);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -5162,7 +5162,7 @@ function isRecursive(inst, stack, resolve) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -5191,8 +5191,8 @@ function isRecursive(inst, stack, resolve) {
       break;
     default: {
       kind;
-      for (const key in def) {
-        const desc = Object.getOwnPropertyDescriptor(def, key);
+      for (const key2 in def) {
+        const desc = Object.getOwnPropertyDescriptor(def, key2);
         if (!desc || desc.get)
           continue;
         const value = desc.value;
@@ -13325,11 +13325,11 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
   const shape = def.shape;
-  for (const key of Reflect.ownKeys(shape)) {
-    const keyExpr = typeof key === "symbol" ? addConstant(ctx, key) : esc(key);
+  for (const key2 of Reflect.ownKeys(shape)) {
+    const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape[key], inputVar, false);
+    compileChild(doc, ctx, shape[key2], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -13722,9 +13722,9 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
   const propOutputs = /* @__PURE__ */ new Map();
-  for (const key of allKeys) {
-    const propSchema = propShape[key];
-    const kx = keyExpr(key);
+  for (const key2 of allKeys) {
+    const propSchema = propShape[key2];
+    const kx = keyExpr(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${kx}];`);
     if (propSchema._zod.optin !== void 0) {
@@ -13745,14 +13745,14 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
       } else {
         doc.write(`if (${outputVar2} === INVALID) return INVALID;`);
       }
-      propOutputs.set(key, outputVar2);
+      propOutputs.set(key2, outputVar2);
     } else {
       if (requiresPresenceCheck(propSchema)) {
         doc.write(`if (!(${kx} in ${accessor})) return INVALID;`);
       }
       const outputAccessor = compileChild(doc, ctx, propSchema, inputVar, buildsValue);
       if (outputAccessor !== null)
-        propOutputs.set(key, outputAccessor);
+        propOutputs.set(key2, outputAccessor);
     }
   }
   const catchall = def.catchall;
@@ -14173,9 +14173,9 @@ function generateTupleCheck(doc, ctx, schema, accessor) {
   }
   return outputVar;
 }
-function getTupleOptStart2(items, key) {
+function getTupleOptStart2(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -14305,16 +14305,16 @@ function generateRecordCheck(doc, ctx, schema, accessor) {
   const keyValues = recordDef.partial ? void 0 : def.keyType._zod.values;
   if (keyValues) {
     const inputKeys = [];
-    for (const key of keyValues) {
-      if (!(typeof key === "string" || typeof key === "number" || typeof key === "symbol")) {
-        throw new ZodCompileUnsupportedError(`record key value ${String(key)}`);
+    for (const key2 of keyValues) {
+      if (!(typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol")) {
+        throw new ZodCompileUnsupportedError(`record key value ${String(key2)}`);
       }
-      const inputKey = typeof key === "number" ? key.toString() : key;
+      const inputKey = typeof key2 === "number" ? key2.toString() : key2;
       if (inputKey === "__proto__") {
         throw new ZodCompileUnsupportedError('record key "__proto__"');
       }
       inputKeys.push(inputKey);
-      const keyConst = addConstant(ctx, key);
+      const keyConst = addConstant(ctx, key2);
       const outKey = generateCheck(doc, ctx, def.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor}[${literalPropertyKey(ctx, inputKey)}];`);
@@ -14392,10 +14392,10 @@ function emitOwnKeys(doc, ctx, accessor, kVar, body, onSymbol) {
   });
   doc.write(`}`);
 }
-function literalPropertyKey(ctx, key) {
-  if (typeof key === "string")
-    return esc(key);
-  return addConstant(ctx, key);
+function literalPropertyKey(ctx, key2) {
+  if (typeof key2 === "string")
+    return esc(key2);
+  return addConstant(ctx, key2);
 }
 function generateMapCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -15624,9 +15624,9 @@ function _stringFormat(Class2, format, fnOrRegex, _params = {}) {
 // node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target, ...sources) {
   for (const source of sources) {
-    for (const key of Reflect.ownKeys(source)) {
-      if (Object.prototype.propertyIsEnumerable.call(source, key)) {
-        assignProp(target, key, source[key]);
+    for (const key2 of Reflect.ownKeys(source)) {
+      if (Object.prototype.propertyIsEnumerable.call(source, key2)) {
+        assignProp(target, key2, source[key2]);
       }
     }
   }
@@ -15772,8 +15772,8 @@ function extractDefs(ctx, schema) {
     if (defId)
       seen.defId = defId;
     const schema2 = seen.schema;
-    for (const key in schema2) {
-      delete schema2[key];
+    for (const key2 in schema2) {
+      delete schema2[key2];
     }
     schema2.$ref = ref;
   };
@@ -15854,8 +15854,8 @@ function foldObjects(members2) {
   for (const member of members2) {
     if (typeof member !== "object" || member.type !== "object")
       return null;
-    for (const key in member) {
-      if (!FOLDABLE_KEYS.has(key))
+    for (const key2 in member) {
+      if (!FOLDABLE_KEYS.has(key2))
         return null;
     }
     objects.push(member);
@@ -15863,22 +15863,22 @@ function foldObjects(members2) {
   const properties = {};
   const required2 = /* @__PURE__ */ new Set();
   for (const object2 of objects) {
-    for (const key in object2.properties) {
-      if (Object.prototype.hasOwnProperty.call(properties, key))
+    for (const key2 in object2.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key2))
         continue;
       const parts = [];
       for (const other of objects) {
-        const part = other.properties?.[key] ?? undeclaredConstraint(other);
+        const part = other.properties?.[key2] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
         if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
-      assignProp(properties, key, merged);
+      assignProp(properties, key2, merged);
     }
-    for (const key of object2.required ?? [])
-      required2.add(key);
+    for (const key2 of object2.required ?? [])
+      required2.add(key2);
   }
   const folded = { type: "object", properties };
   if (required2.size)
@@ -15903,8 +15903,8 @@ function foldIntersection(json2) {
   const allOf = json2.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
-  for (const key of FOLDABLE_KEYS)
-    if (key in json2)
+  for (const key2 of FOLDABLE_KEYS)
+    if (key2 in json2)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -15951,20 +15951,20 @@ function finalize(ctx, schema) {
       assignProps(schema2, _cached);
       const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
-        for (const key in schema2) {
-          if (key === "$ref" || key === "allOf")
+        for (const key2 in schema2) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (!(key in _cached)) {
-            delete schema2[key];
+          if (!(key2 in _cached)) {
+            delete schema2[key2];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key in schema2) {
-          if (key === "$ref" || key === "allOf")
+        for (const key2 in schema2) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (key in refSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(refSeen.def[key])) {
-            delete schema2[key];
+          if (key2 in refSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(refSeen.def[key2])) {
+            delete schema2[key2];
           }
         }
       }
@@ -15976,11 +15976,11 @@ function finalize(ctx, schema) {
       if (parentSeen?.schema.$ref) {
         schema2.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key in schema2) {
-            if (key === "$ref" || key === "allOf")
+          for (const key2 in schema2) {
+            if (key2 === "$ref" || key2 === "allOf")
               continue;
-            if (key in parentSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(parentSeen.def[key])) {
-              delete schema2[key];
+            if (key2 in parentSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(parentSeen.def[key2])) {
+              delete schema2[key2];
             }
           }
         }
@@ -16113,8 +16113,8 @@ function isTransforming(_schema, _ctx) {
     return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
   }
   if (def.type === "object") {
-    for (const key in def.shape) {
-      if (isTransforming(def.shape[key], ctx))
+    for (const key2 in def.shape) {
+      if (isTransforming(def.shape[key2], ctx))
         return true;
     }
     return false;
@@ -16152,13 +16152,13 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key, value) => {
-  if (agg[key] === void 0 || value > agg[key])
-    agg[key] = value;
+var narrowMin = (agg, key2, value) => {
+  if (agg[key2] === void 0 || value > agg[key2])
+    agg[key2] = value;
 };
-var narrowMax = (agg, key, value) => {
-  if (agg[key] === void 0 || value < agg[key])
-    agg[key] = value;
+var narrowMax = (agg, key2, value) => {
+  if (agg[key2] === void 0 || value < agg[key2])
+    agg[key2] = value;
 };
 var narrowBoth = (agg, value) => {
   narrowMin(agg, "minimum", value);
@@ -16496,17 +16496,17 @@ var objectProcessor = (schema, ctx, _json, params) => {
   }
   json2.type = "object";
   json2.properties = {};
-  for (const key in shape) {
-    assignProp(json2.properties, key, processSchema(shape[key], ctx, {
+  for (const key2 in shape) {
+    assignProp(json2.properties, key2, processSchema(shape[key2], ctx, {
       ...params,
-      path: [...params.path, "properties", key]
+      path: [...params.path, "properties", key2]
     }));
   }
   const requiredKeys = [];
-  for (const key of Object.keys(shape)) {
-    const field = def.shape[key];
+  for (const key2 of Object.keys(shape)) {
+    const field = def.shape[key2];
     if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
-      requiredKeys.push(key);
+      requiredKeys.push(key2);
     }
   }
   if (requiredKeys.length > 0) {
@@ -16881,9 +16881,9 @@ function toJSONSchema(input2, params) {
     };
     ctx2.external = external;
     for (const entry of registry2._idmap.entries()) {
-      const [key, schema] = entry;
+      const [key2, schema] = entry;
       extractDefs(ctx2, schema);
-      assignProp(schemas, key, finalize(ctx2, schema));
+      assignProp(schemas, key2, finalize(ctx2, schema));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -17198,17 +17198,17 @@ __export(checks_exports2, {
 
 // node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-function _lazyMethod(proto, key, make) {
-  Object.defineProperty(proto, key, {
+function _lazyMethod(proto, key2, make) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     enumerable: false,
     get() {
       const value = make(this);
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
       return value;
     },
     set(value) {
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
     }
   });
 }
@@ -18878,11 +18878,11 @@ function resolveRef(ref, ctx) {
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
   if (path[0] === defsKey) {
-    const key = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
-    if (!key || !ctx.defs[key]) {
+    const key2 = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
+    if (!key2 || !ctx.defs[key2]) {
       throw new Error(`Reference not found: ${ref}`);
     }
-    return ctx.defs[key];
+    return ctx.defs[key2];
   }
   throw new Error(`Reference not found: ${ref}`);
 }
@@ -18917,16 +18917,16 @@ function checkObjectGuards(objectSchema, guards) {
       });
     }
     if (guards.keySchema) {
-      for (const key of keys) {
-        const result = guards.keySchema.safeParse(key);
+      for (const key2 of keys) {
+        const result = guards.keySchema.safeParse(key2);
         if (result.success)
           continue;
         payload.issues.push({
           code: "invalid_key",
           origin: "record",
           issues: result.error.issues,
-          input: key,
-          path: [key],
+          input: key2,
+          path: [key2],
           continue: true
         });
       }
@@ -18951,20 +18951,20 @@ function canonicalKey(value, seen) {
     if (Array.isArray(value)) {
       const parts2 = [];
       for (const item of value) {
-        const key = canonicalKey(item, seen);
-        if (key === null)
+        const key2 = canonicalKey(item, seen);
+        if (key2 === null)
           return null;
-        parts2.push(key);
+        parts2.push(key2);
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const k of keys) {
-      const key = canonicalKey(value[k], seen);
-      if (key === null)
+      const key2 = canonicalKey(value[k], seen);
+      if (key2 === null)
         return null;
-      parts.push(`${k.length}:${k}=${key}`);
+      parts.push(`${k.length}:${k}=${key2}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -19004,10 +19004,10 @@ function containsRef(value) {
     return value.some(containsRef);
   if (typeof value.$ref === "string")
     return true;
-  return Object.entries(value).some(([key, sub]) => {
-    if (SCHEMA_KEYWORDS.has(key))
+  return Object.entries(value).some(([key2, sub]) => {
+    if (SCHEMA_KEYWORDS.has(key2))
       return containsRef(sub);
-    if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
+    if (!SCHEMA_MAP_KEYWORDS.has(key2) || typeof sub !== "object" || sub === null)
       return false;
     return Object.values(sub).some(containsRef);
   });
@@ -19023,12 +19023,12 @@ function checkArrayGuards(arraySchema, guards) {
     if (guards.uniqueItems === true) {
       const firstSeen = /* @__PURE__ */ new Map();
       for (let i = 0; i < items.length; i++) {
-        const key = canonicalKey(items[i], /* @__PURE__ */ new Set());
-        if (key === null)
+        const key2 = canonicalKey(items[i], /* @__PURE__ */ new Set());
+        if (key2 === null)
           continue;
-        const first = firstSeen.get(key);
+        const first = firstSeen.get(key2);
         if (first === void 0) {
-          firstSeen.set(key, i);
+          firstSeen.set(key2, i);
           continue;
         }
         payload.issues.push({
@@ -19267,9 +19267,9 @@ function convertBaseSchema(schema, ctx) {
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
-      for (const [key, propSchema] of Object.entries(properties)) {
+      for (const [key2, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -19304,12 +19304,12 @@ function convertBaseSchema(schema, ctx) {
             if (!isPlainObject(payload.value))
               return;
             const unrecognized = [];
-            for (const key of Object.keys(payload.value)) {
-              if (propertyKeys.includes(key))
+            for (const key2 of Object.keys(payload.value)) {
+              if (propertyKeys.includes(key2))
                 continue;
-              if (patterns.some((regex) => regex.test(key)))
+              if (patterns.some((regex) => regex.test(key2)))
                 continue;
-              unrecognized.push(key);
+              unrecognized.push(key2);
             }
             if (unrecognized.length) {
               payload.issues.push({
@@ -19440,38 +19440,38 @@ function convertSchema(schema, ctx) {
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
-  for (const key of coreMetadataKeys) {
-    if (key in schema) {
-      extraMeta[key] = schema[key];
+  for (const key2 of coreMetadataKeys) {
+    if (key2 in schema) {
+      extraMeta[key2] = schema[key2];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
-  for (const key of contentMetadataKeys) {
-    if (key in schema) {
-      extraMeta[key] = schema[key];
+  for (const key2 of contentMetadataKeys) {
+    if (key2 in schema) {
+      extraMeta[key2] = schema[key2];
     }
   }
   if (schema.type === "object" && schema.$ref === void 0) {
     if (schema.propertyNames !== void 0 && !containsRef(schema.propertyNames)) {
       extraMeta.propertyNames = schema.propertyNames;
     }
-    for (const key of ["minProperties", "maxProperties"]) {
-      if (schema[key] !== void 0)
-        extraMeta[key] = schema[key];
+    for (const key2 of ["minProperties", "maxProperties"]) {
+      if (schema[key2] !== void 0)
+        extraMeta[key2] = schema[key2];
     }
   }
   if (schema.type === "array" && schema.$ref === void 0) {
     if (schema.contains !== void 0 && !containsRef(schema.contains)) {
       extraMeta.contains = schema.contains;
     }
-    for (const key of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema[key] !== void 0)
-        extraMeta[key] = schema[key];
+    for (const key2 of ["uniqueItems", "minContains", "maxContains"]) {
+      if (schema[key2] !== void 0)
+        extraMeta[key2] = schema[key2];
     }
   }
-  for (const key of Object.keys(schema)) {
-    if (!RECOGNIZED_KEYS.has(key)) {
-      assignProp(extraMeta, key, schema[key]);
+  for (const key2 of Object.keys(schema)) {
+    if (!RECOGNIZED_KEYS.has(key2)) {
+      assignProp(extraMeta, key2, schema[key2]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
@@ -19753,15 +19753,227 @@ var RuntimeConfig = external_exports.strictObject({
     url: external_exports.string().url(),
     /** A file holding `username:password`, or null when localhost bypass is on. */
     credentialsFile: AbsolutePath.nullable(),
-    categories: external_exports.record(external_exports.string(), AbsolutePath)
+    categories: external_exports.record(external_exports.string(), AbsolutePath),
+    /** How long `categories` waits for qBittorrent to answer at boot before giving up. */
+    waitSeconds: external_exports.number().int().min(0)
   }),
   /** Where lock files go; the units provide it as RuntimeDirectory. */
   lockDir: AbsolutePath
 });
 
-// runtime/upload.ts
-import { lstatSync, readdirSync, rmSync as rmSync5, statSync } from "node:fs";
-import { join as join4, relative, sep } from "node:path";
+// runtime/log.ts
+var underJournal = () => Boolean(process.env.JOURNAL_STREAM);
+var PRIORITY = { error: 3, warning: 4, info: 6 };
+function write(level, message) {
+  const text = message.replace(/\r?\n/g, "⏎");
+  const line = underJournal() ? `<${PRIORITY[level]}>${text}` : level === "info" ? text : `${level}: ${text}`;
+  (level === "info" ? process.stdout : process.stderr).write(`${line}
+`);
+}
+var log = {
+  info: (m) => write("info", m),
+  warn: (m) => write("warning", m),
+  error: (m) => write("error", m)
+};
+function formatBytes(bytes) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+function formatSeconds(ms) {
+  return `${(ms / 1e3).toFixed(1)}s`;
+}
+function q(path) {
+  return JSON.stringify(path);
+}
+
+// runtime/qbittorrent.ts
+import { readFileSync } from "node:fs";
+var QbittorrentError = class extends Error {
+};
+var Hash = external_exports.string().regex(/^[0-9a-f]{40}$|^[0-9a-f]{64}$/);
+var TorrentInfo = external_exports.object({
+  hash: Hash,
+  name: external_exports.string(),
+  category: external_exports.string(),
+  state: external_exports.string(),
+  save_path: external_exports.string().min(1),
+  content_path: external_exports.string().min(1),
+  progress: external_exports.number(),
+  seeding_time: external_exports.number().int().min(0),
+  completion_on: external_exports.number().int()
+});
+var TorrentFile = external_exports.object({ name: external_exports.string().min(1), size: external_exports.number().int().min(0) });
+var Categories = external_exports.record(external_exports.string(), external_exports.object({ name: external_exports.string(), savePath: external_exports.string() }));
+function readCredentials(file2) {
+  let text;
+  try {
+    text = readFileSync(file2, "utf8");
+  } catch (error62) {
+    throw new QbittorrentError(`cannot read the credentials file ${file2}: ${error62.code ?? "error"}`);
+  }
+  const line = text.split(/\r?\n/)[0] ?? "";
+  const colon = line.indexOf(":");
+  if (colon <= 0) throw new QbittorrentError(`the credentials file ${file2} must hold one line: username:password`);
+  return { username: line.slice(0, colon), password: line.slice(colon + 1) };
+}
+var QbittorrentClient = class {
+  constructor(url2, credentials, timeoutMs = 15e3) {
+    this.url = url2;
+    this.credentials = credentials;
+    this.timeoutMs = timeoutMs;
+  }
+  url;
+  credentials;
+  timeoutMs;
+  cookie;
+  async request(method, path, form) {
+    const headers = {};
+    if (this.cookie) headers.cookie = this.cookie;
+    let body;
+    if (form) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(form).toString();
+    }
+    try {
+      return await fetch(`${this.url}${path}`, { method, headers, body, redirect: "manual", signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error62) {
+      const cause = error62.cause?.code ?? error62.message;
+      throw new QbittorrentError(`cannot reach qBittorrent at ${this.url} (${cause})`);
+    }
+  }
+  /** Logs in when credentials are configured; with the localhost bypass there is nothing to do. */
+  async login() {
+    if (!this.credentials) return;
+    const response = await this.request("POST", "/api/v2/auth/login", this.credentials);
+    const text = await response.text();
+    const ok = response.status === 204 || response.status === 200 && text.trim() === "Ok.";
+    if (!ok) {
+      const why = response.status === 403 ? "this client is banned after too many failed logins" : "the username or password was refused";
+      throw new QbittorrentError(`login to qBittorrent failed (HTTP ${response.status}): ${why}`);
+    }
+    const cookies = response.headers.getSetCookie().map((c) => c.split(";")[0]).filter((c) => c.includes("="));
+    if (cookies.length === 0) throw new QbittorrentError("qBittorrent accepted the login but set no session cookie");
+    this.cookie = cookies.join("; ");
+  }
+  async json(path, schema) {
+    const response = await this.request("GET", path);
+    if (response.status === 403) {
+      throw new QbittorrentError(
+        `qBittorrent answered 403 Forbidden to ${path}: it requires a login${this.credentials ? " and refused this session" : "; configure qbittorrent.credentialsFile or enable the localhost bypass"}`
+      );
+    }
+    if (!response.ok) throw new QbittorrentError(`qBittorrent answered HTTP ${response.status} to ${path}`);
+    let data;
+    try {
+      data = await response.json();
+    } catch {
+      throw new QbittorrentError(`qBittorrent's answer to ${path} is not JSON`);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue2 = parsed.error.issues[0];
+      throw new QbittorrentError(`qBittorrent's answer to ${path} is not what this tool understands (${issue2.path.join(".") || "the answer"}: ${issue2.message})`);
+    }
+    return parsed.data;
+  }
+  async post(path, form) {
+    const response = await this.request("POST", path, form);
+    if (response.status === 403) throw new QbittorrentError(`qBittorrent answered 403 Forbidden to ${path}: it requires a login`);
+    return response;
+  }
+  async version() {
+    const response = await this.request("GET", "/api/v2/app/webapiVersion");
+    if (response.status === 403) return "unknown (login required)";
+    if (!response.ok) throw new QbittorrentError(`qBittorrent answered HTTP ${response.status} to /api/v2/app/webapiVersion`);
+    return (await response.text()).trim();
+  }
+  torrents() {
+    return this.json("/api/v2/torrents/info", external_exports.array(TorrentInfo));
+  }
+  files(hash2) {
+    return this.json(`/api/v2/torrents/files?hash=${hash2}`, external_exports.array(TorrentFile));
+  }
+  categories() {
+    return this.json("/api/v2/torrents/categories", Categories);
+  }
+  async createCategory(name, savePath) {
+    const response = await this.post("/api/v2/torrents/createCategory", { category: name, savePath });
+    if (response.status === 409) return "exists";
+    if (!response.ok) throw new QbittorrentError(`createCategory ${name} failed: HTTP ${response.status} ${await response.text()}`);
+    return "created";
+  }
+  async editCategory(name, savePath) {
+    const response = await this.post("/api/v2/torrents/editCategory", { category: name, savePath });
+    if (!response.ok) throw new QbittorrentError(`editCategory ${name} failed: HTTP ${response.status} ${await response.text()}`);
+  }
+  async deleteTorrent(hash2) {
+    const response = await this.post("/api/v2/torrents/delete", { hashes: hash2, deleteFiles: "true" });
+    if (!response.ok) throw new QbittorrentError(`deleting torrent ${hash2} failed: HTTP ${response.status}`);
+  }
+};
+
+// runtime/categories.ts
+function clientFor(config2) {
+  const credentials = config2.qbittorrent.credentialsFile ? readCredentials(config2.qbittorrent.credentialsFile) : void 0;
+  return new QbittorrentClient(config2.qbittorrent.url, credentials);
+}
+async function waitForQbittorrent(client, waitSeconds, intervalMs = 2e3) {
+  const deadline = Date.now() + waitSeconds * 1e3;
+  let attempts = 0;
+  for (; ; ) {
+    attempts++;
+    try {
+      return await client.version();
+    } catch (error62) {
+      if (!(error62 instanceof QbittorrentError) || Date.now() + intervalMs > deadline) {
+        throw new QbittorrentError(`${error62.message}; gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
+      }
+      if (attempts === 1) log.info(`categories: waiting for qBittorrent at ${client.url}`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+async function categories(config2, options) {
+  const client = clientFor(config2);
+  const version2 = await waitForQbittorrent(client, config2.qbittorrent.waitSeconds);
+  await client.login();
+  const existing = await client.categories();
+  let changed = 0;
+  for (const [name, savePath] of Object.entries(config2.qbittorrent.categories).sort(([a], [b]) => a.localeCompare(b))) {
+    const current = existing[name];
+    if (current && current.savePath.replace(/\/+$/, "") === savePath) {
+      log.info(`category ${q(name)} already saves to ${q(savePath)}`);
+      continue;
+    }
+    changed++;
+    if (options.dryRun) {
+      log.info(current ? `would move category ${q(name)} from ${q(current.savePath)} to ${q(savePath)}` : `would create category ${q(name)} saving to ${q(savePath)}`);
+      continue;
+    }
+    if (!current && await client.createCategory(name, savePath) === "created") {
+      log.info(`created category ${q(name)} saving to ${q(savePath)}`);
+    } else {
+      await client.editCategory(name, savePath);
+      log.info(`moved category ${q(name)} from ${q(current?.savePath ?? "")} to ${q(savePath)}`);
+    }
+  }
+  log.info(`categories ${options.dryRun ? "(dry run) " : ""}done: ${changed} changed, ${Object.keys(config2.qbittorrent.categories).length - changed} already right (WebUI API ${version2})`);
+  return 0;
+}
+
+// runtime/cleanup.ts
+import { spawn as spawn3 } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, lstatSync, readdirSync, realpathSync, rmdirSync, rmSync as rmSync5 } from "node:fs";
+import { mkdtempSync as mkdtempSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { basename as basename3, dirname as dirname3, join as join4, relative, resolve, sep } from "node:path";
 
 // runtime/archives.ts
 import { spawn } from "node:child_process";
@@ -19780,13 +19992,13 @@ function isFirstVolume(name, types) {
   return part ? part[1] === "1" : true;
 }
 function runUnar(archive, into) {
-  return new Promise((resolve) => {
+  return new Promise((resolve2) => {
     const child = spawn(unarBinary(), ["-q", "-f", "-D", "-o", into, archive], { stdio: ["ignore", "pipe", "pipe"] });
     let output2 = "";
     child.stdout.on("data", (d) => output2 += d.toString());
     child.stderr.on("data", (d) => output2 += d.toString());
-    child.on("error", (error62) => resolve({ code: -1, output: `cannot run ${unarBinary()}: ${error62.message}` }));
-    child.on("close", (code) => resolve({ code, output: output2 }));
+    child.on("error", (error62) => resolve2({ code: -1, output: `cannot run ${unarBinary()}: ${error62.message}` }));
+    child.on("close", (code) => resolve2({ code, output: output2 }));
   });
 }
 async function extractItem(archives, target) {
@@ -19808,7 +20020,7 @@ async function extractItem(archives, target) {
 }
 
 // runtime/lock.ts
-import { closeSync, openSync, readFileSync, renameSync as renameSync2, rmSync as rmSync2, writeSync, linkSync } from "node:fs";
+import { closeSync, openSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync as rmSync2, writeSync, linkSync } from "node:fs";
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -19819,7 +20031,7 @@ function alive(pid) {
 }
 function readPid(path) {
   try {
-    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
+    const pid = Number.parseInt(readFileSync2(path, "utf8"), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : void 0;
   } catch {
     return void 0;
@@ -19858,39 +20070,8 @@ function acquireLock(path) {
   throw new Error(`cannot take the lock ${path}`);
 }
 
-// runtime/log.ts
-var underJournal = () => Boolean(process.env.JOURNAL_STREAM);
-var PRIORITY = { error: 3, warning: 4, info: 6 };
-function write(level, message) {
-  const text = message.replace(/\r?\n/g, "⏎");
-  const line = underJournal() ? `<${PRIORITY[level]}>${text}` : level === "info" ? text : `${level}: ${text}`;
-  (level === "info" ? process.stdout : process.stderr).write(`${line}
-`);
-}
-var log = {
-  info: (m) => write("info", m),
-  warn: (m) => write("warning", m),
-  error: (m) => write("error", m)
-};
-function formatBytes(bytes) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-function formatSeconds(ms) {
-  return `${(ms / 1e3).toFixed(1)}s`;
-}
-function q(path) {
-  return JSON.stringify(path);
-}
-
 // runtime/markers.ts
-import { closeSync as closeSync2, fsyncSync, openSync as openSync2, readFileSync as readFileSync2, renameSync as renameSync3, writeSync as writeSync2, rmSync as rmSync3 } from "node:fs";
+import { closeSync as closeSync2, fsyncSync, openSync as openSync2, readFileSync as readFileSync3, renameSync as renameSync3, writeSync as writeSync2, rmSync as rmSync3 } from "node:fs";
 import { basename as basename2, dirname as dirname2, join as join2 } from "node:path";
 function markerPath(itemPath, suffix) {
   return join2(dirname2(itemPath), `.${basename2(itemPath)}${suffix}`);
@@ -19900,7 +20081,7 @@ function isMarkerName(name, suffix) {
 }
 function readMarker(path) {
   try {
-    const data = JSON.parse(readFileSync2(path, "utf8"));
+    const data = JSON.parse(readFileSync3(path, "utf8"));
     return data && data.version === 1 && Array.isArray(data.files) ? data : void 0;
   } catch {
     return void 0;
@@ -19956,7 +20137,7 @@ async function copyOne(options) {
   return { ...result, confirmed, errors };
 }
 function runRclone(args, log2, onSpawn) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const child = spawn2(rcloneBinary(), args, {
       stdio: ["ignore", "pipe", "pipe"],
       // Credentials come from RCLONE_CONFIG_<REMOTE>_* in the environment; no config file is read.
@@ -19989,22 +20170,384 @@ function runRclone(args, log2, onSpawn) {
     child.stdout.resume();
     child.on("close", (exitCode, signal) => {
       lines.close();
-      resolve({ confirmed, errors, exitCode, signal, general });
+      resolve2({ confirmed, errors, exitCode, signal, general });
     });
   });
 }
 
-// runtime/upload.ts
+// runtime/cleanup.ts
+var CleanupError = class extends Error {
+};
 var toPosix = (p) => p.split(sep).join("/");
+var isInside = (path, root) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+var key = (st) => `${st.dev}:${st.ino}`;
+function globToRegExp(glob) {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+function archiveSet(path) {
+  return path.replace(/(\.part[0-9]+)?\.(rar|zip|r[0-9]{2,3})$/i, "");
+}
+function indexRoot(root, suffix, byInode, markers, byPath) {
+  const visit2 = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join4(dir, entry.name);
+      if (entry.isDirectory()) visit2(path);
+      else if (entry.isFile()) {
+        if (isMarkerName(entry.name, suffix)) {
+          markers.push(path);
+          continue;
+        }
+        const stat = lstatSync(path);
+        const item = { path, stat, root };
+        const k = key(stat);
+        const list = byInode.get(k);
+        if (list) list.push(item);
+        else byInode.set(k, [item]);
+        byPath.set(path, item);
+      }
+    }
+  };
+  visit2(root);
+}
+async function sha1(path) {
+  const hash2 = createHash("sha1");
+  for await (const chunk of createReadStream(path)) hash2.update(chunk);
+  return hash2.digest("hex");
+}
+async function listRemote(remote, paths) {
+  const found = /* @__PURE__ */ new Map();
+  if (paths.length === 0) return found;
+  const dir = mkdtempSync2(join4(tmpdir2(), "media-pipeline-"));
+  const list = join4(dir, "files-from");
+  writeFileSync2(list, [...new Set(paths)].map((p) => `${p}
+`).join(""));
+  const { code, stdout, stderr } = await new Promise((resolveRun, reject) => {
+    const child = spawn3(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" }
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => out += d.toString());
+    child.stderr.on("data", (d) => err += d.toString());
+    child.on("error", (error62) => reject(new CleanupError(`cannot run ${rcloneBinary()}: ${error62.message}`)));
+    child.on("close", (c) => resolveRun({ code: c, stdout: out, stderr: err }));
+  });
+  rmSync5(dir, { recursive: true, force: true });
+  if (code !== 0) throw new CleanupError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+  let entries;
+  try {
+    entries = JSON.parse(stdout);
+  } catch {
+    throw new CleanupError(`rclone lsjson printed something that is not JSON`);
+  }
+  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || void 0 });
+  return found;
+}
+async function cleanup(config2, options) {
+  const started = Date.now();
+  const summary = { torrentsRemoved: 0, orphansRemoved: 0, keptNotUploaded: 0, keptRemoteMismatch: 0, seeding: 0, freedBytes: 0, capReached: false, locked: false };
+  let release = () => {
+  };
+  if (!options.dryRun) {
+    const lock = acquireLock(join4(config2.lockDir, "cleanup.lock"));
+    if ("heldBy" in lock) {
+      log.info(`cleanup: another cleanup run (pid ${lock.heldBy}) is in progress; exiting`);
+      summary.locked = true;
+      return { exitCode: 0, summary };
+    }
+    release = lock.release;
+  }
+  try {
+    await runCleanup(config2, options, summary);
+  } finally {
+    release();
+  }
+  const line = `cleanup ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${summary.torrentsRemoved} torrent${summary.torrentsRemoved === 1 ? "" : "s"} and ${summary.orphansRemoved} orphan${summary.orphansRemoved === 1 ? "" : "s"} ${options.dryRun ? "would be " : ""}removed (${formatBytes(summary.freedBytes)}), ${summary.keptNotUploaded} kept (not uploaded), ${summary.keptRemoteMismatch} kept (remote copy missing or different), ${summary.seeding} still seeding`;
+  if (summary.keptRemoteMismatch > 0) log.warn(line);
+  else log.info(line);
+  return { exitCode: summary.keptRemoteMismatch > 0 ? 1 : 0, summary };
+}
+async function runCleanup(config2, options, summary) {
+  const suffix = config2.upload.marker;
+  const uncategorized = config2.upload.sources.find((s) => s.kind === "uncategorized");
+  if (!uncategorized) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
+  const libraries = config2.upload.sources.filter((s) => s.kind === "library");
+  const real = (p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      throw new CleanupError(`the configured folder ${q(p)} does not exist; refusing to clean up`);
+    }
+  };
+  const completedRoot = real(uncategorized.path);
+  const libraryRoots = libraries.map((s) => ({ source: s, root: real(s.path) }));
+  const allRoots = [completedRoot, ...libraryRoots.map((l) => l.root)];
+  const protectedDirs = /* @__PURE__ */ new Set([...allRoots, ...config2.upload.categoryPaths.map((p) => resolve(p)), resolve(config2.upload.tempPath), resolve(config2.upload.extractDir)]);
+  const ignorable = config2.cleanup.ignorable.map(globToRegExp);
+  const isIgnorable = (path) => ignorable.some((re) => re.test(basename3(path)));
+  const client = clientFor(config2);
+  await client.login();
+  const torrents = await client.torrents();
+  const byInode = /* @__PURE__ */ new Map();
+  const byPath = /* @__PURE__ */ new Map();
+  const libraryMarkers = [];
+  const completedMarkers = [];
+  for (const { root } of libraryRoots) indexRoot(root, suffix, byInode, libraryMarkers, byPath);
+  indexRoot(completedRoot, suffix, byInode, completedMarkers, byPath);
+  const inside = (path) => {
+    const abs = resolve(path);
+    let parent;
+    try {
+      parent = realpathSync(dirname3(abs));
+    } catch {
+      return void 0;
+    }
+    const full = join4(parent, basename3(abs));
+    return allRoots.some((r) => isInside(full, r)) && !protectedDirs.has(full) ? full : void 0;
+  };
+  const completedItem = (path) => {
+    if (!isInside(path, completedRoot) || path === completedRoot) return void 0;
+    const top = join4(completedRoot, toPosix(relative(completedRoot, path)).split("/")[0]);
+    return protectedDirs.has(top) ? void 0 : top;
+  };
+  const libraryMarkerFor = (link) => {
+    const lib = libraryRoots.find((l) => isInside(link.path, l.root));
+    if (!lib) return void 0;
+    const marker = markerPath(link.path, suffix);
+    const data = readMarker(marker);
+    const remotePath = `${lib.source.prefix}${toPosix(relative(lib.root, link.path))}`;
+    const entry = data?.files.find((f) => f.remotePath === remotePath && f.size === link.stat.size && (f.inode === void 0 || f.inode === link.stat.ino));
+    return entry ? { marker, entry } : void 0;
+  };
+  const itemMarkerFor = (item) => readMarker(markerPath(item, suffix));
+  const coverage = (file2, stat) => {
+    if (isIgnorable(file2)) return { needs: [] };
+    const needs = [];
+    for (const link of byInode.get(key(stat)) ?? []) {
+      if (link.root === completedRoot) continue;
+      const found = libraryMarkerFor(link);
+      if (found) return { needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: link.path }] };
+    }
+    const item = completedItem(file2);
+    const marker = item ? itemMarkerFor(item) : void 0;
+    if (marker && item) {
+      const rel = toPosix(relative(completedRoot, file2));
+      const own2 = marker.files.find((f) => !f.extractedFrom && f.remotePath === `${uncategorized.prefix}${rel}` && f.size === stat.size);
+      if (own2) return { needs: [{ remotePath: own2.remotePath, size: own2.size, local: file2 }] };
+      if (isArchiveVolume(basename3(file2), config2.upload.archiveTypes)) {
+        const set2 = archiveSet(toPosix(relative(completedRoot, file2)));
+        const extracted = marker.files.filter((f) => f.extractedFrom && archiveSet(f.extractedFrom) === set2);
+        if (extracted.length > 0) {
+          for (const f of extracted) needs.push({ remotePath: f.remotePath, size: f.size });
+          return { needs };
+        }
+      }
+    }
+    return { missing: `${q(toPosix(relative(completedRoot, file2)))} has no upload marker` };
+  };
+  const plan = [];
+  const unsettled = torrents.filter((t) => !t.content_path.startsWith("/") || !t.save_path.startsWith("/"));
+  for (const t of unsettled) log.info(`kept torrent ${q(t.name)}: qBittorrent reports no absolute path for it yet (state ${t.state})`);
+  const contentPaths = new Set(torrents.filter((t) => !unsettled.includes(t)).map((t) => resolve(t.content_path)));
+  const torrentsInCompleted = [...contentPaths].filter((p) => isInside(p, completedRoot));
+  const referencedItems = new Set(torrentsInCompleted.map(completedItem).filter((i) => i !== void 0));
+  const referencedInodes = /* @__PURE__ */ new Set();
+  const filesOfItem = /* @__PURE__ */ new Map();
+  for (const entry of byPath.values()) {
+    if (entry.root !== completedRoot) continue;
+    for (let p = entry.path; p !== completedRoot && isInside(p, completedRoot); p = dirname3(p)) {
+      if (contentPaths.has(p)) {
+        referencedInodes.add(key(entry.stat));
+        break;
+      }
+    }
+    const item = completedItem(entry.path);
+    if (item) filesOfItem.set(item, [...filesOfItem.get(item) ?? [], entry]);
+  }
+  for (const t of torrents) {
+    if (unsettled.includes(t)) continue;
+    if (t.progress < 1 || t.seeding_time < config2.cleanup.seedingPeriodSeconds) {
+      summary.seeding++;
+      continue;
+    }
+    const content = resolve(t.content_path);
+    if (!isInside(content, completedRoot) || content === completedRoot) {
+      log.warn(`kept torrent ${q(t.name)}: its content ${q(t.content_path)} is outside ${q(completedRoot)}`);
+      summary.keptNotUploaded++;
+      continue;
+    }
+    const files = await client.files(t.hash);
+    const needs = [];
+    const paths = [];
+    const markers = [];
+    let bytes = 0;
+    let refusal;
+    for (const f of files) {
+      const abs = resolve(t.save_path, f.name);
+      const safe = inside(abs);
+      if (!safe || !isInside(safe, completedRoot)) {
+        refusal = `its file ${q(f.name)} resolves outside ${q(completedRoot)}`;
+        break;
+      }
+      let stat;
+      try {
+        stat = lstatSync(safe);
+      } catch {
+        continue;
+      }
+      if (!stat.isFile()) {
+        refusal = `${q(f.name)} is not a regular file (a symlink?)`;
+        break;
+      }
+      const covered = coverage(safe, stat);
+      if ("missing" in covered) {
+        refusal = covered.missing;
+        break;
+      }
+      needs.push(...covered.needs);
+      bytes += stat.size;
+      for (const link of byInode.get(key(stat)) ?? []) {
+        if (link.root === completedRoot) continue;
+        paths.push(link.path);
+        const m = markerPath(link.path, suffix);
+        if (existsSync(m)) markers.push(m);
+      }
+    }
+    if (refusal) {
+      log.info(`kept torrent ${q(t.name)}: ${refusal}`);
+      summary.keptNotUploaded++;
+      continue;
+    }
+    const item = completedItem(content);
+    if (item && item === content && existsSync(markerPath(item, suffix))) markers.push(markerPath(item, suffix));
+    const leftover = inside(content);
+    if (leftover) paths.push(leftover);
+    plan.push({ kind: "torrent", label: t.name, torrent: t, reason: `seeded ${formatSeconds(t.seeding_time * 1e3)}, ${files.length} file${files.length === 1 ? "" : "s"}`, paths, markers, needs, bytes });
+  }
+  if (unsettled.length > 0) {
+    log.info(`not looking for orphans this run: ${unsettled.length} torrent${unsettled.length === 1 ? " is" : "s are"} still being checked`);
+  } else if (torrents.length > 0 && torrentsInCompleted.length === 0) {
+    log.warn(`no torrent of qBittorrent's ${torrents.length} is under ${q(completedRoot)}; not treating marked items as orphans`);
+  } else {
+    for (const marker of completedMarkers) {
+      const item = join4(dirname3(marker), basename3(marker).slice(1, -suffix.length));
+      if (dirname3(marker) !== completedRoot || referencedItems.has(item) || !existsSync(item)) continue;
+      const data = readMarker(marker);
+      if (!data) continue;
+      const itemFiles = filesOfItem.get(item) ?? [];
+      const needs = [];
+      let missing;
+      for (const e of itemFiles) {
+        const covered = coverage(e.path, e.stat);
+        if ("missing" in covered) missing = covered.missing;
+        else needs.push(...covered.needs);
+      }
+      if (missing) {
+        log.info(`kept orphan ${q(toPosix(relative(completedRoot, item)))}: ${missing}`);
+        summary.keptNotUploaded++;
+        continue;
+      }
+      const links = itemFiles.flatMap((e) => (byInode.get(key(e.stat)) ?? []).filter((l) => l.root !== completedRoot));
+      const safe = inside(item);
+      if (!safe) continue;
+      plan.push({
+        kind: "orphan",
+        label: toPosix(relative(completedRoot, item)),
+        reason: "marked uploaded, no torrent references it",
+        paths: [safe, ...links.map((l) => l.path)],
+        markers: [marker, ...links.map((l) => markerPath(l.path, suffix)).filter((m) => existsSync(m))],
+        needs,
+        bytes: itemFiles.reduce((n, e) => n + e.stat.size, 0)
+      });
+    }
+    for (const marker of libraryMarkers) {
+      const file2 = join4(dirname3(marker), basename3(marker).slice(1, -suffix.length));
+      const entry = byPath.get(file2);
+      if (!entry || referencedInodes.has(key(entry.stat))) continue;
+      const found = libraryMarkerFor(entry);
+      if (!found) continue;
+      if (plan.some((d) => d.paths.includes(file2))) continue;
+      const links = (byInode.get(key(entry.stat)) ?? []).map((l) => l.path);
+      plan.push({
+        kind: "orphan",
+        label: toPosix(relative(libraryRoots.find((l) => isInside(file2, l.root)).root, file2)),
+        reason: "marked uploaded, no torrent references it",
+        paths: links.map((l) => inside(l)).filter((p) => p !== void 0),
+        markers: links.map((l) => markerPath(l, suffix)).filter((m) => existsSync(m)),
+        needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: file2 }],
+        bytes: entry.stat.size
+      });
+    }
+  }
+  if (plan.length === 0) return;
+  const remote = await listRemote(config2.remote, plan.flatMap((d) => d.needs.map((n) => n.remotePath)));
+  const confirmed = [];
+  for (const d of plan) {
+    let problem;
+    for (const need of d.needs) {
+      const copy = remote.get(need.remotePath);
+      if (!copy) problem = `${q(need.remotePath)} is missing on the remote`;
+      else if (copy.size !== need.size) problem = `${q(need.remotePath)} is ${copy.size} bytes on the remote, ${need.size} here`;
+      else if (copy.sha1 && need.local && existsSync(need.local) && await sha1(need.local) !== copy.sha1) problem = `${q(need.remotePath)} has a different SHA-1 on the remote`;
+      if (problem) break;
+    }
+    if (problem) {
+      log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; upload it again (delete its marker) before it can be cleaned up`);
+      summary.keptRemoteMismatch++;
+    } else confirmed.push(d);
+  }
+  let done = 0;
+  for (const d of confirmed) {
+    if (done >= config2.cleanup.maxDeletionsPerRun) {
+      summary.capReached = true;
+      log.warn(`cleanup: the cap of ${config2.cleanup.maxDeletionsPerRun} deletions per run is reached; ${confirmed.length - done} more wait for the next run`);
+      break;
+    }
+    const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
+    if (options.dryRun) {
+      log.info(`would remove ${what}: ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"}`);
+    } else {
+      if (d.torrent) await client.deleteTorrent(d.torrent.hash);
+      for (const path of [...d.paths, ...d.markers]) removeAndPrune(path, allRoots, protectedDirs);
+      log.info(`removed ${what}: freed ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"} and ${d.markers.length} marker${d.markers.length === 1 ? "" : "s"} deleted`);
+    }
+    done++;
+    summary.freedBytes += d.bytes;
+    if (d.kind === "torrent") summary.torrentsRemoved++;
+    else summary.orphansRemoved++;
+  }
+}
+function removeAndPrune(path, roots, protectedDirs) {
+  const root = roots.find((r) => isInside(path, r) && path !== r);
+  if (!root || protectedDirs.has(path)) throw new CleanupError(`refusing to delete ${q(path)}: outside the configured folders`);
+  rmSync5(path, { recursive: true, force: true });
+  let dir = dirname3(path);
+  while (dir !== root && isInside(dir, root) && !protectedDirs.has(dir)) {
+    try {
+      if (readdirSync(dir).length > 0) break;
+      rmdirSync(dir);
+    } catch {
+      break;
+    }
+    dir = dirname3(dir);
+  }
+}
+
+// runtime/upload.ts
+import { lstatSync as lstatSync2, readdirSync as readdirSync2, rmSync as rmSync6, statSync } from "node:fs";
+import { join as join5, relative as relative2, sep as sep2 } from "node:path";
+var toPosix2 = (p) => p.split(sep2).join("/");
 var isHidden = (name) => name.startsWith(".");
 function walk(dir, skip = () => false) {
   const out = [];
   const visit2 = (current) => {
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
-      const path = join4(current, entry.name);
+    for (const entry of readdirSync2(current, { withFileTypes: true })) {
+      const path = join5(current, entry.name);
       if (skip(entry.name, path)) continue;
       if (entry.isDirectory()) visit2(path);
-      else if (entry.isFile()) out.push({ path, stat: lstatSync(path) });
+      else if (entry.isFile()) out.push({ path, stat: lstatSync2(path) });
     }
   };
   visit2(dir);
@@ -20023,7 +20566,7 @@ function markerIsCurrent(item) {
 function scanLibrary(source, config2) {
   const suffix = config2.upload.marker;
   return walk(source.path, (name) => isHidden(name)).map(({ path, stat }) => {
-    const rel = toPosix(relative(source.path, path));
+    const rel = toPosix2(relative2(source.path, path));
     return {
       source,
       name: rel,
@@ -20039,19 +20582,19 @@ function scanUncategorized(source, config2) {
   const { marker: suffix, archiveTypes, categoryPaths, tempPath, extractDir } = config2.upload;
   const excluded = /* @__PURE__ */ new Set([...categoryPaths, tempPath, extractDir]);
   const items = [];
-  for (const entry of readdirSync(source.path, { withFileTypes: true })) {
-    const path = join4(source.path, entry.name);
+  for (const entry of readdirSync2(source.path, { withFileTypes: true })) {
+    const path = join5(source.path, entry.name);
     if (isHidden(entry.name) || isMarkerName(entry.name, suffix) || excluded.has(path)) continue;
-    const found = entry.isDirectory() ? walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p)) : entry.isFile() ? [{ path, stat: lstatSync(path) }] : [];
+    const found = entry.isDirectory() ? walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p)) : entry.isFile() ? [{ path, stat: lstatSync2(path) }] : [];
     const files = [];
     const archives = [];
     let newest = 0;
     for (const { path: file2, stat } of found) {
       newest = Math.max(newest, stat.mtimeMs);
-      const rel = toPosix(relative(source.path, file2));
+      const rel = toPosix2(relative2(source.path, file2));
       const base = rel.split("/").pop();
       if (isArchiveVolume(base, archiveTypes)) {
-        if (isFirstVolume(base, archiveTypes)) archives.push({ path: file2, relativeDir: toPosix(relative(path, join4(file2, ".."))) });
+        if (isFirstVolume(base, archiveTypes)) archives.push({ path: file2, relativeDir: toPosix2(relative2(path, join5(file2, ".."))) });
       } else {
         files.push({ rel, abs: file2, size: stat.size, inode: stat.ino });
       }
@@ -20071,7 +20614,7 @@ async function upload(config2, options) {
   let release = () => {
   };
   if (!options.dryRun) {
-    const lock = acquireLock(join4(config2.lockDir, "upload.lock"));
+    const lock = acquireLock(join5(config2.lockDir, "upload.lock"));
     if ("heldBy" in lock) {
       log.info(`upload: another upload run (pid ${lock.heldBy}) is in progress; exiting`);
       summary.locked = true;
@@ -20136,7 +20679,7 @@ async function runUpload(config2, options, summary, now) {
   const failedItems = /* @__PURE__ */ new Map();
   const extracted = [];
   for (const item of pending.filter((i) => i.archives.length > 0)) {
-    const target = join4(extractRoot, item.name);
+    const target = join5(extractRoot, item.name);
     const result = await extractItem(item.archives, target);
     if (!result.ok) {
       failedItems.set(item, `extraction failed: ${result.message}`);
@@ -20144,7 +20687,7 @@ async function runUpload(config2, options, summary, now) {
     }
     extracted.push(target);
     for (const { path, stat } of walk(target)) {
-      item.files.push({ rel: toPosix(relative(extractRoot, path)), abs: path, size: stat.size, extractedFrom: item.archives[0].path });
+      item.files.push({ rel: toPosix2(relative2(extractRoot, path)), abs: path, size: stat.size, extractedFrom: item.archives[0].path });
     }
   }
   try {
@@ -20153,14 +20696,14 @@ async function runUpload(config2, options, summary, now) {
       if (failedItems.has(item)) continue;
       for (const file2 of item.files) {
         const root = file2.extractedFrom ? extractRoot : item.source.path;
-        const key = `${root}\0${item.source.prefix}`;
-        const batch = batches.get(key) ?? { root, dest: remoteDest(config2, item.source), files: [] };
+        const key2 = `${root}\0${item.source.prefix}`;
+        const batch = batches.get(key2) ?? { root, dest: remoteDest(config2, item.source), files: [] };
         batch.files.push(file2);
-        batches.set(key, batch);
+        batches.set(key2, batch);
       }
     }
     const results = /* @__PURE__ */ new Map();
-    for (const [key, batch] of batches) {
+    for (const [key2, batch] of batches) {
       const batchStart = Date.now();
       const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
       const awkward = batch.files.filter((f) => /[\n\r]/.test(f.rel));
@@ -20185,7 +20728,7 @@ async function runUpload(config2, options, summary, now) {
         }
       }
       for (const message of merged.general) log.error(`rclone (${batch.root} → ${batch.dest}): ${message}`);
-      results.set(key, { result: merged, started: batchStart });
+      results.set(key2, { result: merged, started: batchStart });
     }
     for (const item of pending) {
       const failure2 = failedItems.get(item) ?? checkItem(item, results, extractRoot);
@@ -20198,7 +20741,7 @@ async function runUpload(config2, options, summary, now) {
         remotePath: `${item.source.prefix}${f.rel}`,
         size: f.size,
         ...f.inode !== void 0 && !f.extractedFrom ? { inode: f.inode } : {},
-        ...f.extractedFrom ? { extractedFrom: toPosix(relative(item.source.path, f.extractedFrom)) } : {}
+        ...f.extractedFrom ? { extractedFrom: toPosix2(relative2(item.source.path, f.extractedFrom)) } : {}
       }));
       writeMarker(item.marker, { version: 1, uploadedAt: new Date(now()).toISOString(), remote: `${remoteDest(config2, item.source)}${item.name}`, files });
       const bytes = item.files.reduce((n, f) => n + f.size, 0);
@@ -20208,7 +20751,7 @@ async function runUpload(config2, options, summary, now) {
       log.info(`uploaded ${q(item.source.prefix + item.name)}: ${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(bytes)}, ${formatSeconds(took)}`);
     }
   } finally {
-    for (const dir of extracted) rmSync5(dir, { recursive: true, force: true });
+    for (const dir of extracted) rmSync6(dir, { recursive: true, force: true });
   }
 }
 function resultFor(item, file2, results, extractRoot) {
@@ -20257,7 +20800,7 @@ var UsageError = class extends Error {
 function loadConfig(file2) {
   let text;
   try {
-    text = readFileSync3(file2, "utf8");
+    text = readFileSync4(file2, "utf8");
   } catch (error62) {
     throw new UsageError(`cannot read config ${file2}: ${error62.code ?? String(error62)}`);
   }
@@ -20277,6 +20820,8 @@ ${lines.join("\n")}`);
 }
 var COMMANDS = {
   upload: async (config2, options) => (await upload(config2, options)).exitCode,
+  cleanup: async (config2, options) => (await cleanup(config2, options)).exitCode,
+  categories,
   "check-config": async (config2) => {
     process.stdout.write(`${JSON.stringify(config2, null, 2)}
 `);
@@ -20314,9 +20859,7 @@ ${HELP}
   }
   const command = COMMANDS[name];
   if (!command) {
-    const known = ["upload", "cleanup", "categories"];
-    const message = known.includes(name) ? `${name} is not implemented in this version of the runtime; the unit will fail until it is` : `unknown command ${JSON.stringify(name)}; run with --help for the list`;
-    process.stderr.write(`media-pipeline: ${message}
+    process.stderr.write(`media-pipeline: unknown command ${JSON.stringify(name)}; run with --help for the list
 `);
     return 2;
   }
@@ -20338,7 +20881,8 @@ ${HELP}
 `);
       return 2;
     }
-    process.stderr.write(`media-pipeline: ${name} failed: ${error62.stack ?? String(error62)}
+    const expected = error62 instanceof QbittorrentError || error62 instanceof CleanupError;
+    process.stderr.write(`media-pipeline: ${name} failed: ${expected ? error62.message : error62.stack ?? String(error62)}
 `);
     return 1;
   }

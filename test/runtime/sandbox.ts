@@ -48,6 +48,8 @@ export interface Sandbox {
   path(p: string): string;
   /** Writes a file, dated `ageSeconds` ago (default: an hour, well past the quiet period). */
   write(p: string, contents: string | Buffer, ageSeconds?: number): string;
+  /** Changes the config file the runtime reads. */
+  update(edit: (config: RuntimeConfigModel) => void): void;
   /** Copies a fixture in, dated an hour ago. */
   copy(from: string, p: string): string;
   run(command: string, args?: string[], options?: { env?: Record<string, string> }): Promise<RunResult>;
@@ -98,6 +100,10 @@ export async function sandbox(edit: (config: RuntimeConfigModel) => void = () =>
     path: reroot,
     write,
     copy: (from, p) => write(p, readFileSync(from)),
+    update(edit) {
+      edit(config);
+      writeFileSync(configPath, JSON.stringify(config, null, 2));
+    },
     async run(command, args = [], options = {}) {
       const result = await execa(process.execPath, [bundle, command, "--config", configPath, ...args], {
         reject: false,

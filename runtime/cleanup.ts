@@ -1,0 +1,461 @@
+/**
+ * `cleanup`: frees the disk once media is safely on the remote. The one place this project deletes
+ * the user's data, so it only ever deletes:
+ *   - torrents past the seeding period whose every file (ignorable ones aside) is marked uploaded,
+ *     through a library hard link's marker or the item's own, AND whose remote copy is confirmed
+ *     now (size, and SHA-1 where the remote has one);
+ *   - marked items that no torrent references (orphans), after the same remote check;
+ * and nothing at all when qBittorrent cannot be reached or answers nonsense, when the remote cannot
+ * be listed, or for any path outside the configured folders. Deletions per run are capped.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, lstatSync, readdirSync, realpathSync, rmdirSync, rmSync, type Stats } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import type { RuntimeConfigModel } from "./config.ts";
+import { isArchiveVolume } from "./archives.ts";
+import { clientFor } from "./categories.ts";
+import { acquireLock } from "./lock.ts";
+import { formatBytes, formatSeconds, log, q } from "./log.ts";
+import { isMarkerName, markerPath, readMarker, type Marker } from "./markers.ts";
+import type { Torrent } from "./qbittorrent.ts";
+import { rcloneBinary } from "./rclone.ts";
+
+export class CleanupError extends Error {}
+
+const toPosix = (p: string) => p.split(sep).join("/");
+const isInside = (path: string, root: string) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+const key = (st: Stats) => `${st.dev}:${st.ino}`;
+
+/** Glob with `*` and `?` only, matched against a file's base name. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+
+/** `x.part01.rar`, `x.rar`, `x.r00`, `x.zip` all belong to the set `dir/x`. */
+function archiveSet(path: string): string {
+  return path.replace(/(\.part[0-9]+)?\.(rar|zip|r[0-9]{2,3})$/i, "");
+}
+
+interface RemoteNeed {
+  remotePath: string;
+  size: number;
+  /** The local file to hash, when it still exists. */
+  local?: string;
+}
+
+interface Deletion {
+  kind: "torrent" | "orphan";
+  label: string;
+  reason: string;
+  torrent?: Torrent;
+  /** Files and folders to delete, besides what qBittorrent deletes. */
+  paths: string[];
+  markers: string[];
+  needs: RemoteNeed[];
+  bytes: number;
+}
+
+interface Indexed {
+  path: string;
+  stat: Stats;
+  root: string;
+}
+
+export interface CleanupOptions {
+  dryRun: boolean;
+}
+
+export interface CleanupSummary {
+  torrentsRemoved: number;
+  orphansRemoved: number;
+  keptNotUploaded: number;
+  keptRemoteMismatch: number;
+  seeding: number;
+  freedBytes: number;
+  capReached: boolean;
+  locked: boolean;
+}
+
+/** One walk over a root: every regular file by device+inode, and every marker. Symlinks are never followed. */
+function indexRoot(root: string, suffix: string, byInode: Map<string, Indexed[]>, markers: string[], byPath: Map<string, Indexed>): void {
+  const visit = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.isFile()) {
+        if (isMarkerName(entry.name, suffix)) {
+          markers.push(path);
+          continue;
+        }
+        const stat = lstatSync(path);
+        const item = { path, stat, root };
+        const k = key(stat);
+        const list = byInode.get(k);
+        if (list) list.push(item);
+        else byInode.set(k, [item]);
+        byPath.set(path, item);
+      }
+    }
+  };
+  visit(root);
+}
+
+async function sha1(path: string): Promise<string> {
+  const hash = createHash("sha1");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** One `rclone lsjson` for every remote path this run needs, with hashes. */
+async function listRemote(remote: string, paths: string[]): Promise<Map<string, { size: number; sha1?: string }>> {
+  const found = new Map<string, { size: number; sha1?: string }>();
+  if (paths.length === 0) return found;
+  const dir = mkdtempSync(join(tmpdir(), "media-pipeline-"));
+  const list = join(dir, "files-from");
+  writeFileSync(list, [...new Set(paths)].map((p) => `${p}\n`).join(""));
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun, reject) => {
+    const child = spawn(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" },
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", (error) => reject(new CleanupError(`cannot run ${rcloneBinary()}: ${error.message}`)));
+    child.on("close", (c) => resolveRun({ code: c, stdout: out, stderr: err }));
+  });
+  rmSync(dir, { recursive: true, force: true });
+  if (code !== 0) throw new CleanupError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+  let entries: { Path: string; Size: number; Hashes?: Record<string, string> }[];
+  try {
+    entries = JSON.parse(stdout);
+  } catch {
+    throw new CleanupError(`rclone lsjson printed something that is not JSON`);
+  }
+  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || undefined });
+  return found;
+}
+
+export async function cleanup(config: RuntimeConfigModel, options: CleanupOptions): Promise<{ exitCode: number; summary: CleanupSummary }> {
+  const started = Date.now();
+  const summary: CleanupSummary = { torrentsRemoved: 0, orphansRemoved: 0, keptNotUploaded: 0, keptRemoteMismatch: 0, seeding: 0, freedBytes: 0, capReached: false, locked: false };
+  let release = () => {};
+  if (!options.dryRun) {
+    const lock = acquireLock(join(config.lockDir, "cleanup.lock"));
+    if ("heldBy" in lock) {
+      log.info(`cleanup: another cleanup run (pid ${lock.heldBy}) is in progress; exiting`);
+      summary.locked = true;
+      return { exitCode: 0, summary };
+    }
+    release = lock.release;
+  }
+  try {
+    await runCleanup(config, options, summary);
+  } finally {
+    release();
+  }
+  const line =
+    `cleanup ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ` +
+    `${summary.torrentsRemoved} torrent${summary.torrentsRemoved === 1 ? "" : "s"} and ${summary.orphansRemoved} orphan${summary.orphansRemoved === 1 ? "" : "s"} ${options.dryRun ? "would be " : ""}removed (${formatBytes(summary.freedBytes)}), ` +
+    `${summary.keptNotUploaded} kept (not uploaded), ${summary.keptRemoteMismatch} kept (remote copy missing or different), ${summary.seeding} still seeding`;
+  if (summary.keptRemoteMismatch > 0) log.warn(line);
+  else log.info(line);
+  return { exitCode: summary.keptRemoteMismatch > 0 ? 1 : 0, summary };
+}
+
+async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, summary: CleanupSummary): Promise<void> {
+  const suffix = config.upload.marker;
+  const uncategorized = config.upload.sources.find((s) => s.kind === "uncategorized");
+  if (!uncategorized) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
+  const libraries = config.upload.sources.filter((s) => s.kind === "library");
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      throw new CleanupError(`the configured folder ${q(p)} does not exist; refusing to clean up`);
+    }
+  };
+  const completedRoot = real(uncategorized.path);
+  const libraryRoots = libraries.map((s) => ({ source: s, root: real(s.path) }));
+  const allRoots = [completedRoot, ...libraryRoots.map((l) => l.root)];
+  const protectedDirs = new Set([...allRoots, ...config.upload.categoryPaths.map((p) => resolve(p)), resolve(config.upload.tempPath), resolve(config.upload.extractDir)]);
+  const ignorable = config.cleanup.ignorable.map(globToRegExp);
+  const isIgnorable = (path: string) => ignorable.some((re) => re.test(basename(path)));
+
+  // qBittorrent first: if it cannot be reached or answers nonsense, this throws and nothing is deleted.
+  const client = clientFor(config);
+  await client.login();
+  const torrents = await client.torrents();
+
+  const byInode = new Map<string, Indexed[]>();
+  const byPath = new Map<string, Indexed>();
+  const libraryMarkers: string[] = [];
+  const completedMarkers: string[] = [];
+  for (const { root } of libraryRoots) indexRoot(root, suffix, byInode, libraryMarkers, byPath);
+  indexRoot(completedRoot, suffix, byInode, completedMarkers, byPath);
+
+  /** The path of a file or folder, only if it is inside one of the configured folders (checked through its real parent). */
+  const inside = (path: string): string | undefined => {
+    const abs = resolve(path);
+    let parent: string;
+    try {
+      parent = realpathSync(dirname(abs));
+    } catch {
+      return undefined;
+    }
+    const full = join(parent, basename(abs));
+    return allRoots.some((r) => isInside(full, r)) && !protectedDirs.has(full) ? full : undefined;
+  };
+
+  /** The top-level item in completed/ that holds `path` (a torrent name), unless it is a category folder. */
+  const completedItem = (path: string): string | undefined => {
+    if (!isInside(path, completedRoot) || path === completedRoot) return undefined;
+    const top = join(completedRoot, toPosix(relative(completedRoot, path)).split("/")[0]!);
+    return protectedDirs.has(top) ? undefined : top;
+  };
+
+  const libraryMarkerFor = (link: Indexed): { marker: string; entry: Marker["files"][number] } | undefined => {
+    const lib = libraryRoots.find((l) => isInside(link.path, l.root));
+    if (!lib) return undefined;
+    const marker = markerPath(link.path, suffix);
+    const data = readMarker(marker);
+    const remotePath = `${lib.source.prefix}${toPosix(relative(lib.root, link.path))}`;
+    const entry = data?.files.find((f) => f.remotePath === remotePath && f.size === link.stat.size && (f.inode === undefined || f.inode === link.stat.ino));
+    return entry ? { marker, entry } : undefined;
+  };
+
+  const itemMarkerFor = (item: string): Marker | undefined => readMarker(markerPath(item, suffix));
+
+  /** Which remote copies make `file` safe to delete, or why it is not. */
+  const coverage = (file: string, stat: Stats): { needs: RemoteNeed[] } | { missing: string } => {
+    if (isIgnorable(file)) return { needs: [] };
+    const needs: RemoteNeed[] = [];
+    for (const link of byInode.get(key(stat)) ?? []) {
+      if (link.root === completedRoot) continue;
+      const found = libraryMarkerFor(link);
+      if (found) return { needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: link.path }] };
+    }
+    const item = completedItem(file);
+    const marker = item ? itemMarkerFor(item) : undefined;
+    if (marker && item) {
+      const rel = toPosix(relative(completedRoot, file));
+      const own = marker.files.find((f) => !f.extractedFrom && f.remotePath === `${uncategorized.prefix}${rel}` && f.size === stat.size);
+      if (own) return { needs: [{ remotePath: own.remotePath, size: own.size, local: file }] };
+      if (isArchiveVolume(basename(file), config.upload.archiveTypes)) {
+        const set = archiveSet(toPosix(relative(completedRoot, file)));
+        const extracted = marker.files.filter((f) => f.extractedFrom && archiveSet(f.extractedFrom) === set);
+        if (extracted.length > 0) {
+          for (const f of extracted) needs.push({ remotePath: f.remotePath, size: f.size });
+          return { needs };
+        }
+      }
+    }
+    return { missing: `${q(toPosix(relative(completedRoot, file)))} has no upload marker` };
+  };
+
+  const plan: Deletion[] = [];
+  // While qBittorrent checks a torrent it reports a relative content path: what that torrent
+  // references is unknown, so it is left alone and no item counts as an orphan this run.
+  const unsettled = torrents.filter((t) => !t.content_path.startsWith("/") || !t.save_path.startsWith("/"));
+  for (const t of unsettled) log.info(`kept torrent ${q(t.name)}: qBittorrent reports no absolute path for it yet (state ${t.state})`);
+  // What qBittorrent still references: every file at or below a torrent's content path.
+  const contentPaths = new Set(torrents.filter((t) => !unsettled.includes(t)).map((t) => resolve(t.content_path)));
+  const torrentsInCompleted = [...contentPaths].filter((p) => isInside(p, completedRoot));
+  const referencedItems = new Set(torrentsInCompleted.map(completedItem).filter((i): i is string => i !== undefined));
+  const referencedInodes = new Set<string>();
+  const filesOfItem = new Map<string, Indexed[]>();
+  for (const entry of byPath.values()) {
+    if (entry.root !== completedRoot) continue;
+    for (let p = entry.path; p !== completedRoot && isInside(p, completedRoot); p = dirname(p)) {
+      if (contentPaths.has(p)) {
+        referencedInodes.add(key(entry.stat));
+        break;
+      }
+    }
+    const item = completedItem(entry.path);
+    if (item) filesOfItem.set(item, [...(filesOfItem.get(item) ?? []), entry]);
+  }
+
+  for (const t of torrents) {
+    if (unsettled.includes(t)) continue;
+    if (t.progress < 1 || t.seeding_time < config.cleanup.seedingPeriodSeconds) {
+      summary.seeding++;
+      continue;
+    }
+    const content = resolve(t.content_path);
+    if (!isInside(content, completedRoot) || content === completedRoot) {
+      log.warn(`kept torrent ${q(t.name)}: its content ${q(t.content_path)} is outside ${q(completedRoot)}`);
+      summary.keptNotUploaded++;
+      continue;
+    }
+    const files = await client.files(t.hash);
+    const needs: RemoteNeed[] = [];
+    const paths: string[] = [];
+    const markers: string[] = [];
+    let bytes = 0;
+    let refusal: string | undefined;
+    for (const f of files) {
+      const abs = resolve(t.save_path, f.name);
+      const safe = inside(abs);
+      if (!safe || !isInside(safe, completedRoot)) {
+        refusal = `its file ${q(f.name)} resolves outside ${q(completedRoot)}`;
+        break;
+      }
+      let stat: Stats;
+      try {
+        stat = lstatSync(safe);
+      } catch {
+        continue; // already gone: nothing here to protect or to delete
+      }
+      if (!stat.isFile()) {
+        refusal = `${q(f.name)} is not a regular file (a symlink?)`;
+        break;
+      }
+      const covered = coverage(safe, stat);
+      if ("missing" in covered) {
+        refusal = covered.missing;
+        break;
+      }
+      needs.push(...covered.needs);
+      bytes += stat.size;
+      // Its hard links in the library and their markers go with it.
+      for (const link of byInode.get(key(stat)) ?? []) {
+        if (link.root === completedRoot) continue;
+        paths.push(link.path);
+        const m = markerPath(link.path, suffix);
+        if (existsSync(m)) markers.push(m);
+      }
+    }
+    if (refusal) {
+      log.info(`kept torrent ${q(t.name)}: ${refusal}`);
+      summary.keptNotUploaded++;
+      continue;
+    }
+    const item = completedItem(content);
+    if (item && item === content && existsSync(markerPath(item, suffix))) markers.push(markerPath(item, suffix));
+    const leftover = inside(content);
+    if (leftover) paths.push(leftover);
+    plan.push({ kind: "torrent", label: t.name, torrent: t, reason: `seeded ${formatSeconds(t.seeding_time * 1000)}, ${files.length} file${files.length === 1 ? "" : "s"}`, paths, markers, needs, bytes });
+  }
+
+  // Orphans: marked items no torrent references. Guard against a path mismatch (qbit_manage #631):
+  // when qBittorrent has torrents but none under the completed folder, it is looking elsewhere.
+  if (unsettled.length > 0) {
+    log.info(`not looking for orphans this run: ${unsettled.length} torrent${unsettled.length === 1 ? " is" : "s are"} still being checked`);
+  } else if (torrents.length > 0 && torrentsInCompleted.length === 0) {
+    log.warn(`no torrent of qBittorrent's ${torrents.length} is under ${q(completedRoot)}; not treating marked items as orphans`);
+  } else {
+    for (const marker of completedMarkers) {
+      const item = join(dirname(marker), basename(marker).slice(1, -suffix.length));
+      if (dirname(marker) !== completedRoot || referencedItems.has(item) || !existsSync(item)) continue;
+      const data = readMarker(marker);
+      if (!data) continue;
+      const itemFiles = filesOfItem.get(item) ?? [];
+      const needs: RemoteNeed[] = [];
+      let missing: string | undefined;
+      for (const e of itemFiles) {
+        const covered = coverage(e.path, e.stat);
+        if ("missing" in covered) missing = covered.missing;
+        else needs.push(...covered.needs);
+      }
+      if (missing) {
+        log.info(`kept orphan ${q(toPosix(relative(completedRoot, item)))}: ${missing}`);
+        summary.keptNotUploaded++;
+        continue;
+      }
+      const links = itemFiles.flatMap((e) => (byInode.get(key(e.stat)) ?? []).filter((l) => l.root !== completedRoot));
+      const safe = inside(item);
+      if (!safe) continue;
+      plan.push({
+        kind: "orphan",
+        label: toPosix(relative(completedRoot, item)),
+        reason: "marked uploaded, no torrent references it",
+        paths: [safe, ...links.map((l) => l.path)],
+        markers: [marker, ...links.map((l) => markerPath(l.path, suffix)).filter((m) => existsSync(m))],
+        needs,
+        bytes: itemFiles.reduce((n, e) => n + e.stat.size, 0),
+      });
+    }
+    for (const marker of libraryMarkers) {
+      const file = join(dirname(marker), basename(marker).slice(1, -suffix.length));
+      const entry = byPath.get(file);
+      if (!entry || referencedInodes.has(key(entry.stat))) continue;
+      const found = libraryMarkerFor(entry);
+      if (!found) continue;
+      if (plan.some((d) => d.paths.includes(file))) continue;
+      const links = (byInode.get(key(entry.stat)) ?? []).map((l) => l.path);
+      plan.push({
+        kind: "orphan",
+        label: toPosix(relative(libraryRoots.find((l) => isInside(file, l.root))!.root, file)),
+        reason: "marked uploaded, no torrent references it",
+        paths: links.map((l) => inside(l)).filter((p): p is string => p !== undefined),
+        markers: links.map((l) => markerPath(l, suffix)).filter((m) => existsSync(m)),
+        needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: file }],
+        bytes: entry.stat.size,
+      });
+    }
+  }
+
+  if (plan.length === 0) return;
+
+  // One listing of the remote for everything planned; a failure here throws and deletes nothing.
+  const remote = await listRemote(config.remote, plan.flatMap((d) => d.needs.map((n) => n.remotePath)));
+  const confirmed: Deletion[] = [];
+  for (const d of plan) {
+    let problem: string | undefined;
+    for (const need of d.needs) {
+      const copy = remote.get(need.remotePath);
+      if (!copy) problem = `${q(need.remotePath)} is missing on the remote`;
+      else if (copy.size !== need.size) problem = `${q(need.remotePath)} is ${copy.size} bytes on the remote, ${need.size} here`;
+      else if (copy.sha1 && need.local && existsSync(need.local) && (await sha1(need.local)) !== copy.sha1) problem = `${q(need.remotePath)} has a different SHA-1 on the remote`;
+      if (problem) break;
+    }
+    if (problem) {
+      log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; upload it again (delete its marker) before it can be cleaned up`);
+      summary.keptRemoteMismatch++;
+    } else confirmed.push(d);
+  }
+
+  let done = 0;
+  for (const d of confirmed) {
+    if (done >= config.cleanup.maxDeletionsPerRun) {
+      summary.capReached = true;
+      log.warn(`cleanup: the cap of ${config.cleanup.maxDeletionsPerRun} deletions per run is reached; ${confirmed.length - done} more wait for the next run`);
+      break;
+    }
+    const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
+    if (options.dryRun) {
+      log.info(`would remove ${what}: ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"}`);
+    } else {
+      if (d.torrent) await client.deleteTorrent(d.torrent.hash);
+      for (const path of [...d.paths, ...d.markers]) removeAndPrune(path, allRoots, protectedDirs);
+      log.info(`removed ${what}: freed ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"} and ${d.markers.length} marker${d.markers.length === 1 ? "" : "s"} deleted`);
+    }
+    done++;
+    summary.freedBytes += d.bytes;
+    if (d.kind === "torrent") summary.torrentsRemoved++;
+    else summary.orphansRemoved++;
+  }
+}
+
+/** Deletes a path that was checked to be inside the roots, then its parents up to (never including) the roots while empty. */
+function removeAndPrune(path: string, roots: readonly string[], protectedDirs: ReadonlySet<string>): void {
+  const root = roots.find((r) => isInside(path, r) && path !== r);
+  if (!root || protectedDirs.has(path)) throw new CleanupError(`refusing to delete ${q(path)}: outside the configured folders`);
+  rmSync(path, { recursive: true, force: true });
+  let dir = dirname(path);
+  while (dir !== root && isInside(dir, root) && !protectedDirs.has(dir)) {
+    try {
+      if (readdirSync(dir).length > 0) break;
+      rmdirSync(dir);
+    } catch {
+      break;
+    }
+    dir = dirname(dir);
+  }
+}

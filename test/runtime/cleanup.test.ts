@@ -1,0 +1,277 @@
+/**
+ * cleanup and categories against a real qbittorrent-nox on loopback, real files and hard links,
+ * and the real rclone with a local remote standing in for B2 (B2 itself cannot run here).
+ */
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { sandbox, type Sandbox } from "./sandbox.ts";
+import { freePort, startQbittorrent, type Qbittorrent } from "./qbittorrent.ts";
+
+const COMPLETED = "/var/lib/qBittorrent/completed";
+let running: Qbittorrent[] = [];
+afterEach(async () => {
+  await Promise.all(running.map((q) => q.stop()));
+  running = [];
+});
+
+async function setup(options: { bypassLocalhostAuth?: boolean } = {}): Promise<{ s: Sandbox; qbt: Qbittorrent }> {
+  const s = await sandbox();
+  const qbt = await startQbittorrent({ defaultSavePath: s.path(COMPLETED), bypassLocalhostAuth: options.bypassLocalhostAuth ?? true });
+  running.push(qbt);
+  s.update((c) => {
+    c.qbittorrent.url = qbt.url;
+    c.qbittorrent.waitSeconds = 10;
+    // The seeding period, shortened: eligible as soon as the torrent is complete and seeding.
+    c.cleanup.seedingPeriodSeconds = 0;
+  });
+  if (options.bypassLocalhostAuth ?? true) {
+    const categories = await s.run("categories");
+    expect(categories.exitCode, categories.stderr).toBe(0);
+  }
+  return { s, qbt };
+}
+
+/** A Sonarr download seeding in completed/tv, with its import simulated as a hard link in the library. */
+async function sonarrEpisode(s: Sandbox, qbt: Qbittorrent, options: { torrent: string; episodes: string[]; imported?: string[] }) {
+  const dir = `${COMPLETED}/tv/${options.torrent}`;
+  const files = options.episodes.map((e) => s.write(`${dir}/${e}`, `${options.torrent}/${e} `.repeat(2000)));
+  s.write(`${dir}/release.nfo`, "nfo");
+  const hash = await qbt.add(s.path(dir), { category: "tv-sonarr" });
+  const links: string[] = [];
+  for (const [i, e] of options.episodes.entries()) {
+    if (options.imported && !options.imported.includes(e)) continue;
+    const link = s.path(`/media/arr/tv/Show Name/Season 1/${e.replace(/^ep/, "S01E0")}`);
+    mkdirSync(dirname(link), { recursive: true });
+    linkSync(files[i]!, link);
+    links.push(link);
+  }
+  return { hash, dir: s.path(dir), files, links };
+}
+
+const markerOf = (file: string) => join(dirname(file), `.${file.split("/").pop()}.uploaded`);
+
+describe("cleanup with a real qBittorrent", () => {
+  it("removes an eligible torrent with its files, library links and markers, pruning empty folders; the remote copy stays", async () => {
+    const { s, qbt } = await setup();
+    const ep = await sonarrEpisode(s, qbt, { torrent: "Show.Name.S01.1080p-GRP", episodes: ["ep1.mkv"] });
+    expect((await s.run("upload")).exitCode).toBe(0);
+    const remoteCopy = join(s.bucket, "tv/Show Name/Season 1/S01E01.mkv");
+    const original = readFileSync(ep.files[0]!);
+    await qbt.waitSeeding(ep.hash);
+    s.update((c) => void (c.cleanup.seedingPeriodSeconds = 7 * 86400));
+    const early = await s.run("cleanup");
+    expect(early.stdout).toMatch(/0 torrents and 0 orphans removed .* 1 still seeding$/m);
+    expect(existsSync(ep.files[0]!)).toBe(true);
+    s.update((c) => void (c.cleanup.seedingPeriodSeconds = 0));
+    const result = await s.run("cleanup");
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^removed torrent "Show\.Name\.S01\.1080p-GRP" \(seeded [0-9.]+s, 2 files; 1 remote copy confirmed\): freed [0-9.]+ KiB, 2 paths and 1 marker deleted$/m);
+    expect((await qbt.torrents()).map((t) => t.hash)).not.toContain(ep.hash);
+    expect(existsSync(ep.dir)).toBe(false);
+    expect(existsSync(ep.links[0]!)).toBe(false);
+    expect(existsSync(markerOf(ep.links[0]!))).toBe(false);
+    expect(existsSync(s.path("/media/arr/tv/Show Name"))).toBe(false);
+    expect(existsSync(s.path("/media/arr/tv"))).toBe(true);
+    expect(existsSync(s.path(`${COMPLETED}/tv`))).toBe(true);
+    expect(readFileSync(remoteCopy).equals(original)).toBe(true);
+    expect(result.stdout).toMatch(/cleanup finished in [0-9.]+s: 1 torrent and 0 orphans removed/);
+  }, 60_000);
+
+  it("keeps a torrent whose files are not uploaded yet", async () => {
+    const { s, qbt } = await setup();
+    const ep = await sonarrEpisode(s, qbt, { torrent: "Not.Uploaded.S01", episodes: ["ep1.mkv"] });
+    await qbt.waitSeeding(ep.hash);
+    const result = await s.run("cleanup");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^kept torrent "Not\.Uploaded\.S01": "tv\/Not\.Uploaded\.S01\/ep1\.mkv" has no upload marker$/m);
+    expect(existsSync(ep.files[0]!)).toBe(true);
+    expect(existsSync(ep.links[0]!)).toBe(true);
+    expect((await qbt.torrents()).map((t) => t.hash)).toContain(ep.hash);
+  }, 60_000);
+
+  it("keeps a torrent only partly imported into the library", async () => {
+    const { s, qbt } = await setup();
+    const ep = await sonarrEpisode(s, qbt, { torrent: "Half.Imported.S01", episodes: ["ep1.mkv", "ep2.mkv"], imported: ["ep1.mkv"] });
+    expect((await s.run("upload")).exitCode).toBe(0);
+    await qbt.waitSeeding(ep.hash);
+    const result = await s.run("cleanup");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/kept torrent "Half\.Imported\.S01": "tv\/Half\.Imported\.S01\/ep2\.mkv" has no upload marker/);
+    for (const f of [...ep.files, ...ep.links]) expect(existsSync(f), f).toBe(true);
+  }, 60_000);
+
+  it("removes an orphan (marked uploaded, no torrent references it) with its hard links, after checking the remote", async () => {
+    const { s, qbt } = await setup();
+    const other = await sonarrEpisode(s, qbt, { torrent: "Still.Seeding.S02", episodes: ["ep1.mkv"], imported: [] });
+    await qbt.waitSeeding(other.hash);
+    const orphan = s.write(`${COMPLETED}/Removed.In.WebUI/movie.mkv`, "orphan bytes");
+    const link = s.path("/media/arr/movies/Removed (2020)/movie.mkv");
+    mkdirSync(dirname(link), { recursive: true });
+    linkSync(orphan, link);
+    expect((await s.run("upload")).exitCode).toBe(0);
+    expect(existsSync(markerOf(s.path(`${COMPLETED}/Removed.In.WebUI`)))).toBe(true);
+    const result = await s.run("cleanup");
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^removed orphan "Removed\.In\.WebUI" \(marked uploaded, no torrent references it; 1 remote cop(y|ies) confirmed\)/m);
+    expect(existsSync(s.path(`${COMPLETED}/Removed.In.WebUI`))).toBe(false);
+    expect(existsSync(markerOf(s.path(`${COMPLETED}/Removed.In.WebUI`)))).toBe(false);
+    expect(existsSync(link)).toBe(false);
+    expect(existsSync(markerOf(link))).toBe(false);
+    expect(existsSync(other.files[0]!)).toBe(true);
+    expect(result.stdout).toMatch(/kept torrent "Still\.Seeding\.S02": .* has no upload marker/);
+    expect(readFileSync(join(s.bucket, "downloads/Removed.In.WebUI/movie.mkv"), "utf8")).toBe("orphan bytes");
+  }, 60_000);
+
+  it("keeps a marked torrent whose remote copy is missing, reports it, and exits non-zero", async () => {
+    const { s, qbt } = await setup();
+    const ep = await sonarrEpisode(s, qbt, { torrent: "Lost.On.Remote.S01", episodes: ["ep1.mkv"] });
+    expect((await s.run("upload")).exitCode).toBe(0);
+    rmSync(join(s.bucket, "tv/Show Name/Season 1/S01E01.mkv"));
+    await qbt.waitSeeding(ep.hash);
+    const result = await s.run("cleanup");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^warning: kept torrent "Lost\.On\.Remote\.S01": "tv\/Show Name\/Season 1\/S01E01\.mkv" is missing on the remote; upload it again \(delete its marker\) before it can be cleaned up$/m);
+    expect(existsSync(ep.files[0]!)).toBe(true);
+    expect(existsSync(ep.links[0]!)).toBe(true);
+    expect((await qbt.torrents()).map((t) => t.hash)).toContain(ep.hash);
+  }, 60_000);
+
+  it("keeps a marked torrent whose remote copy differs (same size, other bytes)", async () => {
+    const { s, qbt } = await setup();
+    const ep = await sonarrEpisode(s, qbt, { torrent: "Changed.On.Remote.S01", episodes: ["ep1.mkv"] });
+    expect((await s.run("upload")).exitCode).toBe(0);
+    const remote = join(s.bucket, "tv/Show Name/Season 1/S01E01.mkv");
+    writeFileSync(remote, Buffer.alloc(readFileSync(remote).length, 0x78));
+    await qbt.waitSeeding(ep.hash);
+    const result = await s.run("cleanup");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/has a different SHA-1 on the remote/);
+    expect(existsSync(ep.files[0]!)).toBe(true);
+  }, 60_000);
+
+  it("deletes nothing and exits non-zero when qBittorrent is down", async () => {
+    const { s, qbt } = await setup();
+    const ep = await sonarrEpisode(s, qbt, { torrent: "Will.Be.Orphan.S01", episodes: ["ep1.mkv"] });
+    expect((await s.run("upload")).exitCode).toBe(0);
+    await qbt.stop();
+    running = [];
+    const result = await s.run("cleanup");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^media-pipeline: cleanup failed: cannot reach qBittorrent at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/m);
+    expect(existsSync(ep.files[0]!)).toBe(true);
+    expect(existsSync(ep.links[0]!)).toBe(true);
+    expect(existsSync(markerOf(ep.links[0]!))).toBe(true);
+  }, 60_000);
+
+  it("deletes nothing when the API answers nonsense (a fake HTTP server stands in: a real qBittorrent does not)", async () => {
+    const s = await sandbox();
+    const port = await freePort();
+    const server = createServer((_req, res) => res.end(JSON.stringify([{ hash: "not-a-hash", name: 1 }]))).listen(port, "127.0.0.1");
+    try {
+      s.write("/media/arr/tv/Show/Season 1/e.mkv", "x");
+      expect((await s.run("upload")).exitCode).toBe(0);
+      s.update((c) => void (c.qbittorrent.url = `http://127.0.0.1:${port}`));
+      const result = await s.run("cleanup");
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(/cleanup failed: qBittorrent's answer to \/api\/v2\/torrents\/info is not what this tool understands \(0\.hash: /);
+      expect(existsSync(s.path("/media/arr/tv/Show/Season 1/e.mkv"))).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("with authentication required: fails clearly without credentials, works with a credentials file", async () => {
+    const { s, qbt } = await setup({ bypassLocalhostAuth: false });
+    const without = await s.run("cleanup");
+    expect(without.exitCode).toBe(1);
+    expect(without.stderr).toMatch(/qBittorrent answered 403 Forbidden to \/api\/v2\/torrents\/info: it requires a login; configure qbittorrent\.credentialsFile/);
+    const credentials = join(s.root, "qbt-credentials");
+    writeFileSync(credentials, `${qbt.username}:${qbt.password}\n`);
+    s.update((c) => void (c.qbittorrent.credentialsFile = credentials));
+    const categories = await s.run("categories");
+    expect(categories.exitCode, categories.stderr).toBe(0);
+    const ep = await sonarrEpisode(s, qbt, { torrent: "Auth.Show.S01", episodes: ["ep1.mkv"] });
+    expect((await s.run("upload")).exitCode).toBe(0);
+    await qbt.waitSeeding(ep.hash);
+    const result = await s.run("cleanup");
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/removed torrent "Auth\.Show\.S01"/);
+    expect(result.stdout + result.stderr).not.toContain(qbt.password);
+    writeFileSync(credentials, `${qbt.username}:wrong\n`);
+    const refused = await s.run("cleanup");
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/login to qBittorrent failed \(HTTP 200\): the username or password was refused/);
+  }, 60_000);
+
+  it("--dry-run prints the plan and deletes nothing; the cap limits deletions per run and says so", async () => {
+    const { s, qbt } = await setup();
+    const a = await sonarrEpisode(s, qbt, { torrent: "First.S01", episodes: ["ep1.mkv"] });
+    const b = await sonarrEpisode(s, qbt, { torrent: "Second.S01", episodes: ["ep2.mkv"] });
+    expect((await s.run("upload")).exitCode).toBe(0);
+    await qbt.waitSeeding(a.hash);
+    await qbt.waitSeeding(b.hash);
+    const dry = await s.run("cleanup", ["--dry-run"]);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toMatch(/^would remove torrent "First\.S01"/m);
+    expect(dry.stdout).toMatch(/^would remove torrent "Second\.S01"/m);
+    expect(existsSync(a.dir) && existsSync(b.dir)).toBe(true);
+    expect((await qbt.torrents())).toHaveLength(2);
+    s.update((c) => void (c.cleanup.maxDeletionsPerRun = 1));
+    const capped = await s.run("cleanup");
+    expect(capped.stderr).toMatch(/the cap of 1 deletions per run is reached; 1 more wait for the next run/);
+    expect(await qbt.torrents()).toHaveLength(1);
+    const next = await s.run("cleanup");
+    expect(next.exitCode).toBe(0);
+    expect(await qbt.torrents()).toHaveLength(0);
+  }, 60_000);
+
+  it("never follows a symlink out of the configured folders", async () => {
+    const { s } = await setup();
+    const outside = mkdtempSync(join(tmpdir(), "mp-outside-"));
+    const precious = join(outside, "precious.mkv");
+    writeFileSync(precious, "not ours");
+    const link = s.path("/media/arr/movies/Evil (2020)/evil.mkv");
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(precious, link);
+    writeFileSync(markerOf(link), JSON.stringify({ version: 1, uploadedAt: "2020-01-01T00:00:00Z", remote: "x", files: [{ remotePath: "movies/Evil (2020)/evil.mkv", size: 8 }] }));
+    const result = await s.run("cleanup");
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(precious, "utf8")).toBe("not ours");
+  }, 60_000);
+});
+
+describe("categories with a real qBittorrent", () => {
+  it("creates the spec's categories, and brings a changed one back to the spec", async () => {
+    const { s, qbt } = await setup();
+    const read = async () => (await (await qbt.api("/api/v2/torrents/categories")).json()) as Record<string, { savePath: string }>;
+    expect(Object.fromEntries(Object.entries(await read()).map(([k, v]) => [k, v.savePath]))).toEqual({
+      "tv-sonarr": s.path(`${COMPLETED}/tv`),
+      radarr: s.path(`${COMPLETED}/movies`),
+    });
+    await qbt.api("/api/v2/torrents/editCategory", { category: "radarr", savePath: "/somewhere/else" });
+    expect((await read()).radarr!.savePath).toBe("/somewhere/else");
+    const again = await s.run("categories");
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/^moved category "radarr" from "\/somewhere\/else" to ".*\/completed\/movies"$/m);
+    expect(again.stdout).toMatch(/^category "tv-sonarr" already saves to/m);
+    expect((await read()).radarr!.savePath).toBe(s.path(`${COMPLETED}/movies`));
+  }, 60_000);
+
+  it("waits for qBittorrent at boot, then gives up after the bounded wait", async () => {
+    const s = await sandbox();
+    const port = await freePort();
+    s.update((c) => {
+      c.qbittorrent.url = `http://127.0.0.1:${port}`;
+      c.qbittorrent.waitSeconds = 3;
+    });
+    const started = Date.now();
+    const result = await s.run("categories");
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/^categories: waiting for qBittorrent at http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(result.stderr).toMatch(/cannot reach qBittorrent at .* \(ECONNREFUSED\); gave up after \d+ attempts in 3s/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  }, 30_000);
+});
