@@ -7,7 +7,7 @@ import { existsSync, linkSync, readdirSync, readFileSync, statSync, chmodSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { requireTool } from "../helpers.ts";
+import { requireTool, ROOT } from "../helpers.ts";
 import { fixture, oldStyleVolumes, readJson, runtimeBundle, sandbox } from "./sandbox.ts";
 
 requireTool("unar");
@@ -252,6 +252,16 @@ describe("upload: names, interruptions and concurrency", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/1 uploaded/);
     expect(existsSync(join(s.config.lockDir, "upload.lock"))).toBe(false);
+  });
+});
+
+describe("the README's demo (scripts/demo-upload.sh)", () => {
+  it("runs the upload job against a local remote and finds nothing new the second time", async () => {
+    const result = await execa("bash", [join(ROOT, "scripts/demo-upload.sh")], { cwd: ROOT });
+    expect(result.stdout).toMatch(/2 uploaded \(22 B\)/);
+    expect(result.stdout).toMatch(/0 uploaded \(0 B\), 0 failed, 0 waiting for the quiet period, 2 already uploaded, 0 rclone runs/);
+    expect(result.stdout).toContain("entertainment-netmount/tv/Show Name/Season 1/S01E01.mkv");
+    expect(result.stdout).toContain("entertainment-netmount/downloads/Some.Download/file.bin");
   });
 });
 
