@@ -13,10 +13,18 @@ export interface Logger {
   error(message: string): void;
 }
 
+type Sink = (level: Level, line: string) => void;
+const stdio: Sink = (level, line) => (level === "info" ? process.stdout : process.stderr).write(`${line}\n`);
+let sink: Sink = stdio;
+
+/** Sends log lines elsewhere (tests that run the jobs in-process); `undefined` restores stdout/stderr. */
+export function setLogSink(next: Sink | undefined): void {
+  sink = next ?? stdio;
+}
+
 function write(level: Level, message: string): void {
   const text = message.replace(/\r?\n/g, "⏎");
-  const line = underJournal() ? `<${PRIORITY[level]}>${text}` : level === "info" ? text : `${level}: ${text}`;
-  (level === "info" ? process.stdout : process.stderr).write(`${line}\n`);
+  sink(level, underJournal() ? `<${PRIORITY[level]}>${text}` : level === "info" ? text : `${level}: ${text}`);
 }
 
 export const log: Logger = {
