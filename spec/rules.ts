@@ -288,6 +288,14 @@ function fixedPorts(spec: LooseSpec): Problem[] {
     : [];
 }
 
+/** nginx expands `$name` everywhere in its config and has no escape for a literal `$`. */
+function nginxRepresentable(spec: LooseSpec): Problem[] {
+  const root = spec.standalone?.wwwRoot;
+  return typeof root === "string" && root.includes("$")
+    ? [{ path: ["standalone", "wwwRoot"], message: `${JSON.stringify(root)} contains '$', which nginx would read as a variable; choose a folder without '$'` }]
+    : [];
+}
+
 export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   uniquePorts,
   uniqueDashboardPaths,
@@ -301,6 +309,7 @@ export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   prefixes,
   uploadSources,
   rcloneFlags,
+  nginxRepresentable,
 ];
 
 export function checkRules(spec: unknown): Problem[] {

@@ -5,7 +5,7 @@
  */
 import type { SpecModel } from "../../spec/schema.ts";
 import { durationToSeconds } from "../../spec/syntax.ts";
-import { quoteExecArg } from "../render/systemd.ts";
+import { quoteExecArg, quoteUnitWord } from "../render/systemd.ts";
 
 /** Something whose path differs between a NixOS host and a standalone one. */
 export type RefName = "node" | "rclone" | "unar" | "runtime" | "environmentFile";
@@ -101,7 +101,7 @@ function hardening(spec: SpecModel, options: { writes: readonly string[]; networ
     PrivateDevices: true,
     PrivateUsers: true,
     ProtectSystem: "strict",
-    ...(options.writes.length > 0 ? { ReadWritePaths: [...options.writes] } : {}),
+    ...(options.writes.length > 0 ? { ReadWritePaths: options.writes.map(quoteUnitWord) } : {}),
     ProtectHome: true,
     ProtectProc: "invisible",
     ProcSubset: "pid",

@@ -55,3 +55,13 @@ export function quoteExecArg(arg: string): string {
     .replace(/\$/g, "$$$$");
   return `"${escaped}"`;
 }
+
+/**
+ * Quotes one word of a space-separated list setting such as ReadWritePaths=, where systemd splits
+ * on whitespace, removes quotes and expands `%` specifiers.
+ */
+export function quoteUnitWord(word: string): string {
+  const escaped = word.replace(/%/g, "%%");
+  if (/^[A-Za-z0-9_@+=:,./%-]+$/.test(escaped)) return escaped;
+  return `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}

@@ -19764,11 +19764,12 @@ var RuntimeConfig = external_exports.strictObject({
 // runtime/log.ts
 var underJournal = () => Boolean(process.env.JOURNAL_STREAM);
 var PRIORITY = { error: 3, warning: 4, info: 6 };
+var stdio = (level, line) => (level === "info" ? process.stdout : process.stderr).write(`${line}
+`);
+var sink = stdio;
 function write(level, message) {
   const text = message.replace(/\r?\n/g, "⏎");
-  const line = underJournal() ? `<${PRIORITY[level]}>${text}` : level === "info" ? text : `${level}: ${text}`;
-  (level === "info" ? process.stdout : process.stderr).write(`${line}
-`);
+  sink(level, underJournal() ? `<${PRIORITY[level]}>${text}` : level === "info" ? text : `${level}: ${text}`);
 }
 var log = {
   info: (m) => write("info", m),
