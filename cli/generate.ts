@@ -6,13 +6,14 @@ import { execa } from "execa";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { generateAll, type GeneratedFile } from "../generators/index.ts";
 import { formatProblem, validateSpec } from "../spec/validate.ts";
 import { locateSpecPaths } from "../spec/locate.ts";
+import { PROJECT_ROOT } from "../generators/paths.ts";
+import { loadSpecModule } from "./load-spec.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = PROJECT_ROOT;
 
 const HELP = `Usage: npm run generate -- [options]
 
@@ -99,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let input: unknown;
   try {
-    input = ((await import(pathToFileURL(specPath).href)) as { default?: unknown }).default;
+    input = await loadSpecModule(specPath);
   } catch (error) {
     console.error(`generate: cannot load ${specFile}: ${(error as Error).message}`);
     return 1;
@@ -158,6 +159,4 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await run(process.argv.slice(2));
-}
+

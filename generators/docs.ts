@@ -4,6 +4,7 @@
  */
 import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
+import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { unitsModel } from "./model/units.ts";
 import { durationToSeconds } from "../spec/syntax.ts";
@@ -14,7 +15,7 @@ import exposure from "./data/security-exposure.json" with { type: "json" };
 const handlebars = Handlebars.create();
 /** A Markdown table cell: pipes escaped, line breaks flattened. */
 handlebars.registerHelper("md", (text: unknown) => String(text).replace(/\|/g, "\\|").replace(/\n/g, " "));
-const template = handlebars.compile(readFileSync(new URL("./templates/docs.md.hbs", import.meta.url), "utf8"), { noEscape: true, strict: true });
+const template = handlebars.compile(readFileSync(projectPath("generators/templates/docs.md.hbs"), "utf8"), { noEscape: true, strict: true });
 
 /** `7d` as "7 days", `1h30m` as "1 hour 30 minutes", for prose. */
 function humanDuration(value: string): string {

@@ -27,7 +27,10 @@ export function generateConfigFiles(ctx: GenerateContext): GeneratedFile[] {
 }
 
 export async function generateAll(ctx: GenerateContext): Promise<GeneratedFile[]> {
-  return sortFiles([...generateConfigFiles(ctx), ...(await generateRuntime(ctx))]);
+  // esbuild bundles the runtime in its own process while this one renders the rest.
+  const runtime = generateRuntime(ctx);
+  const config = generateConfigFiles(ctx);
+  return sortFiles([...config, ...(await runtime)]);
 }
 
 function sortFiles(files: GeneratedFile[]): GeneratedFile[] {

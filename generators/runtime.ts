@@ -4,7 +4,7 @@
  */
 import { build } from "esbuild";
 import { z } from "zod";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT, projectPath } from "./paths.ts";
 import type { GenerateContext, GeneratedFile } from "./context.ts";
 import { RUNTIME_DIRECTORY } from "./model/units.ts";
 import { flagArgs } from "./model/units.ts";
@@ -45,8 +45,8 @@ export function runtimeConfig(ctx: GenerateContext): RuntimeConfigModel {
 
 export async function bundleRuntime(): Promise<string> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL("../runtime/cli.ts", import.meta.url))],
-    absWorkingDir: fileURLToPath(new URL("..", import.meta.url)),
+    entryPoints: [projectPath("runtime/cli.ts")],
+    absWorkingDir: PROJECT_ROOT,
     bundle: true,
     platform: "node",
     target: "node20",

@@ -5,12 +5,13 @@
  */
 import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
+import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { block, comment, directive, renderNginx } from "./render/nginx.ts";
 import { commented, expr, renderNixModule } from "./render/nix.ts";
 import type { SpecModel } from "../spec/schema.ts";
 
-const template = Handlebars.compile(readFileSync(new URL("./templates/dashboard.html.hbs", import.meta.url), "utf8"), { strict: true });
+const template = Handlebars.compile(readFileSync(projectPath("generators/templates/dashboard.html.hbs"), "utf8"), { strict: true });
 
 /** The endpoints with a dashboard path, in spec order. */
 export function dashboardLinks(spec: SpecModel): { path: string; port: number; name: string }[] {

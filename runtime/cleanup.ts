@@ -10,7 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, lstatSync, readdirSync, realpathSync, rmdirSync, rmSync, type Stats } from "node:fs";
+import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, type Stats } from "node:fs";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
@@ -59,10 +59,14 @@ interface Deletion {
   bytes: number;
 }
 
+/** One file found by the walk; kept small, as there is one per library file. */
 interface Indexed {
   path: string;
-  stat: Stats;
   root: string;
+  /** `dev:ino`, shared by every hard link of the file. */
+  key: string;
+  ino: number;
+  size: number;
 }
 
 export interface CleanupOptions {
@@ -92,8 +96,8 @@ function indexRoot(root: string, suffix: string, byInode: Map<string, Indexed[]>
           continue;
         }
         const stat = lstatSync(path);
-        const item = { path, stat, root };
-        const k = key(stat);
+        const item: Indexed = { path, root, key: key(stat), ino: stat.ino, size: stat.size };
+        const k = item.key;
         const list = byInode.get(k);
         if (list) list.push(item);
         else byInode.set(k, [item]);
@@ -104,9 +108,11 @@ function indexRoot(root: string, suffix: string, byInode: Map<string, Indexed[]>
   visit(root);
 }
 
+/** SHA-1 of a local file: read at once when small, streamed when large (media files are GBs). */
 async function sha1(path: string): Promise<string> {
   const hash = createHash("sha1");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  if (statSync(path).size <= 16 * 2 ** 20) return hash.update(readFileSync(path)).digest("hex");
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 2 ** 20 })) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
 
@@ -225,17 +231,17 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
     const marker = markerPath(link.path, suffix);
     const data = readMarker(marker);
     const remotePath = `${lib.source.prefix}${toPosix(relative(lib.root, link.path))}`;
-    const entry = data?.files.find((f) => f.remotePath === remotePath && f.size === link.stat.size && (f.inode === undefined || f.inode === link.stat.ino));
+    const entry = data?.files.find((f) => f.remotePath === remotePath && f.size === link.size && (f.inode === undefined || f.inode === link.ino));
     return entry ? { marker, entry } : undefined;
   };
 
   const itemMarkerFor = (item: string): Marker | undefined => readMarker(markerPath(item, suffix));
 
   /** Which remote copies make `file` safe to delete, or why it is not. */
-  const coverage = (file: string, stat: Stats): { needs: RemoteNeed[] } | { missing: string } => {
+  const coverage = (file: string, stat: { key: string; size: number }): { needs: RemoteNeed[] } | { missing: string } => {
     if (isIgnorable(file)) return { needs: [] };
     const needs: RemoteNeed[] = [];
-    for (const link of byInode.get(key(stat)) ?? []) {
+    for (const link of byInode.get(stat.key) ?? []) {
       if (link.root === completedRoot) continue;
       const found = libraryMarkerFor(link);
       if (found) return { needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: link.path }] };
@@ -259,6 +265,8 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
   };
 
   const plan: Deletion[] = [];
+  /** Every path some planned deletion already covers. */
+  const planned = new Set<string>();
   // While qBittorrent checks a torrent it reports a relative content path: what that torrent
   // references is unknown, so it is left alone and no item counts as an orphan this run.
   const unsettled = torrents.filter((t) => !t.content_path.startsWith("/") || !t.save_path.startsWith("/"));
@@ -273,12 +281,21 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
     if (entry.root !== completedRoot) continue;
     for (let p = entry.path; p !== completedRoot && isInside(p, completedRoot); p = dirname(p)) {
       if (contentPaths.has(p)) {
-        referencedInodes.add(key(entry.stat));
+        referencedInodes.add(entry.key);
         break;
       }
     }
     const item = completedItem(entry.path);
     if (item) filesOfItem.set(item, [...(filesOfItem.get(item) ?? []), entry]);
+  }
+
+  // The file lists of the torrents past the seeding period, fetched eight at a time.
+  const eligible = torrents.filter((t) => !unsettled.includes(t) && t.progress >= 1 && t.seeding_time >= config.cleanup.seedingPeriodSeconds);
+  const fileLists = new Map<string, Awaited<ReturnType<typeof client.files>>>();
+  for (let i = 0; i < eligible.length; i += 8) {
+    const batch = eligible.slice(i, i + 8);
+    const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
+    batch.forEach((t, j) => fileLists.set(t.hash, lists[j]!));
   }
 
   for (const t of torrents) {
@@ -293,7 +310,7 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
       summary.keptNotUploaded++;
       continue;
     }
-    const files = await client.files(t.hash);
+    const files = fileLists.get(t.hash) ?? [];
     const needs: RemoteNeed[] = [];
     const paths: string[] = [];
     const markers: string[] = [];
@@ -316,7 +333,7 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
         refusal = `${q(f.name)} is not a regular file (a symlink?)`;
         break;
       }
-      const covered = coverage(safe, stat);
+      const covered = coverage(safe, { key: key(stat), size: stat.size });
       if ("missing" in covered) {
         refusal = covered.missing;
         break;
@@ -340,6 +357,7 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
     if (item && item === content && existsSync(markerPath(item, suffix))) markers.push(markerPath(item, suffix));
     const leftover = inside(content);
     if (leftover) paths.push(leftover);
+    for (const p of paths) planned.add(p);
     plan.push({ kind: "torrent", label: t.name, torrent: t, reason: `seeded ${formatSeconds(t.seeding_time * 1000)}, ${files.length} file${files.length === 1 ? "" : "s"}`, paths, markers, needs, bytes });
   }
 
@@ -359,7 +377,7 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
       const needs: RemoteNeed[] = [];
       let missing: string | undefined;
       for (const e of itemFiles) {
-        const covered = coverage(e.path, e.stat);
+        const covered = coverage(e.path, e);
         if ("missing" in covered) missing = covered.missing;
         else needs.push(...covered.needs);
       }
@@ -368,9 +386,10 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
         summary.keptNotUploaded++;
         continue;
       }
-      const links = itemFiles.flatMap((e) => (byInode.get(key(e.stat)) ?? []).filter((l) => l.root !== completedRoot));
+      const links = itemFiles.flatMap((e) => (byInode.get(e.key) ?? []).filter((l) => l.root !== completedRoot));
       const safe = inside(item);
       if (!safe) continue;
+      for (const l of links) planned.add(l.path);
       plan.push({
         kind: "orphan",
         label: toPosix(relative(completedRoot, item)),
@@ -378,17 +397,17 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
         paths: [safe, ...links.map((l) => l.path)],
         markers: [marker, ...links.map((l) => markerPath(l.path, suffix)).filter((m) => existsSync(m))],
         needs,
-        bytes: itemFiles.reduce((n, e) => n + e.stat.size, 0),
+        bytes: itemFiles.reduce((n, e) => n + e.size, 0),
       });
     }
     for (const marker of libraryMarkers) {
       const file = join(dirname(marker), basename(marker).slice(1, -suffix.length));
       const entry = byPath.get(file);
-      if (!entry || referencedInodes.has(key(entry.stat))) continue;
+      if (!entry || referencedInodes.has(entry.key)) continue;
       const found = libraryMarkerFor(entry);
-      if (!found) continue;
-      if (plan.some((d) => d.paths.includes(file))) continue;
-      const links = (byInode.get(key(entry.stat)) ?? []).map((l) => l.path);
+      if (!found || planned.has(file)) continue;
+      const links = (byInode.get(entry.key) ?? []).map((l) => l.path);
+      for (const l of links) planned.add(l);
       plan.push({
         kind: "orphan",
         label: toPosix(relative(libraryRoots.find((l) => isInside(file, l.root))!.root, file)),
@@ -396,7 +415,7 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
         paths: links.map((l) => inside(l)).filter((p): p is string => p !== undefined),
         markers: links.map((l) => markerPath(l, suffix)).filter((m) => existsSync(m)),
         needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: file }],
-        bytes: entry.stat.size,
+        bytes: entry.size,
       });
     }
   }

@@ -14,6 +14,7 @@ import { acquireLock } from "./lock.ts";
 import { formatBytes, formatSeconds, log, q } from "./log.ts";
 import { isMarkerName, markerPath, readMarker, writeMarker, type MarkerFile } from "./markers.ts";
 import { copyFiles, copyOne, type CopyResult } from "./rclone.ts";
+import { openUploadIndex, type UploadIndex } from "./upload-index.ts";
 
 type Source = RuntimeConfigModel["upload"]["sources"][number];
 
@@ -23,6 +24,7 @@ interface LocalFile {
   abs: string;
   size: number;
   inode?: number;
+  mtimeMs?: number;
   extractedFrom?: string;
 }
 
@@ -32,6 +34,7 @@ interface Item {
   name: string;
   path: string;
   marker: string;
+  hasMarker: boolean;
   files: LocalFile[];
   archives: { path: string; relativeDir: string }[];
   newestMtimeMs: number;
@@ -55,65 +58,98 @@ export interface UploadSummary {
 const toPosix = (p: string) => p.split(sep).join("/");
 const isHidden = (name: string) => name.startsWith(".");
 
-/** Regular files below `dir`, never following symlinks out of it. */
-function walk(dir: string, skip: (name: string, path: string) => boolean = () => false): { path: string; stat: Stats }[] {
-  const out: { path: string; stat: Stats }[] = [];
-  const visit = (current: string) => {
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
-      const path = join(current, entry.name);
-      if (skip(entry.name, path)) continue;
-      if (entry.isDirectory()) visit(path);
-      else if (entry.isFile()) out.push({ path, stat: lstatSync(path) });
-    }
-  };
-  visit(dir);
-  return out;
+interface WalkedFile {
+  path: string;
+  /** Relative to the walked folder, with `/`. */
+  rel: string;
+  size: number;
+  ino: number;
+  mtimeMs: number;
+  /** Whether the folder holds this file's marker (seen in the same listing, at no extra cost). */
+  hasMarker: boolean;
 }
 
-/** The marker is current when it names exactly these files with the same sizes and inodes. */
-function markerIsCurrent(item: Item): boolean {
+/**
+ * Regular files below `dir`, one at a time, never following symlinks out of it. A generator, so
+ * the idle pass over a large library holds one folder's listing at a time, not the whole tree.
+ */
+function* walk(dir: string, skip: (name: string, path: string) => boolean, suffix: string, relDir = ""): Generator<WalkedFile> {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  const markers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => e.name));
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (skip(entry.name, path)) continue;
+    const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) yield* walk(path, skip, suffix, rel);
+    else if (entry.isFile()) {
+      const stat = lstatSync(path);
+      yield { path, rel, size: stat.size, ino: stat.ino, mtimeMs: stat.mtimeMs, hasMarker: markers.has(`.${entry.name}${suffix}`) };
+    }
+  }
+}
+
+/** What a marker vouches for: each file's size, inode and modification time. */
+const fingerprint = (item: Item) =>
+  item.files.length === 1 ? `${item.files[0]!.size}:${item.files[0]!.inode}:${item.files[0]!.mtimeMs}` : item.files.map((f) => `${f.rel}:${f.size}:${f.inode}:${f.mtimeMs}`).join("/");
+
+/**
+ * The marker is current when it names exactly these files with the same sizes and inodes. Markers
+ * already checked are remembered in the upload index (a cache in the lock folder, keyed by the
+ * files' size, inode and mtime), so the idle pass, which the timer runs every few minutes, reads
+ * no marker whose files did not change.
+ */
+function markerIsCurrent(item: Item, index: UploadIndex): boolean {
+  if (!item.hasMarker) return false;
+  const print = fingerprint(item);
+  if (index.entries.get(item.marker) === print) {
+    index.remember(item.marker, print);
+    return true;
+  }
   const marker = readMarker(item.marker);
   if (!marker) return false;
-  const local = item.files.filter((f) => !f.extractedFrom);
   const recorded = new Map(marker.files.filter((f) => !f.extractedFrom).map((f) => [f.remotePath, f]));
-  return local.every((f) => {
+  const current = item.files.every((f) => {
     const r = recorded.get(`${item.source.prefix}${f.rel}`);
     return r !== undefined && r.size === f.size && (r.inode === undefined || r.inode === f.inode);
   });
+  if (current) index.remember(item.marker, print);
+  return current;
 }
 
-function scanLibrary(source: Source, config: RuntimeConfigModel): Item[] {
+function* scanLibrary(source: Source, config: RuntimeConfigModel): Generator<Item> {
   const suffix = config.upload.marker;
-  return walk(source.path, (name) => isHidden(name)).map(({ path, stat }) => {
-    const rel = toPosix(relative(source.path, path));
-    return {
+  for (const file of walk(source.path, (name) => isHidden(name), suffix)) {
+    yield {
       source,
-      name: rel,
-      path,
-      marker: markerPath(path, suffix),
-      files: [{ rel, abs: path, size: stat.size, inode: stat.ino }],
+      name: file.rel,
+      path: file.path,
+      marker: markerPath(file.path, suffix),
+      hasMarker: file.hasMarker,
+      files: [{ rel: file.rel, abs: file.path, size: file.size, inode: file.ino, mtimeMs: file.mtimeMs }],
       archives: [],
-      newestMtimeMs: stat.mtimeMs,
+      newestMtimeMs: file.mtimeMs,
     };
-  });
+  }
 }
 
 function scanUncategorized(source: Source, config: RuntimeConfigModel): Item[] {
   const { marker: suffix, archiveTypes, categoryPaths, tempPath, extractDir } = config.upload;
   const excluded = new Set([...categoryPaths, tempPath, extractDir]);
   const items: Item[] = [];
-  for (const entry of readdirSync(source.path, { withFileTypes: true })) {
+  const entries = readdirSync(source.path, { withFileTypes: true });
+  const topMarkers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => join(source.path, e.name)));
+  for (const entry of entries) {
     const path = join(source.path, entry.name);
     if (isHidden(entry.name) || isMarkerName(entry.name, suffix) || excluded.has(path)) continue;
-    const found = entry.isDirectory()
-      ? walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p))
+    const found: { path: string; size: number; ino: number; mtimeMs: number }[] = entry.isDirectory()
+      ? [...walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p), suffix)]
       : entry.isFile()
-        ? [{ path, stat: lstatSync(path) }]
+        ? [lstatSync(path)].map((st) => ({ path, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs }))
         : [];
     const files: LocalFile[] = [];
     const archives: Item["archives"] = [];
     let newest = 0;
-    for (const { path: file, stat } of found) {
+    for (const { path: file, ...stat } of found) {
       newest = Math.max(newest, stat.mtimeMs);
       const rel = toPosix(relative(source.path, file));
       const base = rel.split("/").pop()!;
@@ -121,11 +157,12 @@ function scanUncategorized(source: Source, config: RuntimeConfigModel): Item[] {
         // Only the first volume goes to unar; no volume is uploaded (the archive stays for seeding).
         if (isFirstVolume(base, archiveTypes)) archives.push({ path: file, relativeDir: toPosix(relative(path, join(file, ".."))) });
       } else {
-        files.push({ rel, abs: file, size: stat.size, inode: stat.ino });
+        files.push({ rel, abs: file, size: stat.size, inode: stat.ino, mtimeMs: stat.mtimeMs });
       }
     }
     if (files.length === 0 && archives.length === 0) continue;
-    items.push({ source, name: entry.name, path, marker: markerPath(path, suffix), files, archives, newestMtimeMs: newest });
+    const marker = markerPath(path, suffix);
+    items.push({ source, name: entry.name, path, marker, hasMarker: topMarkers.has(marker), files, archives, newestMtimeMs: newest });
   }
   return items;
 }
@@ -168,30 +205,38 @@ export async function upload(config: RuntimeConfigModel, options: UploadOptions)
 }
 
 async function runUpload(config: RuntimeConfigModel, options: UploadOptions, summary: UploadSummary, now: () => number): Promise<void> {
+  const index = openUploadIndex(join(config.lockDir, "upload-index.json"));
+  try {
+    await scanAndUpload(config, options, summary, now, index);
+  } finally {
+    if (!options.dryRun) index.save();
+  }
+}
+
+async function scanAndUpload(config: RuntimeConfigModel, options: UploadOptions, summary: UploadSummary, now: () => number, index: UploadIndex): Promise<void> {
   const quietMs = config.upload.quietPeriodSeconds * 1000;
   const pending: Item[] = [];
+  /** Items are judged one at a time as the scan yields them; only those to upload are kept. */
+  const consider = (item: Item): void => {
+    if (markerIsCurrent(item, index)) {
+      summary.alreadyUploaded++;
+      return;
+    }
+    const age = now() - item.newestMtimeMs;
+    if (age < quietMs) {
+      log.info(`waiting: ${q(item.source.prefix + item.name)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config.upload.quietPeriodSeconds}s`);
+      summary.waiting++;
+      return;
+    }
+    pending.push(item);
+  };
   for (const source of config.upload.sources) {
-    let items: Item[];
     try {
       statSync(source.path);
-      items = source.kind === "library" ? scanLibrary(source, config) : scanUncategorized(source, config);
+      for (const item of source.kind === "library" ? scanLibrary(source, config) : scanUncategorized(source, config)) consider(item);
     } catch (error) {
       log.error(`upload: cannot scan ${q(source.path)}: ${(error as Error).message}`);
       summary.failed++;
-      continue;
-    }
-    for (const item of items) {
-      if (markerIsCurrent(item)) {
-        summary.alreadyUploaded++;
-        continue;
-      }
-      const age = now() - item.newestMtimeMs;
-      if (age < quietMs) {
-        log.info(`waiting: ${q(item.source.prefix + item.name)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config.upload.quietPeriodSeconds}s`);
-        summary.waiting++;
-        continue;
-      }
-      pending.push(item);
     }
   }
   if (pending.length === 0) return;
@@ -217,8 +262,8 @@ async function runUpload(config: RuntimeConfigModel, options: UploadOptions, sum
       continue;
     }
     extracted.push(target);
-    for (const { path, stat } of walk(target)) {
-      item.files.push({ rel: toPosix(relative(extractRoot, path)), abs: path, size: stat.size, extractedFrom: item.archives[0]!.path });
+    for (const file of walk(target, () => false, config.upload.marker)) {
+      item.files.push({ rel: toPosix(relative(extractRoot, file.path)), abs: file.path, size: file.size, extractedFrom: item.archives[0]!.path });
     }
   }
 
@@ -279,6 +324,8 @@ async function runUpload(config: RuntimeConfigModel, options: UploadOptions, sum
         ...(f.extractedFrom ? { extractedFrom: toPosix(relative(item.source.path, f.extractedFrom)) } : {}),
       }));
       writeMarker(item.marker, { version: 1, uploadedAt: new Date(now()).toISOString(), remote: `${remoteDest(config, item.source)}${item.name}`, files });
+      item.files = item.files.filter((f) => !f.extractedFrom);
+      index.remember(item.marker, fingerprint(item));
       const bytes = item.files.reduce((n, f) => n + f.size, 0);
       const { took } = timing(item, results, extractRoot);
       summary.uploaded++;

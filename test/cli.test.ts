@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers.ts";
 
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-const generate = (args: string[]) => execa(TSX, [join(ROOT, "cli/generate.ts"), ...args], { reject: false, cwd: ROOT });
+/** What `npm run generate` runs. */
+const generate = (args: string[]) => execa(process.execPath, [join(ROOT, "cli/launch.mjs"), ...args], { reject: false, cwd: ROOT });
 const scratch = () => mkdtempSync(join(tmpdir(), "mp-cli-"));
 
 describe("npm run generate", () => {

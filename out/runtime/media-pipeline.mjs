@@ -7,7 +7,7 @@ var __export = (target, all) => {
 };
 
 // runtime/main.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 import { parseArgs } from "node:util";
 
 // node_modules/zod/v4/classic/external.js
@@ -19971,7 +19971,7 @@ async function categories(config2, options) {
 // runtime/cleanup.ts
 import { spawn as spawn3 } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, lstatSync, readdirSync, realpathSync, rmdirSync, rmSync as rmSync5 } from "node:fs";
+import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, rmSync as rmSync5, statSync } from "node:fs";
 import { mkdtempSync as mkdtempSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
 import { basename as basename3, dirname as dirname3, join as join4, relative, resolve, sep } from "node:path";
@@ -20200,8 +20200,8 @@ function indexRoot(root, suffix, byInode, markers, byPath) {
           continue;
         }
         const stat = lstatSync(path);
-        const item = { path, stat, root };
-        const k = key(stat);
+        const item = { path, root, key: key(stat), ino: stat.ino, size: stat.size };
+        const k = item.key;
         const list = byInode.get(k);
         if (list) list.push(item);
         else byInode.set(k, [item]);
@@ -20213,7 +20213,8 @@ function indexRoot(root, suffix, byInode, markers, byPath) {
 }
 async function sha1(path) {
   const hash2 = createHash("sha1");
-  for await (const chunk of createReadStream(path)) hash2.update(chunk);
+  if (statSync(path).size <= 16 * 2 ** 20) return hash2.update(readFileSync4(path)).digest("hex");
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 2 ** 20 })) hash2.update(chunk);
   return hash2.digest("hex");
 }
 async function listRemote(remote, paths) {
@@ -20319,14 +20320,14 @@ async function runCleanup(config2, options, summary) {
     const marker = markerPath(link.path, suffix);
     const data = readMarker(marker);
     const remotePath = `${lib.source.prefix}${toPosix(relative(lib.root, link.path))}`;
-    const entry = data?.files.find((f) => f.remotePath === remotePath && f.size === link.stat.size && (f.inode === void 0 || f.inode === link.stat.ino));
+    const entry = data?.files.find((f) => f.remotePath === remotePath && f.size === link.size && (f.inode === void 0 || f.inode === link.ino));
     return entry ? { marker, entry } : void 0;
   };
   const itemMarkerFor = (item) => readMarker(markerPath(item, suffix));
   const coverage = (file2, stat) => {
     if (isIgnorable(file2)) return { needs: [] };
     const needs = [];
-    for (const link of byInode.get(key(stat)) ?? []) {
+    for (const link of byInode.get(stat.key) ?? []) {
       if (link.root === completedRoot) continue;
       const found = libraryMarkerFor(link);
       if (found) return { needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: link.path }] };
@@ -20349,6 +20350,7 @@ async function runCleanup(config2, options, summary) {
     return { missing: `${q(toPosix(relative(completedRoot, file2)))} has no upload marker` };
   };
   const plan = [];
+  const planned = /* @__PURE__ */ new Set();
   const unsettled = torrents.filter((t) => !t.content_path.startsWith("/") || !t.save_path.startsWith("/"));
   for (const t of unsettled) log.info(`kept torrent ${q(t.name)}: qBittorrent reports no absolute path for it yet (state ${t.state})`);
   const contentPaths = new Set(torrents.filter((t) => !unsettled.includes(t)).map((t) => resolve(t.content_path)));
@@ -20360,12 +20362,19 @@ async function runCleanup(config2, options, summary) {
     if (entry.root !== completedRoot) continue;
     for (let p = entry.path; p !== completedRoot && isInside(p, completedRoot); p = dirname3(p)) {
       if (contentPaths.has(p)) {
-        referencedInodes.add(key(entry.stat));
+        referencedInodes.add(entry.key);
         break;
       }
     }
     const item = completedItem(entry.path);
     if (item) filesOfItem.set(item, [...filesOfItem.get(item) ?? [], entry]);
+  }
+  const eligible = torrents.filter((t) => !unsettled.includes(t) && t.progress >= 1 && t.seeding_time >= config2.cleanup.seedingPeriodSeconds);
+  const fileLists = /* @__PURE__ */ new Map();
+  for (let i = 0; i < eligible.length; i += 8) {
+    const batch = eligible.slice(i, i + 8);
+    const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
+    batch.forEach((t, j) => fileLists.set(t.hash, lists[j]));
   }
   for (const t of torrents) {
     if (unsettled.includes(t)) continue;
@@ -20379,7 +20388,7 @@ async function runCleanup(config2, options, summary) {
       summary.keptNotUploaded++;
       continue;
     }
-    const files = await client.files(t.hash);
+    const files = fileLists.get(t.hash) ?? [];
     const needs = [];
     const paths = [];
     const markers = [];
@@ -20402,7 +20411,7 @@ async function runCleanup(config2, options, summary) {
         refusal = `${q(f.name)} is not a regular file (a symlink?)`;
         break;
       }
-      const covered = coverage(safe, stat);
+      const covered = coverage(safe, { key: key(stat), size: stat.size });
       if ("missing" in covered) {
         refusal = covered.missing;
         break;
@@ -20425,6 +20434,7 @@ async function runCleanup(config2, options, summary) {
     if (item && item === content && existsSync(markerPath(item, suffix))) markers.push(markerPath(item, suffix));
     const leftover = inside(content);
     if (leftover) paths.push(leftover);
+    for (const p of paths) planned.add(p);
     plan.push({ kind: "torrent", label: t.name, torrent: t, reason: `seeded ${formatSeconds(t.seeding_time * 1e3)}, ${files.length} file${files.length === 1 ? "" : "s"}`, paths, markers, needs, bytes });
   }
   if (unsettled.length > 0) {
@@ -20441,7 +20451,7 @@ async function runCleanup(config2, options, summary) {
       const needs = [];
       let missing;
       for (const e of itemFiles) {
-        const covered = coverage(e.path, e.stat);
+        const covered = coverage(e.path, e);
         if ("missing" in covered) missing = covered.missing;
         else needs.push(...covered.needs);
       }
@@ -20450,9 +20460,10 @@ async function runCleanup(config2, options, summary) {
         summary.keptNotUploaded++;
         continue;
       }
-      const links = itemFiles.flatMap((e) => (byInode.get(key(e.stat)) ?? []).filter((l) => l.root !== completedRoot));
+      const links = itemFiles.flatMap((e) => (byInode.get(e.key) ?? []).filter((l) => l.root !== completedRoot));
       const safe = inside(item);
       if (!safe) continue;
+      for (const l of links) planned.add(l.path);
       plan.push({
         kind: "orphan",
         label: toPosix(relative(completedRoot, item)),
@@ -20460,17 +20471,17 @@ async function runCleanup(config2, options, summary) {
         paths: [safe, ...links.map((l) => l.path)],
         markers: [marker, ...links.map((l) => markerPath(l.path, suffix)).filter((m) => existsSync(m))],
         needs,
-        bytes: itemFiles.reduce((n, e) => n + e.stat.size, 0)
+        bytes: itemFiles.reduce((n, e) => n + e.size, 0)
       });
     }
     for (const marker of libraryMarkers) {
       const file2 = join4(dirname3(marker), basename3(marker).slice(1, -suffix.length));
       const entry = byPath.get(file2);
-      if (!entry || referencedInodes.has(key(entry.stat))) continue;
+      if (!entry || referencedInodes.has(entry.key)) continue;
       const found = libraryMarkerFor(entry);
-      if (!found) continue;
-      if (plan.some((d) => d.paths.includes(file2))) continue;
-      const links = (byInode.get(key(entry.stat)) ?? []).map((l) => l.path);
+      if (!found || planned.has(file2)) continue;
+      const links = (byInode.get(entry.key) ?? []).map((l) => l.path);
+      for (const l of links) planned.add(l);
       plan.push({
         kind: "orphan",
         label: toPosix(relative(libraryRoots.find((l) => isInside(file2, l.root)).root, file2)),
@@ -20478,7 +20489,7 @@ async function runCleanup(config2, options, summary) {
         paths: links.map((l) => inside(l)).filter((p) => p !== void 0),
         markers: links.map((l) => markerPath(l, suffix)).filter((m) => existsSync(m)),
         needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: file2 }],
-        bytes: entry.stat.size
+        bytes: entry.size
       });
     }
   }
@@ -20537,71 +20548,111 @@ function removeAndPrune(path, roots, protectedDirs) {
 }
 
 // runtime/upload.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync2, rmSync as rmSync6, statSync } from "node:fs";
+import { lstatSync as lstatSync2, readdirSync as readdirSync2, rmSync as rmSync6, statSync as statSync2 } from "node:fs";
 import { join as join5, relative as relative2, sep as sep2 } from "node:path";
-var toPosix2 = (p) => p.split(sep2).join("/");
-var isHidden = (name) => name.startsWith(".");
-function walk(dir, skip = () => false) {
-  const out = [];
-  const visit2 = (current) => {
-    for (const entry of readdirSync2(current, { withFileTypes: true })) {
-      const path = join5(current, entry.name);
-      if (skip(entry.name, path)) continue;
-      if (entry.isDirectory()) visit2(path);
-      else if (entry.isFile()) out.push({ path, stat: lstatSync2(path) });
+
+// runtime/upload-index.ts
+import { readFileSync as readFileSync5, renameSync as renameSync4, writeFileSync as writeFileSync3 } from "node:fs";
+function openUploadIndex(path) {
+  let entries = /* @__PURE__ */ new Map();
+  try {
+    const data = JSON.parse(readFileSync5(path, "utf8"));
+    if (data && typeof data === "object" && !Array.isArray(data)) entries = new Map(Object.entries(data).filter(([, v]) => typeof v === "string"));
+  } catch {
+  }
+  const seen = /* @__PURE__ */ new Map();
+  let changed = false;
+  return {
+    entries,
+    remember(marker, fingerprint2) {
+      if (entries.get(marker) !== fingerprint2) changed = true;
+      seen.set(marker, fingerprint2);
+    },
+    save() {
+      if (!changed && seen.size === entries.size) return;
+      const temp = `${path}.tmp-${process.pid}`;
+      writeFileSync3(temp, JSON.stringify(Object.fromEntries(seen)));
+      renameSync4(temp, path);
     }
   };
-  visit2(dir);
-  return out;
 }
-function markerIsCurrent(item) {
+
+// runtime/upload.ts
+var toPosix2 = (p) => p.split(sep2).join("/");
+var isHidden = (name) => name.startsWith(".");
+function* walk(dir, skip, suffix, relDir = "") {
+  const entries = readdirSync2(dir, { withFileTypes: true });
+  const markers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => e.name));
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (skip(entry.name, path)) continue;
+    const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) yield* walk(path, skip, suffix, rel);
+    else if (entry.isFile()) {
+      const stat = lstatSync2(path);
+      yield { path, rel, size: stat.size, ino: stat.ino, mtimeMs: stat.mtimeMs, hasMarker: markers.has(`.${entry.name}${suffix}`) };
+    }
+  }
+}
+var fingerprint = (item) => item.files.length === 1 ? `${item.files[0].size}:${item.files[0].inode}:${item.files[0].mtimeMs}` : item.files.map((f) => `${f.rel}:${f.size}:${f.inode}:${f.mtimeMs}`).join("/");
+function markerIsCurrent(item, index) {
+  if (!item.hasMarker) return false;
+  const print = fingerprint(item);
+  if (index.entries.get(item.marker) === print) {
+    index.remember(item.marker, print);
+    return true;
+  }
   const marker = readMarker(item.marker);
   if (!marker) return false;
-  const local = item.files.filter((f) => !f.extractedFrom);
   const recorded = new Map(marker.files.filter((f) => !f.extractedFrom).map((f) => [f.remotePath, f]));
-  return local.every((f) => {
+  const current = item.files.every((f) => {
     const r = recorded.get(`${item.source.prefix}${f.rel}`);
     return r !== void 0 && r.size === f.size && (r.inode === void 0 || r.inode === f.inode);
   });
+  if (current) index.remember(item.marker, print);
+  return current;
 }
-function scanLibrary(source, config2) {
+function* scanLibrary(source, config2) {
   const suffix = config2.upload.marker;
-  return walk(source.path, (name) => isHidden(name)).map(({ path, stat }) => {
-    const rel = toPosix2(relative2(source.path, path));
-    return {
+  for (const file2 of walk(source.path, (name) => isHidden(name), suffix)) {
+    yield {
       source,
-      name: rel,
-      path,
-      marker: markerPath(path, suffix),
-      files: [{ rel, abs: path, size: stat.size, inode: stat.ino }],
+      name: file2.rel,
+      path: file2.path,
+      marker: markerPath(file2.path, suffix),
+      hasMarker: file2.hasMarker,
+      files: [{ rel: file2.rel, abs: file2.path, size: file2.size, inode: file2.ino, mtimeMs: file2.mtimeMs }],
       archives: [],
-      newestMtimeMs: stat.mtimeMs
+      newestMtimeMs: file2.mtimeMs
     };
-  });
+  }
 }
 function scanUncategorized(source, config2) {
   const { marker: suffix, archiveTypes, categoryPaths, tempPath, extractDir } = config2.upload;
   const excluded = /* @__PURE__ */ new Set([...categoryPaths, tempPath, extractDir]);
   const items = [];
-  for (const entry of readdirSync2(source.path, { withFileTypes: true })) {
+  const entries = readdirSync2(source.path, { withFileTypes: true });
+  const topMarkers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => join5(source.path, e.name)));
+  for (const entry of entries) {
     const path = join5(source.path, entry.name);
     if (isHidden(entry.name) || isMarkerName(entry.name, suffix) || excluded.has(path)) continue;
-    const found = entry.isDirectory() ? walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p)) : entry.isFile() ? [{ path, stat: lstatSync2(path) }] : [];
+    const found = entry.isDirectory() ? [...walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p), suffix)] : entry.isFile() ? [lstatSync2(path)].map((st) => ({ path, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs })) : [];
     const files = [];
     const archives = [];
     let newest = 0;
-    for (const { path: file2, stat } of found) {
+    for (const { path: file2, ...stat } of found) {
       newest = Math.max(newest, stat.mtimeMs);
       const rel = toPosix2(relative2(source.path, file2));
       const base = rel.split("/").pop();
       if (isArchiveVolume(base, archiveTypes)) {
         if (isFirstVolume(base, archiveTypes)) archives.push({ path: file2, relativeDir: toPosix2(relative2(path, join5(file2, ".."))) });
       } else {
-        files.push({ rel, abs: file2, size: stat.size, inode: stat.ino });
+        files.push({ rel, abs: file2, size: stat.size, inode: stat.ino, mtimeMs: stat.mtimeMs });
       }
     }
     if (files.length === 0 && archives.length === 0) continue;
-    items.push({ source, name: entry.name, path, marker: markerPath(path, suffix), files, archives, newestMtimeMs: newest });
+    const marker = markerPath(path, suffix);
+    items.push({ source, name: entry.name, path, marker, hasMarker: topMarkers.has(marker), files, archives, newestMtimeMs: newest });
   }
   return items;
 }
@@ -20641,30 +20692,36 @@ async function upload(config2, options) {
   return { exitCode: summary.failed > 0 ? 1 : 0, summary };
 }
 async function runUpload(config2, options, summary, now) {
+  const index = openUploadIndex(join5(config2.lockDir, "upload-index.json"));
+  try {
+    await scanAndUpload(config2, options, summary, now, index);
+  } finally {
+    if (!options.dryRun) index.save();
+  }
+}
+async function scanAndUpload(config2, options, summary, now, index) {
   const quietMs = config2.upload.quietPeriodSeconds * 1e3;
   const pending = [];
+  const consider = (item) => {
+    if (markerIsCurrent(item, index)) {
+      summary.alreadyUploaded++;
+      return;
+    }
+    const age = now() - item.newestMtimeMs;
+    if (age < quietMs) {
+      log.info(`waiting: ${q(item.source.prefix + item.name)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config2.upload.quietPeriodSeconds}s`);
+      summary.waiting++;
+      return;
+    }
+    pending.push(item);
+  };
   for (const source of config2.upload.sources) {
-    let items;
     try {
-      statSync(source.path);
-      items = source.kind === "library" ? scanLibrary(source, config2) : scanUncategorized(source, config2);
+      statSync2(source.path);
+      for (const item of source.kind === "library" ? scanLibrary(source, config2) : scanUncategorized(source, config2)) consider(item);
     } catch (error62) {
       log.error(`upload: cannot scan ${q(source.path)}: ${error62.message}`);
       summary.failed++;
-      continue;
-    }
-    for (const item of items) {
-      if (markerIsCurrent(item)) {
-        summary.alreadyUploaded++;
-        continue;
-      }
-      const age = now() - item.newestMtimeMs;
-      if (age < quietMs) {
-        log.info(`waiting: ${q(item.source.prefix + item.name)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config2.upload.quietPeriodSeconds}s`);
-        summary.waiting++;
-        continue;
-      }
-      pending.push(item);
     }
   }
   if (pending.length === 0) return;
@@ -20687,8 +20744,8 @@ async function runUpload(config2, options, summary, now) {
       continue;
     }
     extracted.push(target);
-    for (const { path, stat } of walk(target)) {
-      item.files.push({ rel: toPosix2(relative2(extractRoot, path)), abs: path, size: stat.size, extractedFrom: item.archives[0].path });
+    for (const file2 of walk(target, () => false, config2.upload.marker)) {
+      item.files.push({ rel: toPosix2(relative2(extractRoot, file2.path)), abs: file2.path, size: file2.size, extractedFrom: item.archives[0].path });
     }
   }
   try {
@@ -20745,6 +20802,8 @@ async function runUpload(config2, options, summary, now) {
         ...f.extractedFrom ? { extractedFrom: toPosix2(relative2(item.source.path, f.extractedFrom)) } : {}
       }));
       writeMarker(item.marker, { version: 1, uploadedAt: new Date(now()).toISOString(), remote: `${remoteDest(config2, item.source)}${item.name}`, files });
+      item.files = item.files.filter((f) => !f.extractedFrom);
+      index.remember(item.marker, fingerprint(item));
       const bytes = item.files.reduce((n, f) => n + f.size, 0);
       const { took } = timing(item, results, extractRoot);
       summary.uploaded++;
@@ -20801,7 +20860,7 @@ var UsageError = class extends Error {
 function loadConfig(file2) {
   let text;
   try {
-    text = readFileSync4(file2, "utf8");
+    text = readFileSync6(file2, "utf8");
   } catch (error62) {
     throw new UsageError(`cannot read config ${file2}: ${error62.code ?? String(error62)}`);
   }
