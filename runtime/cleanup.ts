@@ -17,7 +17,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { RuntimeConfigModel } from "./config.ts";
 import { isArchiveVolume } from "./archives.ts";
 import { clientFor } from "./categories.ts";
-import { acquireLock } from "./lock.ts";
+import { withLock } from "./lock.ts";
 import { formatBytes, formatSeconds, log, q } from "./log.ts";
 import { isMarkerName, markerPath, readMarker, type Marker } from "./markers.ts";
 import type { Torrent } from "./qbittorrent.ts";
@@ -88,7 +88,7 @@ export interface CleanupSummary {
 function indexRoot(root: string, suffix: string, byInode: Map<string, Indexed[]>, markers: string[], byPath: Map<string, Indexed>): void {
   const visit = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
+      const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) visit(path);
       else if (entry.isFile()) {
         if (isMarkerName(entry.name, suffix)) {
@@ -150,20 +150,10 @@ async function listRemote(remote: string, paths: string[]): Promise<Map<string, 
 export async function cleanup(config: RuntimeConfigModel, options: CleanupOptions): Promise<{ exitCode: number; summary: CleanupSummary }> {
   const started = Date.now();
   const summary: CleanupSummary = { torrentsRemoved: 0, orphansRemoved: 0, keptNotUploaded: 0, keptRemoteMismatch: 0, seeding: 0, freedBytes: 0, capReached: false, locked: false };
-  let release = () => {};
-  if (!options.dryRun) {
-    const lock = acquireLock(join(config.lockDir, "cleanup.lock"));
-    if ("heldBy" in lock) {
-      log.info(`cleanup: another cleanup run (pid ${lock.heldBy}) is in progress; exiting`);
-      summary.locked = true;
-      return { exitCode: 0, summary };
-    }
-    release = lock.release;
-  }
-  try {
-    await runCleanup(config, options, summary);
-  } finally {
-    release();
+  const ran = await withLock(join(config.lockDir, "cleanup.lock"), "cleanup", options.dryRun, () => runCleanup(config, options, summary));
+  if (!ran) {
+    summary.locked = true;
+    return { exitCode: 0, summary };
   }
   const line =
     `cleanup ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ` +
@@ -221,7 +211,8 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
   /** The top-level item in completed/ that holds `path` (a torrent name), unless it is a category folder. */
   const completedItem = (path: string): string | undefined => {
     if (!isInside(path, completedRoot) || path === completedRoot) return undefined;
-    const top = join(completedRoot, toPosix(relative(completedRoot, path)).split("/")[0]!);
+    const slash = path.indexOf("/", completedRoot.length + 1);
+    const top = slash === -1 ? path : path.slice(0, slash);
     return protectedDirs.has(top) ? undefined : top;
   };
 
@@ -422,44 +413,52 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
 
   if (plan.length === 0) return;
 
-  // One listing of the remote for everything planned; a failure here throws and deletes nothing.
-  const remote = await listRemote(config.remote, plan.flatMap((d) => d.needs.map((n) => n.remotePath)));
-  const confirmed: Deletion[] = [];
-  for (const d of plan) {
-    let problem: string | undefined;
-    for (const need of d.needs) {
-      const copy = remote.get(need.remotePath);
-      if (!copy) problem = `${q(need.remotePath)} is missing on the remote`;
-      else if (copy.size !== need.size) problem = `${q(need.remotePath)} is ${copy.size} bytes on the remote, ${need.size} here`;
-      else if (copy.sha1 && need.local && existsSync(need.local) && (await sha1(need.local)) !== copy.sha1) problem = `${q(need.remotePath)} has a different SHA-1 on the remote`;
-      if (problem) break;
-    }
-    if (problem) {
-      log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; upload it again (delete its marker) before it can be cleaned up`);
-      summary.keptRemoteMismatch++;
-    } else confirmed.push(d);
-  }
-
+  // The remote is checked only for as many deletions as this run may make (the cap): one listing
+  // per batch, and a batch is refilled only when a remote copy turned out missing or different.
+  // A failed listing throws, and then nothing more is deleted.
+  const cap = config.cleanup.maxDeletionsPerRun;
   let done = 0;
-  for (const d of confirmed) {
-    if (done >= config.cleanup.maxDeletionsPerRun) {
-      summary.capReached = true;
-      log.warn(`cleanup: the cap of ${config.cleanup.maxDeletionsPerRun} deletions per run is reached; ${confirmed.length - done} more wait for the next run`);
-      break;
+  let next = 0;
+  while (next < plan.length && done < cap) {
+    const batch = plan.slice(next, next + (cap - done));
+    next += batch.length;
+    const remote = await listRemote(config.remote, batch.flatMap((d) => d.needs.map((n) => n.remotePath)));
+    for (const d of batch) {
+      const problem = await remoteProblem(d, remote);
+      if (problem) {
+        log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; upload it again (delete its marker) before it can be cleaned up`);
+        summary.keptRemoteMismatch++;
+        continue;
+      }
+      const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
+      if (options.dryRun) {
+        log.info(`would remove ${what}: ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"}`);
+      } else {
+        if (d.torrent) await client.deleteTorrent(d.torrent.hash);
+        for (const path of [...d.paths, ...d.markers]) removeAndPrune(path, allRoots, protectedDirs);
+        log.info(`removed ${what}: freed ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"} and ${d.markers.length} marker${d.markers.length === 1 ? "" : "s"} deleted`);
+      }
+      done++;
+      summary.freedBytes += d.bytes;
+      if (d.kind === "torrent") summary.torrentsRemoved++;
+      else summary.orphansRemoved++;
     }
-    const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
-    if (options.dryRun) {
-      log.info(`would remove ${what}: ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"}`);
-    } else {
-      if (d.torrent) await client.deleteTorrent(d.torrent.hash);
-      for (const path of [...d.paths, ...d.markers]) removeAndPrune(path, allRoots, protectedDirs);
-      log.info(`removed ${what}: freed ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"} and ${d.markers.length} marker${d.markers.length === 1 ? "" : "s"} deleted`);
-    }
-    done++;
-    summary.freedBytes += d.bytes;
-    if (d.kind === "torrent") summary.torrentsRemoved++;
-    else summary.orphansRemoved++;
   }
+  if (next < plan.length) {
+    summary.capReached = true;
+    log.warn(`cleanup: the cap of ${cap} deletions per run is reached; ${plan.length - next} more wait for the next run`);
+  }
+}
+
+/** Why a planned deletion's remote copies are not good enough, or undefined when every one matches. */
+async function remoteProblem(d: Deletion, remote: Map<string, { size: number; sha1?: string }>): Promise<string | undefined> {
+  for (const need of d.needs) {
+    const copy = remote.get(need.remotePath);
+    if (!copy) return `${q(need.remotePath)} is missing on the remote`;
+    if (copy.size !== need.size) return `${q(need.remotePath)} is ${copy.size} bytes on the remote, ${need.size} here`;
+    if (copy.sha1 && need.local && existsSync(need.local) && (await sha1(need.local)) !== copy.sha1) return `${q(need.remotePath)} has a different SHA-1 on the remote`;
+  }
+  return undefined;
 }
 
 /** Deletes a path that was checked to be inside the roots, then its parents up to (never including) the roots while empty. */

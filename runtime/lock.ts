@@ -3,6 +3,7 @@
  * process that no longer exists (killed with SIGKILL) is taken over.
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync, linkSync } from "node:fs";
+import { log } from "./log.ts";
 
 export interface Lock {
   release(): void;
@@ -59,4 +60,26 @@ export function acquireLock(path: string): Lock | { heldBy: number } {
     rmSync(aside, { force: true });
   }
   throw new Error(`cannot take the lock ${path}`);
+}
+
+/**
+ * Runs a job holding its lock. When another run holds it, says so and returns false without running.
+ * A dry run changes nothing, so it takes no lock.
+ */
+export async function withLock(path: string, job: string, dryRun: boolean, fn: () => Promise<void>): Promise<boolean> {
+  if (dryRun) {
+    await fn();
+    return true;
+  }
+  const lock = acquireLock(path);
+  if ("heldBy" in lock) {
+    log.info(`${job}: another ${job} run (pid ${lock.heldBy}) is in progress; exiting`);
+    return false;
+  }
+  try {
+    await fn();
+  } finally {
+    lock.release();
+  }
+  return true;
 }

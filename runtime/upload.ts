@@ -10,7 +10,7 @@ import { lstatSync, readdirSync, rmSync, statSync, type Stats } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { RuntimeConfigModel } from "./config.ts";
 import { extractItem, isArchiveVolume, isFirstVolume } from "./archives.ts";
-import { acquireLock } from "./lock.ts";
+import { withLock } from "./lock.ts";
 import { formatBytes, formatSeconds, log, q } from "./log.ts";
 import { isMarkerName, markerPath, readMarker, writeMarker, type MarkerFile } from "./markers.ts";
 import { copyFiles, copyOne, type CopyResult } from "./rclone.ts";
@@ -176,20 +176,10 @@ export async function upload(config: RuntimeConfigModel, options: UploadOptions)
   const now = options.now ?? Date.now;
   const summary: UploadSummary = { uploaded: 0, uploadedBytes: 0, failed: 0, waiting: 0, alreadyUploaded: 0, rcloneRuns: 0, locked: false };
 
-  let release = () => {};
-  if (!options.dryRun) {
-    const lock = acquireLock(join(config.lockDir, "upload.lock"));
-    if ("heldBy" in lock) {
-      log.info(`upload: another upload run (pid ${lock.heldBy}) is in progress; exiting`);
-      summary.locked = true;
-      return { exitCode: 0, summary };
-    }
-    release = lock.release;
-  }
-  try {
-    await runUpload(config, options, summary, now);
-  } finally {
-    release();
+  const ran = await withLock(join(config.lockDir, "upload.lock"), "upload", options.dryRun, () => runUpload(config, options, summary, now));
+  if (!ran) {
+    summary.locked = true;
+    return { exitCode: 0, summary };
   }
   const parts = [
     `${summary.uploaded} uploaded (${formatBytes(summary.uploadedBytes)})`,

@@ -1,6 +1,7 @@
 /** Shared test helpers: finding the real tools, evaluating Nix, generating from a modified spec. */
 import { execa, execaSync } from "execa";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,18 @@ import { parseSpec } from "../spec/validate.ts";
 import { generateConfigFiles, type GeneratedFile } from "../generators/index.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
 
 /** Debian packages that provide each tool the suite runs; .ci/run installs them. */
 const INSTALL: Record<string, string> = {

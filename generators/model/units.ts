@@ -133,45 +133,44 @@ function runtimeJob(spec: SpecModel, command: "upload" | "cleanup" | "categories
 const toolEnvironment: ModelValue = [template(["MEDIA_PIPELINE_RCLONE=", ref("rclone")]), template(["MEDIA_PIPELINE_UNAR=", ref("unar")])];
 
 export function unitsModel(spec: SpecModel): UnitsModel {
-  const uploadWrites = [...new Set([...spec.upload.sources.map((s) => s.path), spec.upload.extractDir])].sort();
-  const cleanupWrites = [...new Set([...spec.upload.sources.map((s) => s.path), spec.qbittorrent.defaultSavePath])].sort();
   const mount = spec.b2.mountPoint;
   const remote = `${spec.b2.remote}:${spec.b2.bucket}`;
 
-  const upload: ServiceModel = {
+  /** A job the timers start: runs the runtime with the B2 credentials, writing only `writes`. */
+  const timerJob = (job: { name: string; description: string; why: string; command: "upload" | "cleanup"; after: string[]; writes: string[] }): ServiceModel => ({
+    name: job.name,
+    description: job.description,
+    why: job.why,
+    after: job.after,
+    wants: ["network-online.target"],
+    wantedBy: [],
+    serviceConfig: {
+      Type: "oneshot",
+      ExecStart: runtimeJob(spec, job.command),
+      EnvironmentFile: template([ref("environmentFile")]),
+      Environment: toolEnvironment,
+      RuntimeDirectory: RUNTIME_DIRECTORY,
+      RuntimeDirectoryPreserve: true,
+      ...hardening(spec, { writes: [...new Set(job.writes)].sort(), network: "any" }),
+    },
+  });
+  const upload = timerJob({
     name: "qbt-upload-b2",
     description: "Upload new media to B2",
     why: `Scans ${spec.upload.sources.map((s) => s.path).join(", ")}, extracts archives, uploads to ${remote} and marks each item ${spec.upload.marker}.`,
+    command: "upload",
     after: ["network-online.target"],
-    wants: ["network-online.target"],
-    wantedBy: [],
-    serviceConfig: {
-      Type: "oneshot",
-      ExecStart: runtimeJob(spec, "upload"),
-      EnvironmentFile: template([ref("environmentFile")]),
-      Environment: toolEnvironment,
-      RuntimeDirectory: RUNTIME_DIRECTORY,
-      RuntimeDirectoryPreserve: true,
-      ...hardening(spec, { writes: uploadWrites, network: "any" }),
-    },
-  };
-  const cleanup: ServiceModel = {
+    // Markers go beside the items; archives are extracted into the extraction folder.
+    writes: [...spec.upload.sources.map((s) => s.path), spec.upload.extractDir],
+  });
+  const cleanup = timerJob({
     name: "qbt-cleanup",
     description: "Remove torrents and local copies after the seeding period",
     why: `Removes torrents seeded longer than ${spec.cleanup.seedingPeriod} whose files are confirmed on B2, with their library hard links.`,
+    command: "cleanup",
     after: ["network-online.target", "qbittorrent.service"],
-    wants: ["network-online.target"],
-    wantedBy: [],
-    serviceConfig: {
-      Type: "oneshot",
-      ExecStart: runtimeJob(spec, "cleanup"),
-      EnvironmentFile: template([ref("environmentFile")]),
-      Environment: toolEnvironment,
-      RuntimeDirectory: RUNTIME_DIRECTORY,
-      RuntimeDirectoryPreserve: true,
-      ...hardening(spec, { writes: cleanupWrites, network: "any" }),
-    },
-  };
+    writes: [...spec.upload.sources.map((s) => s.path), spec.qbittorrent.defaultSavePath],
+  });
   const categories: ServiceModel = {
     name: "qbt-categories",
     description: "Create qBittorrent's download categories",

@@ -20070,6 +20070,23 @@ function acquireLock(path) {
   }
   throw new Error(`cannot take the lock ${path}`);
 }
+async function withLock(path, job, dryRun, fn) {
+  if (dryRun) {
+    await fn();
+    return true;
+  }
+  const lock = acquireLock(path);
+  if ("heldBy" in lock) {
+    log.info(`${job}: another ${job} run (pid ${lock.heldBy}) is in progress; exiting`);
+    return false;
+  }
+  try {
+    await fn();
+  } finally {
+    lock.release();
+  }
+  return true;
+}
 
 // runtime/markers.ts
 import { closeSync as closeSync2, fsyncSync, openSync as openSync2, readFileSync as readFileSync3, renameSync as renameSync3, writeSync as writeSync2, rmSync as rmSync3 } from "node:fs";
@@ -20192,7 +20209,7 @@ function archiveSet(path) {
 function indexRoot(root, suffix, byInode, markers, byPath) {
   const visit2 = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join4(dir, entry.name);
+      const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) visit2(path);
       else if (entry.isFile()) {
         if (isMarkerName(entry.name, suffix)) {
@@ -20250,21 +20267,10 @@ async function listRemote(remote, paths) {
 async function cleanup(config2, options) {
   const started = Date.now();
   const summary = { torrentsRemoved: 0, orphansRemoved: 0, keptNotUploaded: 0, keptRemoteMismatch: 0, seeding: 0, freedBytes: 0, capReached: false, locked: false };
-  let release = () => {
-  };
-  if (!options.dryRun) {
-    const lock = acquireLock(join4(config2.lockDir, "cleanup.lock"));
-    if ("heldBy" in lock) {
-      log.info(`cleanup: another cleanup run (pid ${lock.heldBy}) is in progress; exiting`);
-      summary.locked = true;
-      return { exitCode: 0, summary };
-    }
-    release = lock.release;
-  }
-  try {
-    await runCleanup(config2, options, summary);
-  } finally {
-    release();
+  const ran = await withLock(join4(config2.lockDir, "cleanup.lock"), "cleanup", options.dryRun, () => runCleanup(config2, options, summary));
+  if (!ran) {
+    summary.locked = true;
+    return { exitCode: 0, summary };
   }
   const line = `cleanup ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${summary.torrentsRemoved} torrent${summary.torrentsRemoved === 1 ? "" : "s"} and ${summary.orphansRemoved} orphan${summary.orphansRemoved === 1 ? "" : "s"} ${options.dryRun ? "would be " : ""}removed (${formatBytes(summary.freedBytes)}), ${summary.keptNotUploaded} kept (not uploaded), ${summary.keptRemoteMismatch} kept (remote copy missing or different), ${summary.seeding} still seeding`;
   if (summary.keptRemoteMismatch > 0) log.warn(line);
@@ -20311,7 +20317,8 @@ async function runCleanup(config2, options, summary) {
   };
   const completedItem = (path) => {
     if (!isInside(path, completedRoot) || path === completedRoot) return void 0;
-    const top = join4(completedRoot, toPosix(relative(completedRoot, path)).split("/")[0]);
+    const slash = path.indexOf("/", completedRoot.length + 1);
+    const top = slash === -1 ? path : path.slice(0, slash);
     return protectedDirs.has(top) ? void 0 : top;
   };
   const libraryMarkerFor = (link) => {
@@ -20494,42 +20501,47 @@ async function runCleanup(config2, options, summary) {
     }
   }
   if (plan.length === 0) return;
-  const remote = await listRemote(config2.remote, plan.flatMap((d) => d.needs.map((n) => n.remotePath)));
-  const confirmed = [];
-  for (const d of plan) {
-    let problem;
-    for (const need of d.needs) {
-      const copy = remote.get(need.remotePath);
-      if (!copy) problem = `${q(need.remotePath)} is missing on the remote`;
-      else if (copy.size !== need.size) problem = `${q(need.remotePath)} is ${copy.size} bytes on the remote, ${need.size} here`;
-      else if (copy.sha1 && need.local && existsSync(need.local) && await sha1(need.local) !== copy.sha1) problem = `${q(need.remotePath)} has a different SHA-1 on the remote`;
-      if (problem) break;
-    }
-    if (problem) {
-      log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; upload it again (delete its marker) before it can be cleaned up`);
-      summary.keptRemoteMismatch++;
-    } else confirmed.push(d);
-  }
+  const cap = config2.cleanup.maxDeletionsPerRun;
   let done = 0;
-  for (const d of confirmed) {
-    if (done >= config2.cleanup.maxDeletionsPerRun) {
-      summary.capReached = true;
-      log.warn(`cleanup: the cap of ${config2.cleanup.maxDeletionsPerRun} deletions per run is reached; ${confirmed.length - done} more wait for the next run`);
-      break;
+  let next = 0;
+  while (next < plan.length && done < cap) {
+    const batch = plan.slice(next, next + (cap - done));
+    next += batch.length;
+    const remote = await listRemote(config2.remote, batch.flatMap((d) => d.needs.map((n) => n.remotePath)));
+    for (const d of batch) {
+      const problem = await remoteProblem(d, remote);
+      if (problem) {
+        log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; upload it again (delete its marker) before it can be cleaned up`);
+        summary.keptRemoteMismatch++;
+        continue;
+      }
+      const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
+      if (options.dryRun) {
+        log.info(`would remove ${what}: ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"}`);
+      } else {
+        if (d.torrent) await client.deleteTorrent(d.torrent.hash);
+        for (const path of [...d.paths, ...d.markers]) removeAndPrune(path, allRoots, protectedDirs);
+        log.info(`removed ${what}: freed ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"} and ${d.markers.length} marker${d.markers.length === 1 ? "" : "s"} deleted`);
+      }
+      done++;
+      summary.freedBytes += d.bytes;
+      if (d.kind === "torrent") summary.torrentsRemoved++;
+      else summary.orphansRemoved++;
     }
-    const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
-    if (options.dryRun) {
-      log.info(`would remove ${what}: ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"}`);
-    } else {
-      if (d.torrent) await client.deleteTorrent(d.torrent.hash);
-      for (const path of [...d.paths, ...d.markers]) removeAndPrune(path, allRoots, protectedDirs);
-      log.info(`removed ${what}: freed ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"} and ${d.markers.length} marker${d.markers.length === 1 ? "" : "s"} deleted`);
-    }
-    done++;
-    summary.freedBytes += d.bytes;
-    if (d.kind === "torrent") summary.torrentsRemoved++;
-    else summary.orphansRemoved++;
   }
+  if (next < plan.length) {
+    summary.capReached = true;
+    log.warn(`cleanup: the cap of ${cap} deletions per run is reached; ${plan.length - next} more wait for the next run`);
+  }
+}
+async function remoteProblem(d, remote) {
+  for (const need of d.needs) {
+    const copy = remote.get(need.remotePath);
+    if (!copy) return `${q(need.remotePath)} is missing on the remote`;
+    if (copy.size !== need.size) return `${q(need.remotePath)} is ${copy.size} bytes on the remote, ${need.size} here`;
+    if (copy.sha1 && need.local && existsSync(need.local) && await sha1(need.local) !== copy.sha1) return `${q(need.remotePath)} has a different SHA-1 on the remote`;
+  }
+  return void 0;
 }
 function removeAndPrune(path, roots, protectedDirs) {
   const root = roots.find((r) => isInside(path, r) && path !== r);
@@ -20663,21 +20675,10 @@ async function upload(config2, options) {
   const started = Date.now();
   const now = options.now ?? Date.now;
   const summary = { uploaded: 0, uploadedBytes: 0, failed: 0, waiting: 0, alreadyUploaded: 0, rcloneRuns: 0, locked: false };
-  let release = () => {
-  };
-  if (!options.dryRun) {
-    const lock = acquireLock(join5(config2.lockDir, "upload.lock"));
-    if ("heldBy" in lock) {
-      log.info(`upload: another upload run (pid ${lock.heldBy}) is in progress; exiting`);
-      summary.locked = true;
-      return { exitCode: 0, summary };
-    }
-    release = lock.release;
-  }
-  try {
-    await runUpload(config2, options, summary, now);
-  } finally {
-    release();
+  const ran = await withLock(join5(config2.lockDir, "upload.lock"), "upload", options.dryRun, () => runUpload(config2, options, summary, now));
+  if (!ran) {
+    summary.locked = true;
+    return { exitCode: 0, summary };
   }
   const parts = [
     `${summary.uploaded} uploaded (${formatBytes(summary.uploadedBytes)})`,

@@ -13,10 +13,9 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { globToRegExp } from "../../runtime/cleanup.ts";
 import builder from "../../spec/builder.ts";
-import { runtimeConfig } from "../../generators/runtime.ts";
 import type { RuntimeConfigModel } from "../../runtime/config.ts";
-import { parseSpec } from "../../spec/validate.ts";
 import { requireTool } from "../helpers.ts";
+import { scratchHost } from "../support/scratch-host.ts";
 
 export const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -51,27 +50,11 @@ export class World {
   private seq = 0;
 
   constructor(readonly rcloneWrapper: string) {
-    const spec = parseSpec(builder);
-    const base = runtimeConfig({ spec, specFile: "spec/builder.ts" });
-    const re = (p: string) => join(this.root, p);
-    this.config = {
-      ...base,
-      upload: {
-        ...base.upload,
-        sources: base.upload.sources.map((s) => ({ ...s, path: re(s.path) })),
-        categoryPaths: base.upload.categoryPaths.map(re),
-        tempPath: re(base.upload.tempPath),
-        extractDir: re(base.upload.extractDir),
-        quietPeriodSeconds: 0,
-      },
-      qbittorrent: { ...base.qbittorrent, categories: Object.fromEntries(Object.entries(base.qbittorrent.categories).map(([k, v]) => [k, re(v)])) },
-      cleanup: { ...base.cleanup, seedingPeriodSeconds: 100, maxDeletionsPerRun: 3 },
-      lockDir: re("/run/media-pipeline"),
-    };
-    for (const dir of spec.directories.filter((d) => d.filesystem === "root")) mkdirSync(re(dir.path), { recursive: true });
-    mkdirSync(this.config.lockDir, { recursive: true });
+    const host = scratchHost(this.root, { quietPeriodSeconds: 0 });
+    const re = host.path;
+    this.config = { ...host.config, cleanup: { ...host.config.cleanup, seedingPeriodSeconds: 100, maxDeletionsPerRun: 3 } };
     mkdirSync(this.remoteRoot, { recursive: true });
-    this.completed = re(spec.qbittorrent.defaultSavePath);
+    this.completed = re(builder.qbittorrent.defaultSavePath);
     this.library = { tv: re("/media/arr/tv"), movies: re("/media/arr/movies") };
   }
 

@@ -183,6 +183,32 @@ describe("cleanup with a real qBittorrent", () => {
     }
   });
 
+  it("logs in to a qBittorrent 5.2-style WebUI: 204 and a QBT_SID_<port> cookie (a fake server: 5.x is not packaged for Debian 12)", async () => {
+    const s = await sandbox();
+    const port = await freePort();
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} cookie=${req.headers.cookie ?? ""}`);
+      if (req.url === "/api/v2/auth/login") return void res.writeHead(204, { "set-cookie": `QBT_SID_${port}=abc123; HttpOnly; path=/` }).end();
+      if (req.headers.cookie !== `QBT_SID_${port}=abc123`) return void res.writeHead(403).end("Forbidden");
+      res.end("[]");
+    }).listen(port, "127.0.0.1");
+    try {
+      const credentials = join(s.root, "qbt-credentials");
+      writeFileSync(credentials, "admin:secret-password\n");
+      s.update((c) => {
+        c.qbittorrent.url = `http://127.0.0.1:${port}`;
+        c.qbittorrent.credentialsFile = credentials;
+      });
+      const result = await s.run("cleanup");
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(seen).toEqual([`POST /api/v2/auth/login cookie=`, `GET /api/v2/torrents/info cookie=QBT_SID_${port}=abc123`]);
+      expect(result.stdout + result.stderr).not.toContain("secret-password");
+    } finally {
+      server.close();
+    }
+  });
+
   it("with authentication required: fails clearly without credentials, works with a credentials file", async () => {
     const { s, qbt } = await setup({ bypassLocalhostAuth: false });
     const without = await s.run("cleanup");

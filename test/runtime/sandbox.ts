@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
 import { dirname, join } from "node:path";
 import builder from "../../spec/builder.ts";
-import { bundleRuntime, runtimeConfig } from "../../generators/runtime.ts";
+import { bundleRuntime } from "../../generators/runtime.ts";
 import type { RuntimeConfigModel } from "../../runtime/config.ts";
-import { parseSpec } from "../../spec/validate.ts";
 import { requireTool, ROOT } from "../helpers.ts";
+import { scratchHost } from "../support/scratch-host.ts";
 
 let bundlePath: string | undefined;
 /** The runtime, bundled once per test file from runtime/ as `npm run generate` bundles it. */
@@ -58,31 +58,16 @@ export interface Sandbox {
 export async function sandbox(edit: (config: RuntimeConfigModel) => void = () => {}): Promise<Sandbox> {
   requireTool("rclone");
   const root = mkdtempSync(join(tmpdir(), "mp-sandbox-"));
-  const spec = parseSpec(builder);
-  const reroot = (p: string) => join(root, p);
-  const base = runtimeConfig({ spec, specFile: "spec/builder.ts" });
-  const config: RuntimeConfigModel = {
-    ...base,
-    upload: {
-      ...base.upload,
-      sources: base.upload.sources.map((s) => ({ ...s, path: reroot(s.path) })),
-      categoryPaths: base.upload.categoryPaths.map(reroot),
-      tempPath: reroot(base.upload.tempPath),
-      extractDir: reroot(base.upload.extractDir),
-      quietPeriodSeconds: 60,
-    },
-    qbittorrent: { ...base.qbittorrent, categories: Object.fromEntries(Object.entries(base.qbittorrent.categories).map(([k, v]) => [k, reroot(v)])) },
-    lockDir: reroot("/run/media-pipeline"),
-  };
+  const host = scratchHost(root, { quietPeriodSeconds: 60 });
+  const { config } = host;
+  const reroot = host.path;
   edit(config);
-  for (const dir of spec.directories.filter((d) => d.filesystem === "root")) mkdirSync(reroot(dir.path), { recursive: true });
-  mkdirSync(config.lockDir, { recursive: true });
   const remoteRoot = join(root, "remote");
   mkdirSync(remoteRoot);
   const configPath = join(root, "config.json");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const bundle = await runtimeBundle();
-  const bucket = join(remoteRoot, spec.b2.bucket);
+  const bucket = join(remoteRoot, builder.b2.bucket);
   const write = (p: string, contents: string | Buffer, ageSeconds = 3600) => {
     const full = p.startsWith(root) ? p : reroot(p);
     mkdirSync(dirname(full), { recursive: true });

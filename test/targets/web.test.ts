@@ -1,7 +1,6 @@
 /** The dashboard: accepted by the real nginx, served by it, and opened in headless Chromium. */
 import { execa, type ResultPromise } from "execa";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -9,19 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import builder from "../../spec/builder.ts";
 import { dashboardLinks } from "../../generators/web.ts";
 import { parseSpec } from "../../spec/validate.ts";
-import { fileOf, generateFrom, requireTool, ROOT, specWith } from "../helpers.ts";
-
-/** A port that is free right now on loopback. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+import { fileOf, freePort, generateFrom, requireTool, ROOT, specWith } from "../helpers.ts";
 
 const links = dashboardLinks(parseSpec(builder));
 
