@@ -6,7 +6,7 @@
  * rclone process costs B2 transactions. Nothing is read from qBittorrent's temp folder, and an item
  * modified within the quiet period waits for a later run.
  */
-import { lstatSync, readdirSync, rmSync, statSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { RuntimeConfigModel } from "./config.ts";
 import { extractItem, isArchiveVolume, isFirstVolume } from "./archives.ts";

@@ -19971,8 +19971,7 @@ async function categories(config2, options) {
 // runtime/cleanup.ts
 import { spawn as spawn3 } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, rmSync as rmSync5, statSync } from "node:fs";
-import { mkdtempSync as mkdtempSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { createReadStream, existsSync, lstatSync, mkdtempSync as mkdtempSync2, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, rmSync as rmSync5, statSync, writeFileSync as writeFileSync2 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
 import { basename as basename3, dirname as dirname3, join as join4, relative, resolve, sep } from "node:path";
 
