@@ -8,19 +8,17 @@
  * and nothing at all when qBittorrent cannot be reached or answers nonsense, when the remote cannot
  * be listed, or for any path outside the configured folders. Deletions per run are capped.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
-import { tmpdir } from "node:os";
+import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { RuntimeConfigModel } from "./config.ts";
 import { isArchiveVolume } from "./archives.ts";
 import { clientFor } from "./categories.ts";
 import { withLock } from "./lock.ts";
 import { formatBytes, formatSeconds, log, q } from "./log.ts";
-import { isMarkerName, markerPath, readMarker, type Marker } from "./markers.ts";
+import { isMarkerName, markedPath, markerPath, readMarker, type Marker } from "./markers.ts";
 import type { Torrent } from "./qbittorrent.ts";
-import { rcloneBinary } from "./rclone.ts";
+import { listRemote } from "./rclone.ts";
 
 export class CleanupError extends Error {}
 
@@ -113,37 +111,6 @@ async function sha1(path: string): Promise<string> {
   if (statSync(path).size <= 16 * 2 ** 20) return hash.update(readFileSync(path)).digest("hex");
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * 2 ** 20 })) hash.update(chunk as Buffer);
   return hash.digest("hex");
-}
-
-/** One `rclone lsjson` for every remote path this run needs, with hashes. */
-async function listRemote(remote: string, paths: string[]): Promise<Map<string, { size: number; sha1?: string }>> {
-  const found = new Map<string, { size: number; sha1?: string }>();
-  if (paths.length === 0) return found;
-  const dir = mkdtempSync(join(tmpdir(), "media-pipeline-"));
-  const list = join(dir, "files-from");
-  writeFileSync(list, [...new Set(paths)].map((p) => `${p}\n`).join(""));
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun, reject) => {
-    const child = spawn(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("error", (error) => reject(new CleanupError(`cannot run ${rcloneBinary()}: ${error.message}`)));
-    child.on("close", (c) => resolveRun({ code: c, stdout: out, stderr: err }));
-  });
-  rmSync(dir, { recursive: true, force: true });
-  if (code !== 0) throw new CleanupError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
-  let entries: { Path: string; Size: number; Hashes?: Record<string, string> }[];
-  try {
-    entries = JSON.parse(stdout);
-  } catch {
-    throw new CleanupError(`rclone lsjson printed something that is not JSON`);
-  }
-  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || undefined });
-  return found;
 }
 
 export async function cleanup(config: RuntimeConfigModel, options: CleanupOptions): Promise<{ exitCode: number; summary: CleanupSummary }> {
@@ -359,7 +326,7 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
     log.warn(`no torrent of qBittorrent's ${torrents.length} is under ${q(completedRoot)}; not treating marked items as orphans`);
   } else {
     for (const marker of completedMarkers) {
-      const item = join(dirname(marker), basename(marker).slice(1, -suffix.length));
+      const item = markedPath(marker, suffix);
       if (dirname(marker) !== completedRoot || referencedItems.has(item) || !existsSync(item)) continue;
       const data = readMarker(marker);
       if (!data) continue;
@@ -391,7 +358,7 @@ async function runCleanup(config: RuntimeConfigModel, options: CleanupOptions, s
       });
     }
     for (const marker of libraryMarkers) {
-      const file = join(dirname(marker), basename(marker).slice(1, -suffix.length));
+      const file = markedPath(marker, suffix);
       const entry = byPath.get(file);
       if (!entry || referencedInodes.has(entry.key)) continue;
       const found = libraryMarkerFor(entry);

@@ -9,6 +9,7 @@ import { RuntimeConfig, type RuntimeConfigModel } from "./config.ts";
 import { categories } from "./categories.ts";
 import { cleanup, CleanupError } from "./cleanup.ts";
 import { QbittorrentError } from "./qbittorrent.ts";
+import { RemoteError } from "./rclone.ts";
 import { upload } from "./upload.ts";
 
 const HELP = `Usage: media-pipeline <command> --config FILE [options]
@@ -104,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // Expected failures (qBittorrent unreachable, remote unlisted) are one clear line; anything else keeps its stack.
-    const expected = error instanceof QbittorrentError || error instanceof CleanupError;
+    const expected = error instanceof QbittorrentError || error instanceof CleanupError || error instanceof RemoteError;
     process.stderr.write(`media-pipeline: ${name} failed: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 1;
   }

@@ -28,6 +28,11 @@ export function markerPath(itemPath: string, suffix: string): string {
   return join(dirname(itemPath), `.${basename(itemPath)}${suffix}`);
 }
 
+/** The item a marker belongs to: the inverse of markerPath. */
+export function markedPath(marker: string, suffix: string): string {
+  return join(dirname(marker), basename(marker).slice(1, -suffix.length));
+}
+
 export function isMarkerName(name: string, suffix: string): boolean {
   return name.startsWith(".") && name.endsWith(suffix) && name.length > suffix.length + 1;
 }

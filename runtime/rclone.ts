@@ -12,6 +12,26 @@ import type { Logger } from "./log.ts";
 
 export const rcloneBinary = () => process.env.MEDIA_PIPELINE_RCLONE || "rclone";
 
+/** Credentials come from RCLONE_CONFIG_<REMOTE>_* in the environment; no config file is read. */
+const rcloneEnv = () => ({ ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" });
+
+/** A remote could not be read; callers must not act on what they did not see. */
+export class RemoteError extends Error {
+  override name = "RemoteError";
+}
+
+/** Runs `fn` with a temporary `--files-from-raw` list of `paths`, one per line. */
+async function withFilesFrom<T>(paths: readonly string[], fn: (list: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "media-pipeline-"));
+  const list = join(dir, "files-from");
+  writeFileSync(list, paths.map((p) => `${p}\n`).join(""));
+  try {
+    return await fn(list);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface CopyResult {
   /** Paths (relative to the source root) rclone confirmed on the remote, with when (ms since epoch). */
   confirmed: Map<string, number>;
@@ -42,18 +62,9 @@ export async function copyFiles(options: {
   /** Called once the process is running. */
   onSpawn?: (pid: number) => void;
 }): Promise<CopyResult> {
-  const dir = mkdtempSync(join(tmpdir(), "media-pipeline-"));
-  const list = join(dir, "files-from");
-  writeFileSync(list, options.files.map((f) => `${f}\n`).join(""));
-  try {
-    return await runRclone(
-      ["copy", options.root, options.dest, "--files-from-raw", list, "--use-json-log", "-vv", "--stats-one-line", ...options.flags],
-      options.log,
-      options.onSpawn,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withFilesFrom(options.files, (list) =>
+    runRclone(["copy", options.root, options.dest, "--files-from-raw", list, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn),
+  );
 }
 
 /** `rclone copyto FILE DEST`, for a file whose name cannot go in a --files-from list (a newline). */
@@ -71,8 +82,7 @@ function runRclone(args: string[], log: Logger, onSpawn?: (pid: number) => void)
   return new Promise((resolve, reject) => {
     const child = spawn(rcloneBinary(), args, {
       stdio: ["ignore", "pipe", "pipe"],
-      // Credentials come from RCLONE_CONFIG_<REMOTE>_* in the environment; no config file is read.
-      env: { ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" },
+      env: rcloneEnv(),
     });
     const confirmed = new Map<string, number>();
     const errors = new Map<string, string>();
@@ -105,4 +115,33 @@ function runRclone(args: string[], log: Logger, onSpawn?: (pid: number) => void)
       resolve({ confirmed, errors, exitCode, signal, general });
     });
   });
+}
+
+/** One `rclone lsjson` for every listed remote path, with SHA-1 hashes; throws when the remote cannot be listed. */
+export async function listRemote(remote: string, paths: readonly string[]): Promise<Map<string, { size: number; sha1?: string }>> {
+  const found = new Map<string, { size: number; sha1?: string }>();
+  if (paths.length === 0) return found;
+  const { code, stdout, stderr } = await withFilesFrom([...new Set(paths)], (list) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: rcloneEnv(),
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("error", (error) => reject(new RemoteError(`cannot run ${rcloneBinary()}: ${error.message}`)));
+      child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
+    }),
+  );
+  if (code !== 0) throw new RemoteError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+  let entries: { Path: string; Size: number; Hashes?: Record<string, string> }[];
+  try {
+    entries = JSON.parse(stdout);
+  } catch {
+    throw new RemoteError("rclone lsjson printed something that is not JSON");
+  }
+  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || undefined });
+  return found;
 }

@@ -6,13 +6,14 @@
  * through a real RAR archive, and the dashboard is served by a real nginx from the generated config.
  */
 import { execa } from "execa";
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fileOf, generateFrom, requireTool, specWith } from "./helpers.ts";
+import { requireTool } from "./helpers.ts";
+import { startDashboard } from "./support/dashboard-server.ts";
 import { fixture, sandbox } from "./runtime/sandbox.ts";
-import { freePort, startQbittorrent, type Qbittorrent } from "./runtime/qbittorrent.ts";
+import { startQbittorrent, type Qbittorrent } from "./runtime/qbittorrent.ts";
 
 const COMPLETED = "/var/lib/qBittorrent/completed";
 let qbt: Qbittorrent | undefined;
@@ -71,28 +72,15 @@ describe("end to end: qBittorrent → simulated Sonarr import → upload → cle
   }, 120_000);
 
   it("serves the dashboard from the generated nginx config", async () => {
-    const nginx = requireTool("nginx");
-    const dir = mkdtempSync(join(tmpdir(), "mp-e2e-nginx-"));
-    chmodSync(dir, 0o755);
-    const port = await freePort();
-    const files = generateFrom(specWith((s) => {
-      s.dashboard.port = port;
-      s.standalone.wwwRoot = join(dir, "www");
-    }));
-    mkdirSync(join(dir, "www"));
-    writeFileSync(join(dir, "www/index.html"), fileOf(files, "www/index.html"));
-    writeFileSync(join(dir, "nginx.conf"), fileOf(files, "nginx/nginx.conf"));
-    const server = execa(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", `daemon off; pid ${dir}/nginx.pid; error_log stderr;`], { reject: false });
+    const server = await startDashboard();
     try {
-      let page: Response | undefined;
-      for (let i = 0; i < 100 && !page; i++) page = await fetch(`http://127.0.0.1:${port}/`).catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)));
-      expect(page?.status).toBe(200);
-      expect(await page!.text()).toContain('<a href="/qbt/" data-port="8080">');
-      const redirect = await fetch(`http://127.0.0.1:${port}/jellyfin/`, { redirect: "manual" });
+      const page = await fetch(`${server.base}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<a href="/qbt/" data-port="8080">');
+      const redirect = await fetch(`${server.base}/jellyfin/`, { redirect: "manual" });
       expect(redirect.headers.get("location")).toBe("http://127.0.0.1:8096/");
     } finally {
-      server.kill("SIGQUIT");
-      await server;
+      await server.stop();
     }
   });
 });

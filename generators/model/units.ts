@@ -126,7 +126,7 @@ function hardening(spec: SpecModel, options: { writes: readonly string[]; networ
   };
 }
 
-function runtimeJob(spec: SpecModel, command: "upload" | "cleanup" | "categories"): Template {
+function runtimeJob(command: "upload" | "cleanup" | "categories"): Template {
   return execLine([ref("node"), ref("runtime"), command, "--config", RUNTIME_CONFIG_PATH]);
 }
 
@@ -146,7 +146,7 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     wantedBy: [],
     serviceConfig: {
       Type: "oneshot",
-      ExecStart: runtimeJob(spec, job.command),
+      ExecStart: runtimeJob(job.command),
       EnvironmentFile: template([ref("environmentFile")]),
       Environment: toolEnvironment,
       RuntimeDirectory: RUNTIME_DIRECTORY,
@@ -181,7 +181,7 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     serviceConfig: {
       Type: "oneshot",
       RemainAfterExit: true,
-      ExecStart: runtimeJob(spec, "categories"),
+      ExecStart: runtimeJob("categories"),
       ...hardening(spec, { writes: [], network: "localhost" }),
     },
   };

@@ -19969,10 +19969,8 @@ async function categories(config2, options) {
 }
 
 // runtime/cleanup.ts
-import { spawn as spawn3 } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, lstatSync, mkdtempSync as mkdtempSync2, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, rmSync as rmSync5, statSync, writeFileSync as writeFileSync2 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
+import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, rmSync as rmSync5, statSync } from "node:fs";
 import { basename as basename3, dirname as dirname3, join as join4, relative, resolve, sep } from "node:path";
 
 // runtime/archives.ts
@@ -20093,6 +20091,9 @@ import { basename as basename2, dirname as dirname2, join as join2 } from "node:
 function markerPath(itemPath, suffix) {
   return join2(dirname2(itemPath), `.${basename2(itemPath)}${suffix}`);
 }
+function markedPath(marker, suffix) {
+  return join2(dirname2(marker), basename2(marker).slice(1, -suffix.length));
+}
 function isMarkerName(name, suffix) {
   return name.startsWith(".") && name.endsWith(suffix) && name.length > suffix.length + 1;
 }
@@ -20129,21 +20130,27 @@ import { tmpdir } from "node:os";
 import { join as join3 } from "node:path";
 import { createInterface } from "node:readline";
 var rcloneBinary = () => process.env.MEDIA_PIPELINE_RCLONE || "rclone";
-var CONFIRMING = /^(Copied \(|Unchanged skipping$)/;
-async function copyFiles(options) {
+var rcloneEnv = () => ({ ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" });
+var RemoteError = class extends Error {
+  name = "RemoteError";
+};
+async function withFilesFrom(paths, fn) {
   const dir = mkdtempSync(join3(tmpdir(), "media-pipeline-"));
   const list = join3(dir, "files-from");
-  writeFileSync(list, options.files.map((f) => `${f}
+  writeFileSync(list, paths.map((p) => `${p}
 `).join(""));
   try {
-    return await runRclone(
-      ["copy", options.root, options.dest, "--files-from-raw", list, "--use-json-log", "-vv", "--stats-one-line", ...options.flags],
-      options.log,
-      options.onSpawn
-    );
+    return await fn(list);
   } finally {
     rmSync4(dir, { recursive: true, force: true });
   }
+}
+var CONFIRMING = /^(Copied \(|Unchanged skipping$)/;
+async function copyFiles(options) {
+  return withFilesFrom(
+    options.files,
+    (list) => runRclone(["copy", options.root, options.dest, "--files-from-raw", list, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn)
+  );
 }
 async function copyOne(options) {
   const result = await runRclone(["copyto", options.source, options.dest, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn);
@@ -20157,8 +20164,7 @@ function runRclone(args, log2, onSpawn) {
   return new Promise((resolve2, reject) => {
     const child = spawn2(rcloneBinary(), args, {
       stdio: ["ignore", "pipe", "pipe"],
-      // Credentials come from RCLONE_CONFIG_<REMOTE>_* in the environment; no config file is read.
-      env: { ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" }
+      env: rcloneEnv()
     });
     const confirmed = /* @__PURE__ */ new Map();
     const errors = /* @__PURE__ */ new Map();
@@ -20190,6 +20196,34 @@ function runRclone(args, log2, onSpawn) {
       resolve2({ confirmed, errors, exitCode, signal, general });
     });
   });
+}
+async function listRemote(remote, paths) {
+  const found = /* @__PURE__ */ new Map();
+  if (paths.length === 0) return found;
+  const { code, stdout, stderr } = await withFilesFrom(
+    [...new Set(paths)],
+    (list) => new Promise((resolve2, reject) => {
+      const child = spawn2(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: rcloneEnv()
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d) => out += d.toString());
+      child.stderr.on("data", (d) => err += d.toString());
+      child.on("error", (error62) => reject(new RemoteError(`cannot run ${rcloneBinary()}: ${error62.message}`)));
+      child.on("close", (c) => resolve2({ code: c, stdout: out, stderr: err }));
+    })
+  );
+  if (code !== 0) throw new RemoteError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+  let entries;
+  try {
+    entries = JSON.parse(stdout);
+  } catch {
+    throw new RemoteError("rclone lsjson printed something that is not JSON");
+  }
+  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || void 0 });
+  return found;
 }
 
 // runtime/cleanup.ts
@@ -20232,36 +20266,6 @@ async function sha1(path) {
   if (statSync(path).size <= 16 * 2 ** 20) return hash2.update(readFileSync4(path)).digest("hex");
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * 2 ** 20 })) hash2.update(chunk);
   return hash2.digest("hex");
-}
-async function listRemote(remote, paths) {
-  const found = /* @__PURE__ */ new Map();
-  if (paths.length === 0) return found;
-  const dir = mkdtempSync2(join4(tmpdir2(), "media-pipeline-"));
-  const list = join4(dir, "files-from");
-  writeFileSync2(list, [...new Set(paths)].map((p) => `${p}
-`).join(""));
-  const { code, stdout, stderr } = await new Promise((resolveRun, reject) => {
-    const child = spawn3(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" }
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => out += d.toString());
-    child.stderr.on("data", (d) => err += d.toString());
-    child.on("error", (error62) => reject(new CleanupError(`cannot run ${rcloneBinary()}: ${error62.message}`)));
-    child.on("close", (c) => resolveRun({ code: c, stdout: out, stderr: err }));
-  });
-  rmSync5(dir, { recursive: true, force: true });
-  if (code !== 0) throw new CleanupError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
-  let entries;
-  try {
-    entries = JSON.parse(stdout);
-  } catch {
-    throw new CleanupError(`rclone lsjson printed something that is not JSON`);
-  }
-  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || void 0 });
-  return found;
 }
 async function cleanup(config2, options) {
   const started = Date.now();
@@ -20449,7 +20453,7 @@ async function runCleanup(config2, options, summary) {
     log.warn(`no torrent of qBittorrent's ${torrents.length} is under ${q(completedRoot)}; not treating marked items as orphans`);
   } else {
     for (const marker of completedMarkers) {
-      const item = join4(dirname3(marker), basename3(marker).slice(1, -suffix.length));
+      const item = markedPath(marker, suffix);
       if (dirname3(marker) !== completedRoot || referencedItems.has(item) || !existsSync(item)) continue;
       const data = readMarker(marker);
       if (!data) continue;
@@ -20481,7 +20485,7 @@ async function runCleanup(config2, options, summary) {
       });
     }
     for (const marker of libraryMarkers) {
-      const file2 = join4(dirname3(marker), basename3(marker).slice(1, -suffix.length));
+      const file2 = markedPath(marker, suffix);
       const entry = byPath.get(file2);
       if (!entry || referencedInodes.has(entry.key)) continue;
       const found = libraryMarkerFor(entry);
@@ -20563,7 +20567,7 @@ import { lstatSync as lstatSync2, readdirSync as readdirSync2, rmSync as rmSync6
 import { join as join5, relative as relative2, sep as sep2 } from "node:path";
 
 // runtime/upload-index.ts
-import { readFileSync as readFileSync5, renameSync as renameSync4, writeFileSync as writeFileSync3 } from "node:fs";
+import { readFileSync as readFileSync5, renameSync as renameSync4, writeFileSync as writeFileSync2 } from "node:fs";
 function openUploadIndex(path) {
   let entries = /* @__PURE__ */ new Map();
   try {
@@ -20582,7 +20586,7 @@ function openUploadIndex(path) {
     save() {
       if (!changed && seen.size === entries.size) return;
       const temp = `${path}.tmp-${process.pid}`;
-      writeFileSync3(temp, JSON.stringify(Object.fromEntries(seen)));
+      writeFileSync2(temp, JSON.stringify(Object.fromEntries(seen)));
       renameSync4(temp, path);
     }
   };
@@ -20941,7 +20945,7 @@ ${HELP}
 `);
       return 2;
     }
-    const expected = error62 instanceof QbittorrentError || error62 instanceof CleanupError;
+    const expected = error62 instanceof QbittorrentError || error62 instanceof CleanupError || error62 instanceof RemoteError;
     process.stderr.write(`media-pipeline: ${name} failed: ${expected ? error62.message : error62.stack ?? String(error62)}
 `);
     return 1;

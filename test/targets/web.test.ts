@@ -1,6 +1,6 @@
 /** The dashboard: accepted by the real nginx, served by it, and opened in headless Chromium. */
-import { execa, type ResultPromise } from "execa";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execa } from "execa";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import builder from "../../spec/builder.ts";
 import { dashboardLinks } from "../../generators/web.ts";
 import { parseSpec } from "../../spec/validate.ts";
-import { fileOf, freePort, generateFrom, requireTool, ROOT, specWith } from "../helpers.ts";
+import { fileOf, generateFrom, requireTool, ROOT } from "../helpers.ts";
+import { startDashboard, type DashboardServer } from "../support/dashboard-server.ts";
 
 const links = dashboardLinks(parseSpec(builder));
 
@@ -26,41 +27,14 @@ describe("the standalone nginx config", () => {
 
 describe("a real nginx serving the generated config on loopback", () => {
   let base = "";
-  let server: ResultPromise | undefined;
-  let wwwRoot = "";
+  let server: DashboardServer | undefined;
 
   beforeAll(async () => {
-    const nginx = requireTool("nginx");
-    const dir = mkdtempSync(join(tmpdir(), "mp-nginx-"));
-    // nginx's workers drop to an unprivileged user, which must be able to read the page.
-    chmodSync(dir, 0o755);
-    wwwRoot = join(dir, "www");
-    const port = await freePort();
-    const files = generateFrom(specWith((s) => {
-      s.dashboard.port = port;
-      s.standalone.wwwRoot = wwwRoot;
-    }));
-    mkdirSync(wwwRoot);
-    writeFileSync(join(wwwRoot, "index.html"), fileOf(files, "www/index.html"));
-    writeFileSync(join(dir, "nginx.conf"), fileOf(files, "nginx/nginx.conf"));
-    mkdirSync(join(dir, "logs"));
-    server = execa(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", `daemon off; pid ${dir}/nginx.pid; error_log stderr;`], { reject: false });
-    base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        await fetch(`${base}/`);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw new Error(`nginx did not answer on ${base}: ${(await server).stderr}`);
+    server = await startDashboard();
+    base = server.base;
   });
 
-  afterAll(async () => {
-    server?.kill("SIGQUIT");
-    await server;
-  });
+  afterAll(async () => server?.stop());
 
   it("serves the dashboard page at /", async () => {
     const response = await fetch(`${base}/`);
