@@ -25,10 +25,10 @@ export async function runtimeBundle(): Promise<string> {
   return bundlePath;
 }
 
-export const FIXTURES = join(ROOT, "..", "shared", "fixtures", "archives");
+export const FIXTURES = join(ROOT, "test", "fixtures", "archives");
 export function fixture(name: string): string {
   const path = join(FIXTURES, name);
-  if (!existsSync(path)) throw new Error(`fixture ${path} is missing; the tests expect shared/ beside the project`);
+  if (!existsSync(path)) throw new Error(`fixture ${path} is missing; it belongs to the repository (test/fixtures/archives)`);
   return path;
 }
 
