@@ -2,7 +2,8 @@
   description = "media-pipeline: a NixOS home media server (qBittorrent, Sonarr, Radarr, Prowlarr, Jellyfin, Copyparty, B2 via rclone), compiled from a typed spec";
 
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+    # The release spec/builder.ts names in host.nixosRelease (a test keeps the two equal).
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
     sops-nix = {
       url = "github:Mic92/sops-nix";
       inputs.nixpkgs.follows = "nixpkgs";
@@ -40,14 +41,21 @@
       });
 
       # Import this in the host's nixosConfiguration; out/nixos is generated from the spec.
-      nixosModules.default = { pkgs, ... }: {
-        imports = [
-          ./out/nixos
-          sops-nix.nixosModules.sops
-          copyparty.nixosModules.default
-        ];
-        services.media-pipeline.package = self.packages.${pkgs.stdenv.hostPlatform.system}.runtime;
-      };
+      nixosModules.default = { lib, pkgs, ... }:
+        let
+          system = pkgs.stdenv.hostPlatform.system;
+        in
+        {
+          imports = [
+            ./out/nixos
+            sops-nix.nixosModules.sops
+            copyparty.nixosModules.default
+          ];
+          services.media-pipeline.package = self.packages.${system}.runtime;
+          # copyparty's module defaults to pkgs.copyparty, which not every nixpkgs has; its own flake's
+          # package always matches its module, and is built with this flake's nixpkgs (follows above).
+          services.copyparty.package = lib.mkDefault copyparty.packages.${system}.copyparty;
+        };
 
       # The tools the test suite runs against.
       devShells = forAllSystems (pkgs: {

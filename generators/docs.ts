@@ -10,6 +10,7 @@ import { unitsModel } from "./model/units.ts";
 import { durationToSeconds } from "../spec/syntax.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
 import { operatorRecipes } from "./justfile.ts";
+import { NIXOS_MODULES } from "./nixos/modules.ts";
 import exposure from "./data/security-exposure.json" with { type: "json" };
 
 const handlebars = Handlebars.create();
@@ -109,18 +110,7 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     ],
     cacheMaxSize: String(mountFlag("--vfs-cache-max-size") ?? "unlimited"),
     cacheMaxAge: String(mountFlag("--vfs-cache-max-age") ?? RCLONE_FLAGS["--vfs-cache-max-age"].default),
-    modules: [
-      ["default.nix", "imports the others; the shared user and group, the directories (systemd-tmpfiles), the runtime config"],
-      ["qbittorrent.nix", "qBittorrent, and the upload, categories and cleanup jobs with their timers"],
-      ["rclone-b2.nix", "the FUSE mount of B2 with its VFS flags and RC API"],
-      ["jellyfin.nix", "media server"],
-      ["copyparty.nix", "file browser / WebDAV (module from copyparty's flake)"],
-      ["secrets.nix", "B2 credentials (sops-nix, age)"],
-      ["sonarr.nix", "TV series search and download"],
-      ["radarr.nix", "movie search and download"],
-      ["prowlarr.nix", "indexer manager"],
-      ["web.nix", "the nginx dashboard"],
-    ].map(([file, what]) => ({ file, what })),
+    modules: NIXOS_MODULES.map((m) => ({ file: `${m.name}.nix`, what: m.doc })),
     ports: {
       prowlarr: spec.endpoints.prowlarr.port,
       sonarr: spec.endpoints.sonarr.port,

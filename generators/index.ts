@@ -17,7 +17,7 @@ export type { GenerateContext, GeneratedFile } from "./context.ts";
 export function generateConfigFiles(ctx: GenerateContext): GeneratedFile[] {
   const web = generateWeb(ctx);
   return sortFiles([
-    ...generateNixos(ctx, web.nixModule),
+    ...generateNixos(ctx),
     ...web.files,
     ...generateSystemd(ctx),
     generateJustfile(ctx),

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { block, comment, directive, renderNginx } from "./render/nginx.ts";
-import { commented, expr, renderNixModule } from "./render/nix.ts";
+import { commented, expr, type NixValue } from "./render/nix.ts";
 import type { SpecModel } from "../spec/schema.ts";
 
 const template = Handlebars.compile(readFileSync(projectPath("generators/templates/dashboard.html.hbs"), "utf8"), { strict: true });
@@ -22,7 +22,7 @@ export function dashboardLinks(spec: SpecModel): { path: string; port: number; n
 
 const redirectTarget = (port: number) => `302 http://$host:${port}/`;
 
-export function generateWeb(ctx: GenerateContext): { nixModule: GeneratedFile; files: GeneratedFile[] } {
+export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
   const { spec } = ctx;
   const links = dashboardLinks(spec);
   const page = template({
@@ -50,34 +50,31 @@ export function generateWeb(ctx: GenerateContext): { nixModule: GeneratedFile; f
     ]),
   ]);
 
-  const nixModule: GeneratedFile = {
-    path: "nixos/web.nix",
-    contents: renderNixModule({
-      header: generatedHeader(ctx, `The dashboard at http://${spec.host.name}/: a page listing the services, and a redirect per path to each native port.`),
-      args: ["config", "lib", "pkgs"],
-      body: {
-        services: {
-          nginx: {
-            enable: true,
-            virtualHosts: {
-              [spec.host.name]: {
-                default: true,
-                listen: [{ addr: "0.0.0.0", port: spec.dashboard.port }],
-                root: commented("The page is generated beside this module, in out/www.", expr('pkgs.writeTextDir "index.html" (builtins.readFile ../www/index.html)')),
-                locations: Object.fromEntries(links.map((l) => [l.path, { return: redirectTarget(l.port) }])),
-              },
-            },
-          },
-        },
-        networking: { firewall: { allowedTCPPorts: [spec.dashboard.port] } },
-      },
-    }),
-  };
   return {
-    nixModule,
     files: [
       { path: "nginx/nginx.conf", contents: `${nginxConf}\n` },
       { path: "www/index.html", contents: page },
     ],
+  };
+}
+
+/** The body of out/nixos/web.nix: the same server as nginx.conf, as NixOS nginx options. */
+export function webNixosConfig(spec: SpecModel): NixValue {
+  const links = dashboardLinks(spec);
+  return {
+    services: {
+      nginx: {
+        enable: true,
+        virtualHosts: {
+          [spec.host.name]: {
+            default: true,
+            listen: [{ addr: "0.0.0.0", port: spec.dashboard.port }],
+            root: commented("The page is generated beside this module, in out/www.", expr('pkgs.writeTextDir "index.html" (builtins.readFile ../www/index.html)')),
+            locations: Object.fromEntries(links.map((l) => [l.path, { return: redirectTarget(l.port) }])),
+          },
+        },
+      },
+    },
+    networking: { firewall: { allowedTCPPorts: [spec.dashboard.port] } },
   };
 }

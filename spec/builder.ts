@@ -1,5 +1,5 @@
 /**
- * The "builder" home server, exactly as shared/seed/media-pipeline.md describes it.
+ * The "builder" home server, exactly as the hand-written description of the running system (the seed) describes it.
  * `npm run generate` compiles this file into out/. Change a value here, regenerate, and review
  * the diff of out/ in the pull request.
  */
@@ -9,7 +9,7 @@ const qbt = "/var/lib/qBittorrent";
 const completed = `${qbt}/completed`;
 
 export default defineSpec({
-  host: { name: "builder", nixosRelease: "25.05" },
+  host: { name: "builder", nixosRelease: "26.05" },
 
   user: { name: "media", group: "media", umask: "0002" },
 

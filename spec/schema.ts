@@ -6,6 +6,9 @@
 import { z } from "zod";
 import { checkAbsolutePath, checkDuration, checkPrefix, checkSize, checkVersion } from "./syntax.ts";
 
+/** The NixOS releases the generated modules are checked against (flake.nix pins the first). */
+export const SUPPORTED_NIXOS_RELEASES = ["26.05"] as const;
+
 function syntax(check: (value: string) => string | undefined) {
   return z.string().superRefine((value, ctx) => {
     const message = check(value);
@@ -99,8 +102,15 @@ export const Spec = z.strictObject({
   host: z.strictObject({
     /** The machine's host name; the justfile and the docs use it. */
     name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { error: "write a host name of lower-case letters, digits and '-'" }),
-    /** NixOS release whose defaults the modules assume. */
-    nixosRelease: z.string().regex(/^[0-9]{2}\.[0-9]{2}$/, { error: "write the release as YY.MM, such as 25.05" }),
+    /**
+     * The NixOS release the modules are written against: which upstream definitions they override
+     * (test/nixos-model/upstream.ts) and the release flake.nix pins. Only releases this version of
+     * media-pipeline was checked against are accepted.
+     */
+    nixosRelease: z.enum(SUPPORTED_NIXOS_RELEASES, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a NixOS release these modules are written for; write ${SUPPORTED_NIXOS_RELEASES.map((r) => `"${r}"`).join(" or ")} (25.05 reached end of life on 2025-12-31)`,
+    }),
   }),
   /** The one account every media service runs as, so that hard links work between them. */
   user: z.strictObject({

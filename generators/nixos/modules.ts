@@ -1,39 +1,50 @@
 /**
- * The NixOS modules in out/nixos, one per concern as the seed names them. Each uses the option
- * names its upstream module declares (see shared/field-notes.md for the sources).
+ * The NixOS modules in out/nixos, one per concern as the seed names them, listed once in
+ * `NIXOS_MODULES`: that record drives default.nix's imports, the files and the docs table.
+ *
+ * Each module sets only options its upstream module declares, and overrides (lib.mkForce) only
+ * what upstream sets differently, with a comment naming the upstream value. The upstream facts
+ * the generators rely on are in `UPSTREAM_SETS` below; test/nixos-model checks them, and our
+ * modules, against a source-cited model of NixOS's own modules.
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "../context.ts";
+import type { SpecModel } from "../../spec/schema.ts";
 import { unitsModel, RUNTIME_CONFIG_PATH, SOPS_TEMPLATE_NAME } from "../model/units.ts";
 import { call, commented, expr, interpolate, mkForce, renderNixModule, nixAttrName, type NixValue } from "../render/nix.ts";
 import { nixService, nixTimer } from "./units.ts";
+import { webNixosConfig } from "../web.ts";
 
 const MODULE_ARGS = ["config", "lib", "pkgs"] as const;
 
-function module(ctx: GenerateContext, name: string, what: string, body: NixValue, letBindings?: Record<string, NixValue>): GeneratedFile {
-  return {
-    path: `nixos/${name}.nix`,
-    contents: renderNixModule({ header: generatedHeader(ctx, what), args: MODULE_ARGS, let: letBindings, body }),
-  };
+/** A service whose upstream module we configure to run as the shared user. */
+export type SharedService = "qbittorrent" | "jellyfin" | "copyparty" | "sonarr" | "radarr";
+
+/**
+ * What each upstream module sets in its unit that the pipeline must change, read at the source
+ * named (the model in test/nixos-model/upstream.ts holds the same facts with commits, and a test
+ * keeps the two in agreement). Where upstream sets nothing, a plain definition is enough.
+ */
+export const UPSTREAM_SETS: Readonly<Record<SharedService, { readonly umask?: string; readonly source: string }>> = {
+  qbittorrent: { source: "nixpkgs nixos/modules/services/torrent/qbittorrent.nix (sets no UMask)" },
+  jellyfin: { umask: "0077", source: "nixpkgs nixos/modules/services/misc/jellyfin.nix" },
+  copyparty: { umask: "0077", source: "copyparty's contrib/nixos/modules/copyparty.nix" },
+  sonarr: { umask: "0022", source: "nixpkgs nixos/modules/services/misc/servarr/sonarr.nix (since PR 483483, NixOS 26.05)" },
+  radarr: { umask: "0022", source: "nixpkgs nixos/modules/services/misc/servarr/radarr.nix (since PR 483483, NixOS 26.05)" },
+};
+
+/** The shared group-writable umask, forced where the upstream module sets its own. */
+function sharedUmask(ctx: GenerateContext, service: SharedService): NixValue {
+  const { umask } = ctx.spec.user;
+  const upstream = UPSTREAM_SETS[service].umask;
+  return upstream === undefined
+    ? commented("Group-writable files, so the other media services can hard-link and delete them.", umask)
+    : commented(
+        `The ${service} module sets UMask=${upstream}; the shared group must be able to read, link and delete what it writes.`,
+        mkForce(umask),
+      );
 }
 
-/** Runs a service as the shared user with a group-writable umask, so hard links work across services. */
-function sharedUser(ctx: GenerateContext, options: { forceUmask?: boolean; dropDynamicUser?: boolean } = {}): Record<string, NixValue> {
-  const { user } = ctx.spec;
-  return {
-    ...(options.dropDynamicUser
-      ? {
-          DynamicUser: commented("The upstream module runs Prowlarr with DynamicUser; the pipeline runs every service as the shared user.", mkForce(false)),
-          User: user.name,
-          Group: user.group,
-        }
-      : {}),
-    UMask: options.forceUmask
-      ? commented("The upstream module sets UMask=0077; the shared group must be able to read and link what it writes.", mkForce(user.umask))
-      : commented("Group-writable files, so the other media services can hard-link and delete them.", user.umask),
-  };
-}
-
-function defaultModule(ctx: GenerateContext): GeneratedFile {
+function defaultConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   const mountPoint = spec.b2.mountPoint;
   const onMount = new Set(spec.directories.filter((d) => spec.filesystems[d.filesystem]?.kind === "rclone-mount").map((d) => d.path));
@@ -42,8 +53,8 @@ function defaultModule(ctx: GenerateContext): GeneratedFile {
     if (dir.path === mountPoint) tmpfiles[dir.path] = { d: { user: "root", group: "root", mode: dir.mode } };
     else if (!onMount.has(dir.path)) tmpfiles[dir.path] = { d: { user: spec.user.name, group: spec.user.group, mode: dir.mode } };
   }
-  return module(ctx, "default", `The ${spec.host.name} media pipeline: the shared user, the directories, the runtime config, and every module.`, {
-    imports: ["qbittorrent", "rclone-b2", "jellyfin", "copyparty", "secrets", "sonarr", "radarr", "prowlarr", "web"].map((m) => expr(`./${m}.nix`)),
+  return {
+    imports: NIXOS_MODULES.filter((m) => m.name !== "default").map((m) => expr(`./${m.name}.nix`)),
     options: {
       services: {
         "media-pipeline": {
@@ -78,15 +89,15 @@ function defaultModule(ctx: GenerateContext): GeneratedFile {
         etc: { [RUNTIME_CONFIG_PATH.replace(/^\/etc\//, "")]: { source: expr("../runtime/config.json") } },
       },
     },
-  });
+  };
 }
 
-function qbittorrentModule(ctx: GenerateContext): GeneratedFile {
+function qbittorrentConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   const q = spec.qbittorrent;
   const units = unitsModel(spec);
   const jobs = ["qbt-upload-b2", "qbt-categories", "qbt-cleanup"];
-  return module(ctx, "qbittorrent", "qBittorrent: downloads, plus the upload, categories and cleanup jobs that the runtime performs.", {
+  return {
     services: {
       qbittorrent: {
         enable: true,
@@ -122,101 +133,198 @@ function qbittorrentModule(ctx: GenerateContext): GeneratedFile {
     },
     systemd: {
       services: {
-        qbittorrent: { serviceConfig: sharedUser(ctx) },
+        qbittorrent: { serviceConfig: { UMask: sharedUmask(ctx, "qbittorrent") } },
         ...Object.fromEntries(units.services.filter((u) => jobs.includes(u.name)).map((u) => [u.name, commented(u.why, nixService(u))])),
       },
       timers: Object.fromEntries(units.timers.map((t) => [t.name, nixTimer(t)])),
     },
-  });
+  };
 }
 
-function rcloneModule(ctx: GenerateContext): GeneratedFile {
+function rcloneConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   const mount = unitsModel(spec).services.find((u) => u.name === "rclone-b2-mount")!;
-  return module(ctx, "rclone-b2", `The FUSE mount of ${spec.b2.remote}:${spec.b2.bucket} at ${spec.b2.mountPoint}, with its VFS cache and RC API.`, {
+  return {
     programs: { fuse: { userAllowOther: commented("--allow-other needs it: Jellyfin and Copyparty read the root-owned mount.", true) } },
     environment: { systemPackages: [expr("pkgs.rclone")] },
     networking: { firewall: { allowedTCPPorts: commented("The RC API and web GUI.", [spec.endpoints.rcloneRc.port]) } },
     systemd: { services: { [mount.name]: commented(mount.why, nixService(mount)) } },
-  });
+  };
 }
 
-function secretsModule(ctx: GenerateContext): GeneratedFile {
+function secretsConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   const env = `RCLONE_CONFIG_${spec.b2.remote.toUpperCase()}`;
   const placeholder = (key: string) => expr(`config.sops.placeholder.${nixAttrName(key)}`);
   const secret = { sopsFile: expr("config.services.media-pipeline.sopsFile") };
-  return module(
-    ctx,
-    "secrets",
-    "B2 credentials from sops-nix (age). Only references are here; the values are decrypted at activation, never stored in /nix/store.",
-    {
-      sops: {
-        age: { keyFile: spec.secrets.ageKeyFile },
-        secrets: { [spec.secrets.b2AccountId.sopsKey]: secret, [spec.secrets.b2ApplicationKey.sopsKey]: secret },
-        templates: {
-          [SOPS_TEMPLATE_NAME]: commented(
-            `rclone reads the ${spec.b2.remote} remote from these environment variables; the mount and the runtime jobs use it as EnvironmentFile.`,
-            {
-              content: interpolate(
-                `${env}_TYPE=b2\n${env}_ACCOUNT=`,
-                placeholder(spec.secrets.b2AccountId.sopsKey),
-                `\n${env}_KEY=`,
-                placeholder(spec.secrets.b2ApplicationKey.sopsKey),
-                "\n",
-              ),
-              owner: "root",
-              group: spec.user.group,
-              mode: "0440",
-              restartUnits: ["rclone-b2-mount.service"],
-            },
+  return {
+    sops: {
+      age: { keyFile: spec.secrets.ageKeyFile },
+      secrets: { [spec.secrets.b2AccountId.sopsKey]: secret, [spec.secrets.b2ApplicationKey.sopsKey]: secret },
+      templates: {
+        [SOPS_TEMPLATE_NAME]: commented(
+          `rclone reads the ${spec.b2.remote} remote from these environment variables; the mount and the runtime jobs use it as EnvironmentFile.`,
+          {
+            content: interpolate(
+              `${env}_TYPE=b2\n${env}_ACCOUNT=`,
+              placeholder(spec.secrets.b2AccountId.sopsKey),
+              `\n${env}_KEY=`,
+              placeholder(spec.secrets.b2ApplicationKey.sopsKey),
+              "\n",
+            ),
+            owner: "root",
+            group: spec.user.group,
+            mode: "0440",
+            restartUnits: ["rclone-b2-mount.service"],
+          },
+        ),
+      },
+    },
+  };
+}
+
+const AFTER_MOUNT = { after: ["rclone-b2-mount.service"], wants: ["rclone-b2-mount.service"] };
+
+function jellyfinConfig(ctx: GenerateContext): NixValue {
+  const { spec } = ctx;
+  return {
+    services: { jellyfin: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: true } },
+    systemd: { services: { jellyfin: { ...AFTER_MOUNT, serviceConfig: { UMask: sharedUmask(ctx, "jellyfin") } } } },
+  };
+}
+
+/** copyparty's module defaults `settings` to these; defining `settings` replaces the default, so they are restated. */
+const COPYPARTY_DEFAULT_SETTINGS = { "no-reload": true, hist: "/var/cache/copyparty" } as const;
+
+function copypartyConfig(ctx: GenerateContext): NixValue {
+  const { spec } = ctx;
+  const libraryRoots = spec.upload.sources.filter((s) => s.kind === "library").map((s) => s.path);
+  return {
+    services: {
+      copyparty: {
+        enable: true,
+        user: spec.user.name,
+        group: spec.user.group,
+        settings: {
+          i: commented("Listen on every interface, as the dashboard links to the native port.", "0.0.0.0"),
+          p: [spec.endpoints.copyparty.port],
+          "no-reload": COPYPARTY_DEFAULT_SETTINGS["no-reload"],
+          hist: commented(
+            "copyparty's own defaults, restated because setting `settings` replaces them: without `hist` its index would be written inside each volume, the B2 mount included.",
+            COPYPARTY_DEFAULT_SETTINGS.hist,
+          ),
+        },
+        volumes: Object.fromEntries([
+          ["/b2", { path: spec.b2.mountPoint, access: { r: "*" } }],
+          ...libraryRoots.map((root) => [`/${root.split("/").filter(Boolean).slice(-1)[0]}`, { path: root, access: { r: "*" } }]),
+        ]),
+      },
+    },
+    networking: { firewall: { allowedTCPPorts: [spec.endpoints.copyparty.port] } },
+    systemd: {
+      services: { copyparty: { ...AFTER_MOUNT, serviceConfig: { UMask: sharedUmask(ctx, "copyparty") } } },
+      tmpfiles: {
+        settings: {
+          copyparty: commented(
+            "copyparty's module writes its own rule (755, its user) for each volume path, and systemd-tmpfiles keeps the\nfirst rule it reads for a path: copyparty.conf sorts before media-pipeline.conf, so its rules would replace\ndefault.nix's (0775). The spec declares every volume path as a directory, so default.nix has a rule for each.",
+            mkForce({}),
           ),
         },
       },
     },
-  );
+  };
 }
 
-function mediaServiceModules(ctx: GenerateContext): GeneratedFile[] {
+function arrConfig(ctx: GenerateContext, name: "sonarr" | "radarr"): NixValue {
   const { spec } = ctx;
-  const user = { user: spec.user.name, group: spec.user.group };
-  const afterMount = { after: ["rclone-b2-mount.service"], wants: ["rclone-b2-mount.service"] };
-  const arr = (name: "sonarr" | "radarr", what: string) =>
-    module(ctx, name, what, {
-      services: { [name]: { enable: true, ...user, openFirewall: true, settings: { server: { port: spec.endpoints[name].port } } } },
-      systemd: { services: { [name]: { serviceConfig: sharedUser(ctx) } } },
-    });
-  const copyparty = spec.endpoints.copyparty;
-  const libraryRoots = spec.upload.sources.filter((s) => s.kind === "library").map((s) => s.path);
-  return [
-    module(ctx, "jellyfin", "Jellyfin streams the local library and falls back to the B2 mount after cleanup.", {
-      services: { jellyfin: { enable: true, ...user, openFirewall: true } },
-      systemd: { services: { jellyfin: { ...afterMount, serviceConfig: sharedUser(ctx, { forceUmask: true }) } } },
-    }),
-    module(ctx, "copyparty", "Copyparty: file browser and WebDAV over the library and the B2 mount (module from copyparty's own flake).", {
-      services: {
-        copyparty: {
-          enable: true,
-          ...user,
-          settings: { i: commented("Listen on every interface, as the dashboard links to the native port.", "0.0.0.0"), p: [copyparty.port] },
-          volumes: Object.fromEntries([
-            ["/b2", { path: spec.b2.mountPoint, access: { r: "*" } }],
-            ...libraryRoots.map((root) => [`/${root.split("/").filter(Boolean).slice(-1)[0]}`, { path: root, access: { r: "*" } }]),
-          ]),
-        },
-      },
-      networking: { firewall: { allowedTCPPorts: [copyparty.port] } },
-      systemd: { services: { copyparty: { ...afterMount, serviceConfig: sharedUser(ctx) } } },
-    }),
-    arr("sonarr", "Sonarr: finds TV episodes, sends them to qBittorrent, hard-links finished ones into the library."),
-    arr("radarr", "Radarr: finds movies, sends them to qBittorrent, hard-links finished ones into the library."),
-    module(ctx, "prowlarr", "Prowlarr: indexer manager, syncs indexers to Sonarr and Radarr.", {
-      services: { prowlarr: { enable: true, openFirewall: true, settings: { server: { port: spec.endpoints.prowlarr.port } } } },
-      systemd: { services: { prowlarr: { serviceConfig: sharedUser(ctx, { dropDynamicUser: true }) } } },
-    }),
-  ];
+  return {
+    services: { [name]: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: true, settings: { server: { port: spec.endpoints[name].port } } } },
+    systemd: { services: { [name]: { serviceConfig: { UMask: sharedUmask(ctx, name) } } } },
+  };
 }
 
-export function generateNixos(ctx: GenerateContext, webModule: GeneratedFile): GeneratedFile[] {
-  return [defaultModule(ctx), qbittorrentModule(ctx), rcloneModule(ctx), secretsModule(ctx), ...mediaServiceModules(ctx), webModule];
+function prowlarrConfig(ctx: GenerateContext): NixValue {
+  // Prowlarr keeps its upstream sandbox (DynamicUser): it manages indexers and never touches media files.
+  return { services: { prowlarr: { enable: true, openFirewall: true, settings: { server: { port: ctx.spec.endpoints.prowlarr.port } } } } };
+}
+
+/** One generated NixOS module: its file name, what the docs say of it, and its configuration. */
+export interface NixosModuleEntry {
+  readonly name: string;
+  /** One line for the docs' table of modules. */
+  readonly doc: string;
+  /** The comment under the generated-file header. */
+  readonly header: (spec: SpecModel) => string;
+  readonly config: (ctx: GenerateContext) => NixValue;
+}
+
+/** Every module in out/nixos, in the order default.nix imports them (default.nix first). */
+export const NIXOS_MODULES: readonly NixosModuleEntry[] = [
+  {
+    name: "default",
+    doc: "imports the others; the shared user and group, the directories (systemd-tmpfiles), the runtime config",
+    header: (spec) => `The ${spec.host.name} media pipeline: the shared user, the directories, the runtime config, and every module.`,
+    config: defaultConfig,
+  },
+  {
+    name: "qbittorrent",
+    doc: "qBittorrent, and the upload, categories and cleanup jobs with their timers",
+    header: () => "qBittorrent: downloads, plus the upload, categories and cleanup jobs that the runtime performs.",
+    config: qbittorrentConfig,
+  },
+  {
+    name: "rclone-b2",
+    doc: "the FUSE mount of B2 with its VFS flags and RC API",
+    header: (spec) => `The FUSE mount of ${spec.b2.remote}:${spec.b2.bucket} at ${spec.b2.mountPoint}, with its VFS cache and RC API.`,
+    config: rcloneConfig,
+  },
+  {
+    name: "jellyfin",
+    doc: "media server",
+    header: () => "Jellyfin streams the local library and falls back to the B2 mount after cleanup.",
+    config: jellyfinConfig,
+  },
+  {
+    name: "copyparty",
+    doc: "file browser / WebDAV (module from copyparty's flake)",
+    header: () => "Copyparty: file browser and WebDAV over the library and the B2 mount (module from copyparty's own flake).",
+    config: copypartyConfig,
+  },
+  {
+    name: "secrets",
+    doc: "B2 credentials (sops-nix, age)",
+    header: () => "B2 credentials from sops-nix (age). Only references are here; the values are decrypted at activation, never stored in /nix/store.",
+    config: secretsConfig,
+  },
+  {
+    name: "sonarr",
+    doc: "TV series search and download",
+    header: () => "Sonarr: finds TV episodes, sends them to qBittorrent, hard-links finished ones into the library.",
+    config: (ctx) => arrConfig(ctx, "sonarr"),
+  },
+  {
+    name: "radarr",
+    doc: "movie search and download",
+    header: () => "Radarr: finds movies, sends them to qBittorrent, hard-links finished ones into the library.",
+    config: (ctx) => arrConfig(ctx, "radarr"),
+  },
+  {
+    name: "prowlarr",
+    doc: "indexer manager",
+    header: () => "Prowlarr: indexer manager, syncs indexers to Sonarr and Radarr.",
+    config: prowlarrConfig,
+  },
+  {
+    name: "web",
+    doc: "the nginx dashboard",
+    header: (spec) => `The dashboard at http://${spec.host.name}/: a page listing the services, and a redirect per path to each native port.`,
+    config: (ctx) => webNixosConfig(ctx.spec),
+  },
+];
+
+export function generateNixos(ctx: GenerateContext): GeneratedFile[] {
+  return NIXOS_MODULES.map((m) => ({
+    path: `nixos/${m.name}.nix`,
+    contents: renderNixModule({ header: generatedHeader(ctx, m.header(ctx.spec)), args: MODULE_ARGS, body: m.config(ctx) }),
+  }));
 }

@@ -10,6 +10,9 @@
       # Listen on every interface, as the dashboard links to the native port.
       i = "0.0.0.0";
       p = [ 3923 ];
+      no-reload = true;
+      # copyparty's own defaults, restated because setting `settings` replaces them: without `hist` its index would be written inside each volume, the B2 mount included.
+      hist = "/var/cache/copyparty";
     };
     volumes = {
       "/b2" = {
@@ -27,12 +30,20 @@
     };
   };
   networking.firewall.allowedTCPPorts = [ 3923 ];
-  systemd.services.copyparty = {
-    after = [ "rclone-b2-mount.service" ];
-    wants = [ "rclone-b2-mount.service" ];
-    serviceConfig = {
-      # Group-writable files, so the other media services can hard-link and delete them.
-      UMask = "0002";
+  systemd = {
+    services.copyparty = {
+      after = [ "rclone-b2-mount.service" ];
+      wants = [ "rclone-b2-mount.service" ];
+      serviceConfig = {
+        # The copyparty module sets UMask=0077; the shared group must be able to read, link and delete what it writes.
+        UMask = lib.mkForce "0002";
+      };
+    };
+    tmpfiles.settings = {
+      # copyparty's module writes its own rule (755, its user) for each volume path, and systemd-tmpfiles keeps the
+      # first rule it reads for a path: copyparty.conf sorts before media-pipeline.conf, so its rules would replace
+      # default.nix's (0775). The spec declares every volume path as a directory, so default.nix has a rule for each.
+      copyparty = lib.mkForce { };
     };
   };
 }

@@ -12,7 +12,7 @@
     after = [ "rclone-b2-mount.service" ];
     wants = [ "rclone-b2-mount.service" ];
     serviceConfig = {
-      # The upstream module sets UMask=0077; the shared group must be able to read and link what it writes.
+      # The jellyfin module sets UMask=0077; the shared group must be able to read, link and delete what it writes.
       UMask = lib.mkForce "0002";
     };
   };

@@ -7,12 +7,4 @@
     openFirewall = true;
     settings.server.port = 9696;
   };
-  systemd.services.prowlarr.serviceConfig = {
-    # The upstream module runs Prowlarr with DynamicUser; the pipeline runs every service as the shared user.
-    DynamicUser = lib.mkForce false;
-    User = "media";
-    Group = "media";
-    # Group-writable files, so the other media services can hard-link and delete them.
-    UMask = "0002";
-  };
 }

@@ -10,7 +10,7 @@
     settings.server.port = 8989;
   };
   systemd.services.sonarr.serviceConfig = {
-    # Group-writable files, so the other media services can hard-link and delete them.
-    UMask = "0002";
+    # The sonarr module sets UMask=0022; the shared group must be able to read, link and delete what it writes.
+    UMask = lib.mkForce "0002";
   };
 }

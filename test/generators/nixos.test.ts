@@ -27,6 +27,14 @@ describe("out/nixos", () => {
 });
 
 describe("flake.nix", () => {
+  it("pins the NixOS release the spec names, as the README's deploy example does", () => {
+    const release = builder.host.nixosRelease;
+    const pin = `"github:NixOS/nixpkgs/nixos-${release}"`;
+    expect(readFileSync(join(ROOT, "flake.nix"), "utf8")).toContain(`nixpkgs.url = ${pin};`);
+    expect(readFileSync(join(ROOT, "README.md"), "utf8")).toContain(`inputs.nixpkgs.url = ${pin};`);
+    expect(readFileSync(join(ROOT, "flake.nix"), "utf8")).toContain("services.copyparty.package = lib.mkDefault copyparty.packages.${system}.copyparty;");
+  });
+
   it("parses, and exposes the generated modules, the runtime package and a dev shell", async () => {
     const nix = requireTool("nix-instantiate");
     const result = await execa(nix, ["--parse", join(ROOT, "flake.nix")], { reject: false });
@@ -104,13 +112,22 @@ describe("each module evaluates to the intended values", () => {
     expect(m.radarr.services.radarr.settings.server.port).toBe(7878);
     expect(m.prowlarr.services.prowlarr.settings.server.port).toBe(9696);
     expect(m.copyparty.services.copyparty.settings.p).toEqual([3923]);
-    expect(m.jellyfin.systemd.services.jellyfin.serviceConfig.UMask).toEqual({ _type: "override", priority: 50, content: "0002" });
-    expect(m.prowlarr.systemd.services.prowlarr.serviceConfig).toEqual({
-      DynamicUser: { _type: "override", priority: 50, content: false },
-      User: "media",
-      Group: "media",
-      UMask: "0002",
-    });
+    // Forced only where the upstream module sets its own UMask (UPSTREAM_SETS); qBittorrent's sets none.
+    for (const name of ["jellyfin", "sonarr", "radarr", "copyparty"]) {
+      expect(m[name].systemd.services[name].serviceConfig.UMask, name).toEqual({ _type: "override", priority: 50, content: "0002" });
+    }
+    expect(m.qbittorrent.systemd.services.qbittorrent.serviceConfig.UMask).toBe("0002");
+  });
+
+  it("prowlarr keeps its upstream sandbox (DynamicUser): it touches no media files", () => {
+    expect(m.prowlarr).not.toHaveProperty("systemd");
+  });
+
+  it("copyparty: upstream's own settings defaults restated, and its tmpfiles rules replaced by default.nix's", () => {
+    expect(m.copyparty.services.copyparty.settings).toMatchObject({ "no-reload": true, hist: "/var/cache/copyparty" });
+    expect(m.copyparty.systemd.tmpfiles.settings.copyparty).toEqual({ _type: "override", priority: 50, content: {} });
+    const ours = m.default.config.systemd.tmpfiles.settings["media-pipeline"];
+    for (const volume of Object.values(m.copyparty.services.copyparty.volumes) as { path: string }[]) expect(ours, volume.path).toHaveProperty([volume.path]);
   });
 
   it("secrets: only sops references and placeholders, no values", () => {
