@@ -80,6 +80,11 @@ export async function evalModule(outDir: string, name: string, standalone = buil
   return JSON.parse(stdout);
 }
 
+/** `services.qbittorrent` of a generated qbittorrent.nix (the committed out/ by default), evaluated as `evalModule` does. */
+export async function evalQbittorrentService(outDir = join(ROOT, "out"), standalone = builder.standalone): Promise<any> {
+  return (await evalModule(outDir, "qbittorrent", standalone)).services.qbittorrent;
+}
+
 /** Evaluates a Nix expression given as text. */
 export async function evalNix(expression: string): Promise<unknown> {
   const nix = requireTool("nix-instantiate");
