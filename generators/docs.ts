@@ -6,29 +6,21 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { unitsModel } from "./model/units.ts";
-import { durationToSeconds } from "../spec/syntax.ts";
+import { b2RemotePath, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, type ServiceModel, type TimerModel } from "./model/units.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
-import { operatorRecipes } from "./justfile.ts";
+import { operatorRecipes, type RecipeName } from "./justfile.ts";
+import { dashboardUrl } from "./web.ts";
 import { NIXOS_MODULES } from "./nixos/modules.ts";
-import exposure from "./data/security-exposure.json" with { type: "json" };
+import { hashComment } from "./render/comment.ts";
+import { humanDuration } from "./render/duration.ts";
+import { MARKDOWN_HELPERS, mdCode, mdTable } from "./render/markdown.ts";
 
 const handlebars = Handlebars.create();
-/** A Markdown table cell: pipes escaped, line breaks flattened. */
-handlebars.registerHelper("md", (text: unknown) => String(text).replace(/\|/g, "\\|").replace(/\n/g, " "));
+handlebars.registerHelper(MARKDOWN_HELPERS);
 const template = handlebars.compile(readFileSync(projectPath("generators/templates/docs.md.hbs"), "utf8"), { noEscape: true, strict: true });
 
-/** `7d` as "7 days", `1h30m` as "1 hour 30 minutes", for prose. */
-function humanDuration(value: string): string {
-  let rest = durationToSeconds(value);
-  const parts: string[] = [];
-  for (const [unit, seconds] of [["day", 86_400], ["hour", 3_600], ["minute", 60], ["second", 1]] as const) {
-    const n = Math.floor(rest / seconds);
-    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? "" : "s"}`);
-    rest -= n * seconds;
-  }
-  return parts.join(" ");
-}
+/** The recipes the Monitoring section lists, in its order. */
+const MONITORING: readonly RecipeName[] = ["qbt-logs", "upload-status", "cleanup-status", "timers", "b2-cache", "b2-transfers", "rclone-logs"];
 
 export function generateDocs(ctx: GenerateContext): GeneratedFile {
   const { spec } = ctx;
@@ -37,32 +29,34 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
   const mountFlag = (name: string) => spec.rclone.mount.flags.find((f) => f.flag === name)?.value;
   const linkFs = spec.directories.find((d) => d.path === spec.qbittorrent.defaultSavePath)?.filesystem ?? "";
   const recipes = operatorRecipes(spec);
-  const recipe = (name: string, arg?: string) => `\`just ${name}${arg ? ` ${arg}` : ""}\``;
-  const monitoring = ["qbt-logs", "upload-status", "cleanup-status", "timers", "b2-cache", "b2-transfers", "rclone-logs"].map((name) => {
-    const r = recipes.find((x) => x.name === name)!;
-    return { command: `just ${name}`, doc: r.doc };
-  });
+  const just = (name: RecipeName, arg?: string) => `just ${name}${arg ? ` ${arg}` : ""}`;
+  const recipe = (name: RecipeName, arg?: string) => mdCode(just(name, arg));
+  const monitoring = MONITORING.map((name) => ({ command: just(name), doc: recipes.find((r) => r.name === name)!.doc }));
   const width = Math.max(...monitoring.map((m) => m.command.length)) + 2;
-  const sonarrCat = Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === "sonarr");
-  const radarrCat = Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === "radarr");
   const library = sources.filter((s) => s.kind === "library");
-  const libraryFor = (prefix: string) => library.find((s) => s.prefix === prefix)?.path ?? "";
-  const timerFor = (name: string) => units.timers.find((t) => t.name === name);
-  const trigger = (name: string) => {
-    const t = timerFor(name);
-    if (t) return `Timer: every ${t.timerConfig.OnUnitActiveSec} (${t.timerConfig.OnBootSec} after boot)`;
-    const unit = units.services.find((u) => u.name === name)!;
-    return unit.after.some((a) => a !== "network-online.target") ? `Boot, after ${unit.after.filter((a) => a !== "network-online.target").join(", ")}` : "Boot";
+  /** A setup step for Sonarr or Radarr: its download category and its library root. */
+  const arr = (step: number, name: "sonarr" | "radarr", title: string, prefix: string) => {
+    const category = Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === name);
+    const root = library.find((s) => s.prefix === prefix)?.path ?? "";
+    return { step, title, port: spec.endpoints[name].port, category: category?.[0] ?? "", categoryPath: category?.[1].savePath ?? "", root };
+  };
+  const schedule = (t: TimerModel) => `every ${t.timerConfig.OnUnitActiveSec} (${t.timerConfig.OnBootSec} after boot)`;
+  const trigger = (service: ServiceModel) => {
+    const t = units.timers.find((x) => x.unit === service.unit);
+    if (t) return `Timer: ${schedule(t)}`;
+    const after = service.after.filter((a) => a !== TARGETS.networkOnline);
+    return after.length > 0 ? `Boot, after ${after.join(", ")}` : "Boot";
   };
   const unitRows = [
-    ...units.timers.map((t) => ({ name: `${t.name}.timer`, type: "timer", trigger: `every ${t.timerConfig.OnUnitActiveSec} (${t.timerConfig.OnBootSec} after boot)`, what: `Starts ${t.name}.service` })),
-    ...units.services.map((u) => ({ name: `${u.name}.service`, type: String(u.serviceConfig.Type), trigger: trigger(u.name), what: u.why })),
+    ...units.timers.map((t) => ({ name: t.unit.timer, type: "timer", trigger: schedule(t), what: t.why })),
+    ...units.services.map((u) => ({ name: u.unit.service, type: String(u.serviceConfig.Type), trigger: trigger(u), what: u.why })),
   ].sort((a, b) => a.name.localeCompare(b.name));
+  const rcPath = spec.endpoints.rcloneRc.path ?? "";
 
   const view = {
     header: generatedHeader(ctx, "").trim(),
     host: spec.host.name,
-    remote: `${spec.b2.remote}:${spec.b2.bucket}`,
+    remote: b2RemotePath(spec),
     mountPoint: spec.b2.mountPoint,
     seedingPeriod: humanDuration(spec.cleanup.seedingPeriod),
     tempPath: spec.qbittorrent.tempPath,
@@ -74,40 +68,52 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     group: spec.user.group,
     umask: spec.user.umask,
     dashboardPort: spec.dashboard.port,
-    dashboardPortSuffix: spec.dashboard.port === 80 ? "" : `:${spec.dashboard.port}`,
-    endpoints: Object.values(spec.endpoints),
-    directories: spec.directories,
+    dashboardUrl: dashboardUrl(spec),
     linkFilesystem: linkFs,
     linkDevice: spec.filesystems[linkFs]?.device,
-    units: unitRows,
-    exposure,
+    unitNames: { upload: UNITS.upload.service, cleanup: UNITS.cleanup.service, mount: UNITS.mount.service },
+    tables: {
+      services: mdTable(
+        ["Service", "Port", "Dashboard path", "Purpose"],
+        Object.values(spec.endpoints).map((e) => [e.name, e.port, e.path ? mdCode(e.path) : "—", e.purpose]),
+      ),
+      directories: mdTable(["Path", "Filesystem", "Purpose"], spec.directories.map((d) => [mdCode(d.path), d.filesystem, d.purpose])),
+      units: mdTable(["Unit", "Type", "Trigger", "What it does"], unitRows.map((u) => [mdCode(u.name), u.type, u.trigger, u.what])),
+      exposure: mdTable(["Unit", "Exposure"], Object.entries(SECURITY_EXPOSURE).map(([unit, score]) => [mdCode(unit), score])),
+      mountFlags: mdTable(
+        ["Flag", "Default", "Ours", "Why"],
+        spec.rclone.mount.flags.map((f) => [
+          mdCode(f.flag),
+          isKnownRcloneFlag(f.flag) ? RCLONE_FLAGS[f.flag].default : "?",
+          f.value === true ? "on" : String(f.value),
+          f.reason,
+        ]),
+      ),
+      manual: mdTable(
+        ["Action", "Command"],
+        [
+          ["Free disk early", `Remove the torrent in the WebUI, then ${recipe("cleanup-now")}`],
+          ["Retry a failed upload", recipe("upload-now")],
+          ["Force a Jellyfin rescan", "Jellyfin dashboard > Scheduled Tasks > Scan Media Library > Run"],
+          ["Check B2 contents", recipe("b2-ls", Object.values(spec.b2.prefixes)[0])],
+          ["Browse the B2 mount", `${recipe("b2-ls")} (root) or ${recipe("b2-ls", "'tv/Some Show/'")}`],
+          ["Warm a file before playback", recipe("b2-warm", "'tv/Some Show/Season 1/episode.mkv'")],
+          ["Check VFS cache stats", recipe("b2-cache")],
+          ["Open the rclone web GUI", `${recipe("rclone-gui")}, or the dashboard's ${mdCode(rcPath)}`],
+        ],
+      ),
+    },
     quietPeriod: humanDuration(spec.upload.quietPeriod),
-    archiveTypes: spec.upload.archiveTypes.map((t) => `\`${t}\``).join(", "),
+    archiveTypes: spec.upload.archiveTypes.map(mdCode).join(", "),
     extractDir: spec.upload.extractDir,
-    uploadFlags: spec.upload.flags.map((f) => `\`${f.value === true ? f.flag : `${f.flag} ${String(f.value)}`}\``).join(" and "),
+    uploadFlags: spec.upload.flags.map((f) => mdCode(f.value === true ? f.flag : `${f.flag} ${String(f.value)}`)).join(" and "),
     marker: spec.upload.marker,
-    ignorable: spec.cleanup.ignorable.map((p) => `\`${p}\``).join(", "),
+    ignorable: spec.cleanup.ignorable.map(mdCode).join(", "),
     maxDeletions: spec.cleanup.maxDeletionsPerRun,
     rcloneVersion: spec.rclone.version,
-    mountFlags: spec.rclone.mount.flags.map((f) => ({
-      flag: f.flag,
-      default: isKnownRcloneFlag(f.flag) ? RCLONE_FLAGS[f.flag].default : "?",
-      ours: f.value === true ? "on" : String(f.value),
-      reason: f.reason,
-    })),
     rcPort: spec.endpoints.rcloneRc.port,
-    rcPath: spec.endpoints.rcloneRc.path ?? "",
-    monitoring: monitoring.map((m) => ({ ...m, pad: " ".repeat(width - m.command.length) })),
-    manual: [
-      { action: "Free disk early", command: `Remove the torrent in the WebUI, then ${recipe("cleanup-now")}` },
-      { action: "Retry a failed upload", command: recipe("upload-now") },
-      { action: "Force a Jellyfin rescan", command: "Jellyfin dashboard > Scheduled Tasks > Scan Media Library > Run" },
-      { action: "Check B2 contents", command: `${recipe("b2-ls", Object.values(spec.b2.prefixes)[0])}` },
-      { action: "Browse the B2 mount", command: `${recipe("b2-ls")} (root) or ${recipe("b2-ls", "'tv/Some Show/'")}` },
-      { action: "Warm a file before playback", command: recipe("b2-warm", "'tv/Some Show/Season 1/episode.mkv'") },
-      { action: "Check VFS cache stats", command: recipe("b2-cache") },
-      { action: "Open the rclone web GUI", command: `${recipe("rclone-gui")}, or the dashboard's \`${spec.endpoints.rcloneRc.path ?? ""}\`` },
-    ],
+    rcPath,
+    monitoring: monitoring.map((m) => `${m.command}${" ".repeat(width - m.command.length)}${hashComment(m.doc)}`),
     cacheMaxSize: String(mountFlag("--vfs-cache-max-size") ?? "unlimited"),
     cacheMaxAge: String(mountFlag("--vfs-cache-max-age") ?? RCLONE_FLAGS["--vfs-cache-max-age"].default),
     modules: NIXOS_MODULES.map((m) => ({ file: `${m.name}.nix`, what: m.doc })),
@@ -119,10 +125,7 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
       qbittorrent: spec.endpoints.qbittorrentWebui.port,
     },
     bypassLocalhostAuth: spec.qbittorrent.bypassLocalhostAuth,
-    arrs: [
-      { step: 2, title: "Sonarr", port: spec.endpoints.sonarr.port, category: sonarrCat?.[0] ?? "", categoryPath: sonarrCat?.[1].savePath ?? "", root: libraryFor(spec.b2.prefixes.tv ?? "tv/") },
-      { step: 3, title: "Radarr", port: spec.endpoints.radarr.port, category: radarrCat?.[0] ?? "", categoryPath: radarrCat?.[1].savePath ?? "", root: libraryFor(spec.b2.prefixes.movies ?? "movies/") },
-    ],
+    arrs: [arr(2, "sonarr", "Sonarr", spec.b2.prefixes.tv ?? "tv/"), arr(3, "radarr", "Radarr", spec.b2.prefixes.movies ?? "movies/")],
     jellyfinStep: 4,
     jellyfinLibraries: library.map((s) => ({
       title: s.prefix.startsWith("tv") ? "TV Shows" : s.prefix.startsWith("movies") ? "Movies" : s.prefix,

@@ -5,34 +5,38 @@
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { renderJustfile, type JustRecipe } from "./render/just.ts";
-import { unitsModel } from "./model/units.ts";
+import { JOB_UNITS_GLOB, UNITS, unitsModel } from "./model/units.ts";
+import { dashboardUrl } from "./web.ts";
 import type { SpecModel } from "../spec/schema.ts";
 
 /** A command run on the server: the whole command is one quoted ssh argument. */
 const remote = (command: string) => `ssh {{host}} {{quote(${command})}}`;
 
-/** The recipes, in the order `just --list` is read; the docs list the same ones. */
-export function operatorRecipes(spec: SpecModel): JustRecipe[] {
+/** The recipes, in the order `just --list` is read; the docs name them by `RecipeName`. */
+export function operatorRecipes(spec: SpecModel) {
   const rc = spec.endpoints.rcloneRc.port;
   const units = unitsModel(spec);
-  const timers = units.timers.map((t) => t.name);
+  const allUnits = [...units.services.map((u) => u.unit.service), ...units.timers.map((t) => t.unit.timer)];
   return [
-    { name: "qbt-logs", doc: "Follow the logs of every qbt-* service (upload, cleanup, categories)", lines: [remote(`"journalctl -f -u 'qbt-*'"`)] },
-    { name: "upload-status", doc: "Show the upload service's status", lines: [remote(`"systemctl status qbt-upload-b2"`)] },
-    { name: "cleanup-status", doc: "Show the cleanup service's status", lines: [remote(`"systemctl status qbt-cleanup"`)] },
-    { name: "status", doc: "Show the status of every pipeline unit", lines: [remote(`"systemctl status --no-pager ${units.services.map((u) => `${u.name}.service`).join(" ")} ${timers.map((t) => `${t}.timer`).join(" ")}"`)] },
-    { name: "timers", doc: "Show when the upload and cleanup timers run next", lines: [remote(`"systemctl list-timers 'qbt-*'"`)] },
-    { name: "upload-now", doc: "Retry a failed upload now instead of waiting for the timer", lines: [remote(`"systemctl start qbt-upload-b2"`)] },
-    { name: "cleanup-now", doc: "Free disk early: run cleanup now (remove the torrent in the WebUI first)", lines: [remote(`"systemctl start qbt-cleanup"`)] },
-    { name: "rclone-logs", doc: "Follow the B2 mount's logs (transfer stats every 30s)", lines: [remote(`"journalctl -u rclone-b2-mount -f"`)] },
+    { name: "qbt-logs", doc: `Follow the logs of every ${JOB_UNITS_GLOB} service (upload, cleanup, categories)`, lines: [remote(`"journalctl -f -u '${JOB_UNITS_GLOB}'"`)] },
+    { name: "upload-status", doc: "Show the upload service's status", lines: [remote(`"systemctl status ${UNITS.upload.name}"`)] },
+    { name: "cleanup-status", doc: "Show the cleanup service's status", lines: [remote(`"systemctl status ${UNITS.cleanup.name}"`)] },
+    { name: "status", doc: "Show the status of every pipeline unit", lines: [remote(`"systemctl status --no-pager ${allUnits.join(" ")}"`)] },
+    { name: "timers", doc: "Show when the upload and cleanup timers run next", lines: [remote(`"systemctl list-timers '${JOB_UNITS_GLOB}'"`)] },
+    { name: "upload-now", doc: "Retry a failed upload now instead of waiting for the timer", lines: [remote(`"systemctl start ${UNITS.upload.name}"`)] },
+    { name: "cleanup-now", doc: "Free disk early: run cleanup now (remove the torrent in the WebUI first)", lines: [remote(`"systemctl start ${UNITS.cleanup.name}"`)] },
+    { name: "rclone-logs", doc: "Follow the B2 mount's logs (transfer stats every 30s)", lines: [remote(`"journalctl -u ${UNITS.mount.name} -f"`)] },
     { name: "b2-cache", doc: "VFS cache stats of the B2 mount (size, open files, items cached)", lines: [remote(`"curl -s -X POST http://localhost:${rc}/vfs/stats"`)] },
     { name: "b2-transfers", doc: "Active B2 transfers and bandwidth of the mount", lines: [remote(`"curl -s -X POST http://localhost:${rc}/core/stats"`)] },
     { name: "b2-ls", doc: "List the B2 mount, or a folder in it: just b2-ls 'tv/Some Show/'", params: ['path=""'], lines: [remote(`"ls -la -- " + quote(mount + "/" + path)`)] },
     { name: "b2-warm", doc: "Read a file through the mount so it is cached before playback: just b2-warm 'tv/Show/Season 1/e.mkv'", params: ["path"], lines: [remote(`"cat -- " + quote(mount + "/" + path) + " > /dev/null"`)] },
     { name: "rclone-gui", doc: "Open the rclone web GUI", lines: [`{{opener}} http://{{host}}:${rc}/`] },
-    { name: "dashboard", doc: "Open the dashboard", lines: [`{{opener}} http://{{host}}${spec.dashboard.port === 80 ? "" : `:${spec.dashboard.port}`}/`] },
-  ];
+    { name: "dashboard", doc: "Open the dashboard", lines: [`{{opener}} ${dashboardUrl(spec, "{{host}}")}`] },
+  ] as const satisfies readonly JustRecipe[];
 }
+
+/** The name of one of the operator's recipes, so the docs cannot name one the justfile lacks. */
+export type RecipeName = ReturnType<typeof operatorRecipes>[number]["name"];
 
 export function generateJustfile(ctx: GenerateContext): GeneratedFile {
   const { spec } = ctx;

@@ -6,8 +6,7 @@ import { build } from "esbuild";
 import { z } from "zod";
 import { PROJECT_ROOT, projectPath } from "./paths.ts";
 import type { GenerateContext, GeneratedFile } from "./context.ts";
-import { RUNTIME_DIRECTORY } from "./model/units.ts";
-import { flagArgs } from "./model/units.ts";
+import { b2RemotePath, flagArgs, RUNTIME_DIRECTORY } from "./model/units.ts";
 import { durationToSeconds } from "../spec/syntax.ts";
 import { RuntimeConfig, type RuntimeConfigModel } from "../runtime/config.ts";
 
@@ -17,7 +16,7 @@ export function runtimeConfig(ctx: GenerateContext): RuntimeConfigModel {
   const { spec } = ctx;
   return {
     $schema: "./config.schema.json",
-    remote: `${spec.b2.remote}:${spec.b2.bucket}`,
+    remote: b2RemotePath(spec),
     upload: {
       sources: spec.upload.sources.map((s) => ({ path: s.path, prefix: s.prefix, kind: s.kind })),
       categoryPaths: Object.values(spec.qbittorrent.categories).map((c) => c.savePath),

@@ -4,6 +4,7 @@
  */
 import { stringify } from "yaml";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
+import { hashComment } from "./render/comment.ts";
 
 /** `b2/account_id` becomes `{ b2: { account_id: ... } }`, the nesting sops-nix reads. */
 function nest(target: Record<string, unknown>, key: string, value: string): void {
@@ -22,6 +23,5 @@ export function generateSecretsExample(ctx: GenerateContext): GeneratedFile {
     ctx,
     `Layout of ${secrets.sopsFile} (relative to the host flake). Fill in, then encrypt with: sops -e -i ${secrets.sopsFile}\nThe host decrypts it with the age key at ${secrets.ageKeyFile}.`,
   );
-  const comment = header.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n");
-  return { path: "secrets/b2.example.yaml", contents: `${comment}\n${stringify(doc, { sortMapEntries: true })}` };
+  return { path: "secrets/b2.example.yaml", contents: `${hashComment(header)}\n${stringify(doc, { sortMapEntries: true })}` };
 }

@@ -3,7 +3,7 @@
  * Rendered from the same model as the NixOS modules (generators/model/units.ts).
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { isTemplate, mapTemplate, unitsModel, type ModelValue, type RefName } from "./model/units.ts";
+import { isTemplate, mapTemplate, RUNTIME_BUNDLE_PATH, unitsModel, type ModelValue, type RefName } from "./model/units.ts";
 import { renderUnitFile, type UnitScalar, type UnitValue } from "./render/systemd.ts";
 
 export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
@@ -12,7 +12,7 @@ export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
     node: `${s.binDir}/node`,
     rclone: `${s.binDir}/rclone`,
     unar: `${s.binDir}/unar`,
-    runtime: `${s.runtimeDir}/lib/media-pipeline.mjs`,
+    runtime: `${s.runtimeDir}/${RUNTIME_BUNDLE_PATH}`,
     environmentFile: s.environmentFile,
   };
 }
@@ -33,15 +33,15 @@ export function generateSystemd(ctx: GenerateContext): GeneratedFile[] {
       ["Service", service],
     ];
     if (unit.wantedBy.length > 0) sections.push(["Install", { WantedBy: unit.wantedBy.join(" ") }]);
-    files.push({ path: `systemd/${unit.name}.service`, contents: renderUnitFile(generatedHeader(ctx, unit.why), sections) });
+    files.push({ path: `systemd/${unit.unit.service}`, contents: renderUnitFile(generatedHeader(ctx, unit.why), sections) });
   }
   for (const timer of model.timers) {
     files.push({
-      path: `systemd/${timer.name}.timer`,
-      contents: renderUnitFile(generatedHeader(ctx, `Starts ${timer.name}.service.`), [
+      path: `systemd/${timer.unit.timer}`,
+      contents: renderUnitFile(generatedHeader(ctx, `${timer.why}.`), [
         ["Unit", { Description: timer.description }],
         ["Timer", timer.timerConfig],
-        ["Install", { WantedBy: "timers.target" }],
+        ["Install", { WantedBy: timer.wantedBy.join(" ") }],
       ]),
     });
   }

@@ -20,6 +20,11 @@ export function dashboardLinks(spec: SpecModel): { path: string; port: number; n
     .map((e) => ({ path: e.path, port: e.port, name: e.name }));
 }
 
+/** The dashboard's address; `host` is the spec's host name unless a caller spells it otherwise (just's `{{host}}`). */
+export function dashboardUrl(spec: SpecModel, host: string = spec.host.name): string {
+  return `http://${host}${spec.dashboard.port === 80 ? "" : `:${spec.dashboard.port}`}/`;
+}
+
 const redirectTarget = (port: number) => `302 http://$host:${port}/`;
 
 export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
@@ -32,9 +37,7 @@ export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
   });
 
   const nginxConf = renderNginx([
-    ...generatedHeader(ctx, "Standalone nginx config for the dashboard; on NixOS, out/nixos/web.nix configures the same server.")
-      .split("\n")
-      .map(comment),
+    comment(generatedHeader(ctx, "Standalone nginx config for the dashboard; on NixOS, out/nixos/web.nix configures the same server.")),
     block("events", [], []),
     block("http", [], [
       block("types", [], [directive("text/html", "html")]),

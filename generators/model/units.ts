@@ -4,8 +4,55 @@
  * how a `Ref` (a program or file whose location depends on the host) is spelled.
  */
 import type { SpecModel } from "../../spec/schema.ts";
-import { durationToSeconds } from "../../spec/syntax.ts";
+import { systemdDuration } from "../render/duration.ts";
 import { quoteExecArg, quoteUnitWord } from "../render/systemd.ts";
+
+/** A unit's name, and the names of its service and timer, as systemd and NixOS spell them. */
+export interface UnitHandle<N extends string = string> {
+  /** The attribute name under `systemd.services` / `systemd.timers`, and what `systemctl` accepts. */
+  readonly name: N;
+  readonly service: `${N}.service`;
+  readonly timer: `${N}.timer`;
+}
+export const unit = <N extends string>(name: N): UnitHandle<N> => ({ name, service: `${name}.service`, timer: `${name}.timer` });
+
+/** The runtime jobs' units share this prefix, so the operator can name them all as `qbt-*`. */
+const JOB_PREFIX = "qbt-";
+export const JOB_UNITS_GLOB = `${JOB_PREFIX}*`;
+const job = <N extends `${typeof JOB_PREFIX}${string}`>(name: N) => unit(name);
+
+/** The units the pipeline defines. Generators name them through these handles, never as strings. */
+export const UNITS = {
+  upload: job("qbt-upload-b2"),
+  cleanup: job("qbt-cleanup"),
+  categories: job("qbt-categories"),
+  mount: unit("rclone-b2-mount"),
+} as const;
+
+/** The runtime jobs, which out/nixos/qbittorrent.nix defines beside qBittorrent. */
+export const JOB_UNITS: readonly UnitHandle[] = [UNITS.upload, UNITS.categories, UNITS.cleanup];
+
+/** Units of other modules that ours are ordered after. */
+export const UPSTREAM_UNITS = {
+  qbittorrent: unit("qbittorrent"),
+} as const;
+
+/** The systemd targets our units wait for or are installed into. */
+export const TARGETS = {
+  networkOnline: "network-online.target",
+  multiUser: "multi-user.target",
+  timers: "timers.target",
+} as const;
+
+/**
+ * What `systemd-analyze security --offline=yes` scores each runtime job's unit file (lower is
+ * safer), as the docs report it; test/targets/systemd.test.ts measures each again.
+ */
+export const SECURITY_EXPOSURE: Readonly<Record<string, string>> = {
+  [UNITS.categories.service]: "1.1",
+  [UNITS.cleanup.service]: "1.3",
+  [UNITS.upload.service]: "1.3",
+};
 
 /** Something whose path differs between a NixOS host and a standalone one. */
 export type RefName = "node" | "rclone" | "unar" | "runtime" | "environmentFile";
@@ -20,7 +67,7 @@ export type ModelScalar = string | number | boolean | Template;
 export type ModelValue = ModelScalar | readonly ModelScalar[];
 
 export interface ServiceModel {
-  readonly name: string;
+  readonly unit: UnitHandle;
   readonly description: string;
   /** [Unit] dependencies. */
   readonly after: readonly string[];
@@ -32,10 +79,15 @@ export interface ServiceModel {
   readonly why: string;
 }
 
+/** The timer of `unit`, which starts `unit.service`. */
 export interface TimerModel {
-  readonly name: string;
+  readonly unit: UnitHandle;
   readonly description: string;
   readonly timerConfig: Readonly<Record<string, string>>;
+  /** [Install] WantedBy. */
+  readonly wantedBy: readonly string[];
+  /** A comment for reviewers: what the timer starts. */
+  readonly why: string;
 }
 
 export interface UnitsModel {
@@ -49,21 +101,14 @@ export const RUNTIME_CONFIG_PATH = "/etc/media-pipeline/config.json";
 export const RUNTIME_DIRECTORY = "media-pipeline";
 export const RCLONE_CACHE_DIRECTORY = "rclone-b2";
 export const SOPS_TEMPLATE_NAME = "rclone-b2.env";
+/** Where the runtime bundle lies inside its installation (the Nix package, or spec.standalone.runtimeDir). */
+export const RUNTIME_BUNDLE_PATH = "lib/media-pipeline.mjs";
+
+/** The bucket as rclone names it: `remote:bucket`. */
+export const b2RemotePath = (spec: SpecModel): string => `${spec.b2.remote}:${spec.b2.bucket}`;
 
 const ref = (name: RefName): Ref => ({ ref: name });
 const template = (parts: readonly (string | Ref)[]): Template => ({ template: joinLiterals(parts) });
-
-/** Spec durations (`2m`, `1h30m`) in systemd's spelling (`2min`, `1h 30min`). */
-export function systemdDuration(value: string): string {
-  let rest = durationToSeconds(value);
-  const out: string[] = [];
-  for (const [unit, seconds] of [["d", 86_400], ["h", 3_600], ["min", 60], ["s", 1]] as const) {
-    const n = Math.floor(rest / seconds);
-    if (n > 0) out.push(`${n}${unit}`);
-    rest -= n * seconds;
-  }
-  return out.join(" ");
-}
 
 /** An Exec line: each argument quoted for systemd; references are plain paths and never need quotes. */
 export function execLine(args: readonly (string | Ref)[]): Template {
@@ -131,23 +176,26 @@ function runtimeJob(command: "upload" | "cleanup" | "categories"): Template {
 }
 
 const toolEnvironment: ModelValue = [template(["MEDIA_PIPELINE_RCLONE=", ref("rclone")]), template(["MEDIA_PIPELINE_UNAR=", ref("unar")])];
+/** The B2 credentials (sops template on NixOS, spec.standalone.environmentFile elsewhere). */
+const environmentFile: ModelValue = template([ref("environmentFile")]);
 
 export function unitsModel(spec: SpecModel): UnitsModel {
   const mount = spec.b2.mountPoint;
-  const remote = `${spec.b2.remote}:${spec.b2.bucket}`;
+  const remote = b2RemotePath(spec);
+  const scanRoots = spec.upload.sources.map((s) => s.path);
 
   /** A job the timers start: runs the runtime with the B2 credentials, writing only `writes`. */
-  const timerJob = (job: { name: string; description: string; why: string; command: "upload" | "cleanup"; after: string[]; writes: string[] }): ServiceModel => ({
-    name: job.name,
+  const timerJob = (job: { unit: UnitHandle; description: string; why: string; command: "upload" | "cleanup"; after: string[]; writes: string[] }): ServiceModel => ({
+    unit: job.unit,
     description: job.description,
     why: job.why,
     after: job.after,
-    wants: ["network-online.target"],
+    wants: [TARGETS.networkOnline],
     wantedBy: [],
     serviceConfig: {
       Type: "oneshot",
       ExecStart: runtimeJob(job.command),
-      EnvironmentFile: template([ref("environmentFile")]),
+      EnvironmentFile: environmentFile,
       Environment: toolEnvironment,
       RuntimeDirectory: RUNTIME_DIRECTORY,
       RuntimeDirectoryPreserve: true,
@@ -155,29 +203,29 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     },
   });
   const upload = timerJob({
-    name: "qbt-upload-b2",
+    unit: UNITS.upload,
     description: "Upload new media to B2",
-    why: `Scans ${spec.upload.sources.map((s) => s.path).join(", ")}, extracts archives, uploads to ${remote} and marks each item ${spec.upload.marker}.`,
+    why: `Scans ${scanRoots.join(", ")}, extracts archives, uploads to ${remote} and marks each item ${spec.upload.marker}.`,
     command: "upload",
-    after: ["network-online.target"],
+    after: [TARGETS.networkOnline],
     // Markers go beside the items; archives are extracted into the extraction folder.
-    writes: [...spec.upload.sources.map((s) => s.path), spec.upload.extractDir],
+    writes: [...scanRoots, spec.upload.extractDir],
   });
   const cleanup = timerJob({
-    name: "qbt-cleanup",
+    unit: UNITS.cleanup,
     description: "Remove torrents and local copies after the seeding period",
     why: `Removes torrents seeded longer than ${spec.cleanup.seedingPeriod} whose files are confirmed on B2, with their library hard links.`,
     command: "cleanup",
-    after: ["network-online.target", "qbittorrent.service"],
-    writes: [...spec.upload.sources.map((s) => s.path), spec.qbittorrent.defaultSavePath],
+    after: [TARGETS.networkOnline, UPSTREAM_UNITS.qbittorrent.service],
+    writes: [...scanRoots, spec.qbittorrent.defaultSavePath],
   });
   const categories: ServiceModel = {
-    name: "qbt-categories",
+    unit: UNITS.categories,
     description: "Create qBittorrent's download categories",
     why: `Creates ${Object.keys(spec.qbittorrent.categories).join(", ")} with their save paths through the WebUI API, once at boot.`,
     after: [...spec.timers.categoriesAfter],
     wants: [...spec.timers.categoriesAfter],
-    wantedBy: ["multi-user.target"],
+    wantedBy: [TARGETS.multiUser],
     serviceConfig: {
       Type: "oneshot",
       RemainAfterExit: true,
@@ -191,33 +239,42 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     `--cache-dir=/var/cache/${RCLONE_CACHE_DIRECTORY}`,
   ];
   const rcloneMount: ServiceModel = {
-    name: "rclone-b2-mount",
+    unit: UNITS.mount,
     description: `Mount ${remote} at ${mount}`,
     why: `FUSE mount of the bucket; Jellyfin and Copyparty fall back to it once local copies are cleaned up.`,
-    after: ["network-online.target"],
-    wants: ["network-online.target"],
-    wantedBy: ["multi-user.target"],
+    after: [TARGETS.networkOnline],
+    wants: [TARGETS.networkOnline],
+    wantedBy: [TARGETS.multiUser],
     serviceConfig: {
       Type: "notify",
       ExecStart: execLine([ref("rclone"), "mount", remote, mount, ...mountFlags]),
-      EnvironmentFile: template([ref("environmentFile")]),
+      EnvironmentFile: environmentFile,
       CacheDirectory: RCLONE_CACHE_DIRECTORY,
       Restart: "on-failure",
       RestartSec: "10s",
     },
   };
-  const timer = (service: string, t: SpecModel["timers"]["upload"], description: string): TimerModel => ({
-    name: service,
+  const timer = (of: UnitHandle, t: SpecModel["timers"]["upload"], description: string): TimerModel => ({
+    unit: of,
     description,
     timerConfig: { OnBootSec: systemdDuration(t.afterBoot), OnUnitActiveSec: systemdDuration(t.every) },
+    wantedBy: [TARGETS.timers],
+    why: `Starts ${of.service}`,
   });
   return {
     services: [upload, categories, cleanup, rcloneMount],
     timers: [
-      timer("qbt-upload-b2", spec.timers.upload, `Upload new media to B2 every ${systemdDuration(spec.timers.upload.every)}`),
-      timer("qbt-cleanup", spec.timers.cleanup, `Clean up seeded torrents every ${systemdDuration(spec.timers.cleanup.every)}`),
+      timer(UNITS.upload, spec.timers.upload, `Upload new media to B2 every ${systemdDuration(spec.timers.upload.every)}`),
+      timer(UNITS.cleanup, spec.timers.cleanup, `Clean up seeded torrents every ${systemdDuration(spec.timers.cleanup.every)}`),
     ],
   };
+}
+
+/** The service `unit` in the model; a generator asking for one the model lacks is a bug. */
+export function serviceOf(model: UnitsModel, handle: UnitHandle): ServiceModel {
+  const found = model.services.find((s) => s.unit === handle);
+  if (!found) throw new Error(`unit model: no service ${handle.service}`);
+  return found;
 }
 
 /** Resolves each reference of a template with `resolve`, merging adjacent literal text. */

@@ -9,7 +9,7 @@
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "../context.ts";
 import type { SpecModel } from "../../spec/schema.ts";
-import { unitsModel, RUNTIME_CONFIG_PATH, SOPS_TEMPLATE_NAME } from "../model/units.ts";
+import { unitsModel, serviceOf, JOB_UNITS, UNITS, RUNTIME_CONFIG_PATH, SOPS_TEMPLATE_NAME } from "../model/units.ts";
 import { call, commented, expr, interpolate, mkForce, renderNixModule, nixAttrName, type NixValue } from "../render/nix.ts";
 import { nixService, nixTimer } from "./units.ts";
 import { webNixosConfig } from "../web.ts";
@@ -96,7 +96,6 @@ function qbittorrentConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   const q = spec.qbittorrent;
   const units = unitsModel(spec);
-  const jobs = ["qbt-upload-b2", "qbt-categories", "qbt-cleanup"];
   return {
     services: {
       qbittorrent: {
@@ -134,21 +133,21 @@ function qbittorrentConfig(ctx: GenerateContext): NixValue {
     systemd: {
       services: {
         qbittorrent: { serviceConfig: { UMask: sharedUmask(ctx, "qbittorrent") } },
-        ...Object.fromEntries(units.services.filter((u) => jobs.includes(u.name)).map((u) => [u.name, commented(u.why, nixService(u))])),
+        ...Object.fromEntries(units.services.filter((u) => JOB_UNITS.includes(u.unit)).map((u) => [u.unit.name, commented(u.why, nixService(u))])),
       },
-      timers: Object.fromEntries(units.timers.map((t) => [t.name, nixTimer(t)])),
+      timers: Object.fromEntries(units.timers.map((t) => [t.unit.name, nixTimer(t)])),
     },
   };
 }
 
 function rcloneConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
-  const mount = unitsModel(spec).services.find((u) => u.name === "rclone-b2-mount")!;
+  const mount = serviceOf(unitsModel(spec), UNITS.mount);
   return {
     programs: { fuse: { userAllowOther: commented("--allow-other needs it: Jellyfin and Copyparty read the root-owned mount.", true) } },
     environment: { systemPackages: [expr("pkgs.rclone")] },
     networking: { firewall: { allowedTCPPorts: commented("The RC API and web GUI.", [spec.endpoints.rcloneRc.port]) } },
-    systemd: { services: { [mount.name]: commented(mount.why, nixService(mount)) } },
+    systemd: { services: { [mount.unit.name]: commented(mount.why, nixService(mount)) } },
   };
 }
 
@@ -175,7 +174,7 @@ function secretsConfig(ctx: GenerateContext): NixValue {
             owner: "root",
             group: spec.user.group,
             mode: "0440",
-            restartUnits: ["rclone-b2-mount.service"],
+            restartUnits: [UNITS.mount.service],
           },
         ),
       },
@@ -183,7 +182,7 @@ function secretsConfig(ctx: GenerateContext): NixValue {
   };
 }
 
-const AFTER_MOUNT = { after: ["rclone-b2-mount.service"], wants: ["rclone-b2-mount.service"] };
+const AFTER_MOUNT = { after: [UNITS.mount.service], wants: [UNITS.mount.service] };
 
 function jellyfinConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;

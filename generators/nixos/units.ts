@@ -1,6 +1,6 @@
 /** The NixOS rendering of the unit model: `systemd.services.<name>` and `systemd.timers.<name>`. */
 import { expr, interpolate, type NixExpr, type NixValue } from "../render/nix.ts";
-import { isTemplate, mapTemplate, SOPS_TEMPLATE_NAME, type ModelValue, type RefName, type ServiceModel, type TimerModel } from "../model/units.ts";
+import { isTemplate, mapTemplate, RUNTIME_BUNDLE_PATH, SOPS_TEMPLATE_NAME, type ModelValue, type RefName, type ServiceModel, type TimerModel } from "../model/units.ts";
 import { nixAttrName } from "../render/nix.ts";
 
 /** How each host-dependent path is spelled in a NixOS module. */
@@ -8,7 +8,7 @@ export const NIX_REFS: Record<RefName, (string | NixExpr)[]> = {
   node: [expr("pkgs.nodejs"), "/bin/node"],
   rclone: [expr("pkgs.rclone"), "/bin/rclone"],
   unar: [expr("pkgs.unar"), "/bin/unar"],
-  runtime: [expr("config.services.media-pipeline.package"), "/lib/media-pipeline.mjs"],
+  runtime: [expr("config.services.media-pipeline.package"), `/${RUNTIME_BUNDLE_PATH}`],
   environmentFile: [expr(`config.sops.templates.${nixAttrName(SOPS_TEMPLATE_NAME)}.path`)],
 };
 
@@ -33,5 +33,5 @@ export function nixService(unit: ServiceModel): NixValue {
 }
 
 export function nixTimer(timer: TimerModel): NixValue {
-  return { description: timer.description, wantedBy: ["timers.target"], timerConfig: { ...timer.timerConfig } };
+  return { description: timer.description, wantedBy: [...timer.wantedBy], timerConfig: { ...timer.timerConfig } };
 }

@@ -3,6 +3,8 @@
  * hold anything but plain characters. `$` is left alone on purpose: nginx variables such as `$host`
  * are part of the configuration.
  */
+import { hashComment } from "./comment.ts";
+
 export type NginxNode = NginxDirective | NginxBlock | NginxComment;
 export interface NginxDirective {
   readonly name: string;
@@ -32,7 +34,7 @@ export function renderNginx(nodes: readonly NginxNode[], level = 0): string {
   const pad = "    ".repeat(level);
   return nodes
     .map((node) => {
-      if ("comment" in node) return node.comment.split("\n").map((l) => `${pad}# ${l}`.trimEnd()).join("\n");
+      if ("comment" in node) return hashComment(node.comment, pad);
       const head = [node.name, ...node.args.map(quoteNginxArg)].join(" ");
       if ("children" in node) return `${pad}${head} {\n${renderNginx(node.children, level + 1)}\n${pad}}`;
       return `${pad}${head};`;

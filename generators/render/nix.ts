@@ -2,6 +2,7 @@
  * The one place Nix syntax is written. Generators build values with these helpers and `renderNix`
  * turns them into indented, deterministic Nix: strings are escaped here and nowhere else.
  */
+import { hashComment } from "./comment.ts";
 
 /** A Nix expression written verbatim, such as `pkgs.rclone` or `lib.mkForce "0002"`. */
 export interface NixExpr {
@@ -72,13 +73,6 @@ export function nixAttrName(name: string): string {
   return IDENT.test(name) && !KEYWORDS.has(name) ? name : nixString(name);
 }
 
-function renderComment(comment: string, pad: string): string {
-  return comment
-    .split("\n")
-    .map((line) => `${pad}# ${line}`.trimEnd())
-    .join("\n");
-}
-
 const isPlainAttrs = (v: NixValue): v is { readonly [key: string]: NixValue | undefined } =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !isTagged(v);
 
@@ -134,7 +128,7 @@ export function renderNix(value: NixValue, level = 0): string {
   const lines = entries.map(([key, v]) => {
     const [path, inner] = attrPath(key, v);
     const body = `${pad}${path} = ${renderNix(inner, level + 1)};`;
-    return isTagged(v) && v.kind === "commented" ? `${renderComment(v.comment, pad)}\n${body}` : body;
+    return isTagged(v) && v.kind === "commented" ? `${hashComment(v.comment, pad)}\n${body}` : body;
   });
   return `{\n${lines.join("\n")}\n${close}}`;
 }
@@ -146,7 +140,7 @@ export function renderNixModule(options: {
   let?: Readonly<Record<string, NixValue>>;
   body: NixValue;
 }): string {
-  const lines = [renderComment(options.header, ""), `{ ${[...options.args, "..."].join(", ")} }:`];
+  const lines = [hashComment(options.header), `{ ${[...options.args, "..."].join(", ")} }:`];
   const letEntries = Object.entries(options.let ?? {});
   if (letEntries.length > 0) {
     lines.push("let");

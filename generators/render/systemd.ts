@@ -3,6 +3,7 @@
  * command lines. NixOS renders `serviceConfig` the same way (lists become repeated keys, booleans
  * become true/false), which is what lets the standalone units and the NixOS module agree.
  */
+import { hashComment } from "./comment.ts";
 
 export type UnitScalar = string | number | boolean;
 export type UnitValue = UnitScalar | readonly UnitScalar[];
@@ -32,11 +33,7 @@ export function renderSection(name: string, section: UnitSection): string {
 }
 
 export function renderUnitFile(header: string, sections: readonly (readonly [string, UnitSection])[]): string {
-  const comment = header
-    .split("\n")
-    .map((l) => `# ${l}`.trimEnd())
-    .join("\n");
-  return `${comment}\n${sections.map(([name, body]) => renderSection(name, body)).join("\n\n")}\n`;
+  return `${hashComment(header)}\n${sections.map(([name, body]) => renderSection(name, body)).join("\n\n")}\n`;
 }
 
 const SAFE_ARG = /^[A-Za-z0-9_@+=:,./-]+$/;

@@ -4,7 +4,7 @@ import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import exposure from "../../generators/data/security-exposure.json" with { type: "json" };
+import { SECURITY_EXPOSURE as exposure } from "../../generators/model/units.ts";
 import { fileOf, generateFrom, requireTool, specWith, writeTree } from "../helpers.ts";
 
 const UNITS = ["qbt-upload-b2.service", "qbt-upload-b2.timer", "qbt-categories.service", "qbt-cleanup.service", "qbt-cleanup.timer", "rclone-b2-mount.service"];
