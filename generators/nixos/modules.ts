@@ -144,7 +144,12 @@ function rcloneConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   const mount = serviceOf(unitsModel(spec), UNITS.mount);
   return {
-    programs: { fuse: { userAllowOther: commented("--allow-other needs it: Jellyfin and Copyparty read the root-owned mount.", true) } },
+    programs: {
+      fuse: {
+        enable: commented("On by default in 26.05; nixpkgs PR 528369 turns it off by default after it, and without it /etc/fuse.conf is not written.", true),
+        userAllowOther: commented("--allow-other needs it: Jellyfin and Copyparty read the root-owned mount.", true),
+      },
+    },
     environment: { systemPackages: [expr("pkgs.rclone")] },
     networking: { firewall: { allowedTCPPorts: commented("The RC API and web GUI.", [spec.endpoints.rcloneRc.port]) } },
     systemd: { services: { [mount.unit.name]: commented(mount.why, nixService(mount)) } },

@@ -3,6 +3,8 @@
 { config, lib, pkgs, ... }:
 {
   programs.fuse = {
+    # On by default in 26.05; nixpkgs PR 528369 turns it off by default after it, and without it /etc/fuse.conf is not written.
+    enable = true;
     # --allow-other needs it: Jellyfin and Copyparty read the root-owned mount.
     userAllowOther = true;
   };

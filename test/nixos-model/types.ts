@@ -24,7 +24,13 @@ export type NixType =
   | { readonly t: "either"; readonly a: NixType; readonly b: NixType }
   | { readonly t: "listOf"; readonly of: NixType }
   | { readonly t: "attrsOf"; readonly of: NixType }
-  | { readonly t: "submodule"; readonly options: Readonly<Record<string, NixType>>; readonly freeform?: NixType };
+  | {
+      readonly t: "submodule";
+      readonly options: Readonly<Record<string, NixType>>;
+      readonly freeform?: NixType;
+      /** The declared defaults of its options; `ATTR_NAME` stands for the submodule's own attribute name (`default = name;`). */
+      readonly defaults?: Readonly<Record<string, unknown>>;
+    };
 
 export const str: NixType = { t: "str" };
 export const bool: NixType = { t: "bool" };
@@ -41,7 +47,14 @@ export const nullOr = (of: NixType): NixType => ({ t: "nullOr", of });
 export const either = (a: NixType, b: NixType): NixType => ({ t: "either", a, b });
 export const listOf = (of: NixType): NixType => ({ t: "listOf", of });
 export const attrsOf = (of: NixType): NixType => ({ t: "attrsOf", of });
-export const submodule = (options: Record<string, NixType>, freeform?: NixType): NixType => ({ t: "submodule", options, ...(freeform ? { freeform } : {}) });
+export const submodule = (options: Record<string, NixType>, freeform?: NixType, defaults?: Record<string, unknown>): NixType => ({
+  t: "submodule",
+  options,
+  ...(freeform ? { freeform } : {}),
+  ...(defaults ? { defaults } : {}),
+});
+/** In a submodule's defaults: the attribute name the submodule is defined under. */
+export const ATTR_NAME = Object.freeze({ _default: "the attribute's name" });
 
 /** Where a fact was read: a repository, a file in it, and the commit of the version read. */
 export interface Source {
