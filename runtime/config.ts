@@ -1,41 +1,93 @@
 /**
  * The runtime's configuration: JSON generated from the spec into out/runtime/config.json and
  * installed at /etc/media-pipeline/config.json. Its JSON Schema is published beside it.
+ *
+ * The config is checked as strictly as the spec it comes from, with the same sentences (spec/syntax.ts),
+ * because it can be edited by hand on the host: paths are absolute and normalised (no `..`), the
+ * marker is a hidden file name, no archive type or ignorable pattern can cover media, category
+ * names differ in more than case, and no category saves into the uncategorized folder itself.
  */
 import { z } from "zod";
+import {
+  ARCHIVE_TYPE,
+  checkAbsolutePath,
+  checkArchiveType,
+  checkIgnorable,
+  checkMarker,
+  MARKER,
+  NORMALISED_ABSOLUTE_PATH,
+} from "../spec/syntax.ts";
 
-const AbsolutePath = z.string().regex(/^\//, { error: "must be an absolute path" });
+const AbsolutePath = z.string().regex(NORMALISED_ABSOLUTE_PATH, { error: (issue) => checkAbsolutePath(String(issue.input)) ?? "must be an absolute path" });
 
-export const RuntimeConfig = z.strictObject({
-  $schema: z.string().optional(),
-  /** `remote:bucket`, as rclone names it. */
-  remote: z.string().regex(/^[a-z][a-z0-9_]*:[A-Za-z0-9-]+$/),
-  upload: z.strictObject({
-    sources: z.array(z.strictObject({ path: AbsolutePath, prefix: z.string(), kind: z.enum(["library", "uncategorized"]) })).min(1),
-    /** Folders inside the uncategorized source that belong to categories, skipped by the fallback scan. */
-    categoryPaths: z.array(AbsolutePath),
-    tempPath: AbsolutePath,
-    extractDir: AbsolutePath,
-    archiveTypes: z.array(z.string()),
-    marker: z.string(),
-    quietPeriodSeconds: z.number().int().min(0),
-    rcloneFlags: z.array(z.string()),
-  }),
-  cleanup: z.strictObject({
-    seedingPeriodSeconds: z.number().int().min(0),
-    maxDeletionsPerRun: z.number().int().min(1),
-    ignorable: z.array(z.string()),
-  }),
-  qbittorrent: z.strictObject({
-    url: z.string().url(),
-    /** A file holding `username:password`, or null when localhost bypass is on. */
-    credentialsFile: AbsolutePath.nullable(),
-    categories: z.record(z.string(), AbsolutePath),
-    /** How long `categories` waits for qBittorrent to answer at boot before giving up. */
-    waitSeconds: z.number().int().min(0),
-  }),
-  /** Where lock files go; the units provide it as RuntimeDirectory. */
-  lockDir: AbsolutePath,
-});
+/** A field check that reports the sentence a spec/syntax.ts check returns. */
+const checked = (schema: z.ZodString, check: (value: string) => string | undefined) =>
+  schema.superRefine((value, ctx) => {
+    const message = check(value);
+    if (message) ctx.addIssue({ code: "custom", message });
+  });
+
+export const RuntimeConfig = z
+  .strictObject({
+    $schema: z.string().optional(),
+    /** `remote:bucket`, as rclone names it. */
+    remote: z.string().regex(/^[a-z][a-z0-9_]*:[A-Za-z0-9-]+$/),
+    upload: z.strictObject({
+      sources: z.array(z.strictObject({ path: AbsolutePath, prefix: z.string(), kind: z.enum(["library", "uncategorized"]) })).min(1),
+      /** Folders inside the uncategorized source that belong to categories, skipped by the fallback scan. */
+      categoryPaths: z.array(AbsolutePath),
+      tempPath: AbsolutePath,
+      extractDir: AbsolutePath,
+      /** Extensions handed to unar, with their dot; never a media extension. */
+      archiveTypes: z.array(checked(z.string().regex(ARCHIVE_TYPE, { error: "write the extension with its dot, such as .rar" }), (type) => (ARCHIVE_TYPE.test(type) ? checkArchiveType(type) : undefined))),
+      /** Suffix of the hidden marker beside each uploaded item: `.uploaded`. */
+      marker: z.string().regex(MARKER, { error: (issue) => checkMarker(String(issue.input)) }),
+      quietPeriodSeconds: z.number().int().min(0),
+      rcloneFlags: z.array(z.string()),
+    }),
+    cleanup: z.strictObject({
+      seedingPeriodSeconds: z.number().int().min(0),
+      maxDeletionsPerRun: z.number().int().min(1),
+      /** Glob patterns (`*`, `?`) ending in a literal extension that is neither media nor an archive. */
+      ignorable: z.array(checked(z.string(), (pattern) => checkIgnorable(pattern))),
+    }),
+    qbittorrent: z.strictObject({
+      url: z.string().url(),
+      /** A file holding `username:password`, or null when localhost bypass is on. */
+      credentialsFile: AbsolutePath.nullable(),
+      categories: z.record(z.string(), AbsolutePath),
+      /** How long `categories` waits for qBittorrent to answer at boot before giving up. */
+      waitSeconds: z.number().int().min(0),
+    }),
+    /** Where lock files go; the units provide it as RuntimeDirectory. */
+    lockDir: AbsolutePath,
+  })
+  .superRefine((config, ctx) => {
+    // Relations between fields, checked once every field is well-formed.
+    const uncategorized = config.upload.sources.find((s) => s.kind === "uncategorized")?.path;
+    const intoUncategorized = (path: string) =>
+      `${path} is the uncategorized source itself; a category needs a folder of its own inside it, so the fallback upload can tell categorized items apart`;
+    config.upload.categoryPaths.forEach((path, i) => {
+      if (path === uncategorized) ctx.addIssue({ code: "custom", path: ["upload", "categoryPaths", i], message: intoUncategorized(path) });
+    });
+    const seen = new Map<string, string>();
+    for (const [name, path] of Object.entries(config.qbittorrent.categories)) {
+      if (path === uncategorized) ctx.addIssue({ code: "custom", path: ["qbittorrent", "categories", name], message: intoUncategorized(path) });
+      const first = seen.get(name.toLowerCase());
+      if (first === undefined) seen.set(name.toLowerCase(), name);
+      else {
+        ctx.addIssue({
+          code: "custom",
+          path: ["qbittorrent", "categories", name],
+          message: `"${name}" differs from the category "${first}" only in case; qBittorrent keeps them apart, so a category typed with the wrong case in Sonarr or Radarr would file its downloads in the other's folder. Rename one so they differ in more than case`,
+        });
+      }
+    }
+    // The fixed media and archive lists are checked with the field; here the configured archive types.
+    config.cleanup.ignorable.forEach((pattern, i) => {
+      const message = checkIgnorable(pattern) ? undefined : checkIgnorable(pattern, config.upload.archiveTypes);
+      if (message) ctx.addIssue({ code: "custom", path: ["cleanup", "ignorable", i], message });
+    });
+  });
 
 export type RuntimeConfigModel = z.infer<typeof RuntimeConfig>;

@@ -6,7 +6,7 @@
  */
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "./rclone-flags.ts";
 import type { SpecInput } from "./schema.ts";
-import { checkAbsolutePath, checkDuration, checkSize, compareVersions, checkVersion, isWithin } from "./syntax.ts";
+import { checkAbsolutePath, checkDuration, checkIgnorable, checkSize, compareVersions, checkVersion, isWithin } from "./syntax.ts";
 
 export type SpecPath = readonly (string | number)[];
 export interface Problem {
@@ -177,12 +177,50 @@ function mountFilesystem(spec: LooseSpec): Problem[] {
 function categoriesUnderCompleted(spec: LooseSpec): Problem[] {
   const completed = spec.qbittorrent?.defaultSavePath;
   if (!isPath(completed)) return [];
-  return entries(spec.qbittorrent?.categories)
-    .filter(([, c]) => isPath(c?.savePath) && (!isWithin(c!.savePath!, completed) || c!.savePath === completed))
-    .map(([name, c]) => ({
+  const problems: Problem[] = [];
+  for (const [name, c] of entries(spec.qbittorrent?.categories)) {
+    const savePath = c?.savePath;
+    if (!isPath(savePath) || (isWithin(savePath, completed) && savePath !== completed)) continue;
+    const where =
+      savePath === completed
+        ? `${savePath} is the completed folder itself (qbittorrent.defaultSavePath); give the category a folder of its own inside it`
+        : `${savePath} is outside the completed folder ${completed}; put category folders inside it`;
+    problems.push({
       path: ["qbittorrent", "categories", name, "savePath"],
-      message: `${c!.savePath} is outside the completed folder ${completed}; put category folders inside it, such as ${completed}/${name}, so the fallback upload can tell categorized items apart`,
-    }));
+      message: `${where}, such as ${completed}/${name}, so the fallback upload can tell categorized items apart`,
+    });
+  }
+  return problems;
+}
+
+/** qBittorrent keeps `radarr` and `Radarr` apart, and Sonarr and Radarr name their category by hand. */
+function categoryNamesDistinct(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, string>();
+  for (const [name] of entries(spec.qbittorrent?.categories)) {
+    const first = seen.get(name.toLowerCase());
+    if (first === undefined) {
+      seen.set(name.toLowerCase(), name);
+      continue;
+    }
+    problems.push({
+      path: ["qbittorrent", "categories", name],
+      message: `"${name}" differs from the category "${first}" only in case; qBittorrent keeps them apart, so a category typed with the wrong case in Sonarr or Radarr would file its downloads in the other's folder. Rename one so they differ in more than case`,
+    });
+  }
+  return problems;
+}
+
+/** Ignorable patterns are checked against the fixed lists by the schema; here also against the spec's own archive types. */
+function ignorableArchives(spec: LooseSpec): Problem[] {
+  const archiveTypes = list(spec.upload?.archiveTypes).filter((t): t is string => typeof t === "string");
+  const problems: Problem[] = [];
+  list(spec.cleanup?.ignorable).forEach((pattern, i) => {
+    if (typeof pattern !== "string") return;
+    const message = checkIgnorable(pattern, archiveTypes);
+    if (message) problems.push({ path: ["cleanup", "ignorable", i], message });
+  });
+  return problems;
 }
 
 function tempPathOutsideCompleted(spec: LooseSpec): Problem[] {
@@ -305,11 +343,13 @@ export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   hardLinkFilesystem,
   mountFilesystem,
   categoriesUnderCompleted,
+  categoryNamesDistinct,
   tempPathOutsideCompleted,
   prefixes,
   uploadSources,
   rcloneFlags,
   nginxRepresentable,
+  ignorableArchives,
 ];
 
 export function checkRules(spec: unknown): Problem[] {

@@ -4,7 +4,7 @@
  * (ports, filesystems, prefixes) live in rules.ts so that every problem is reported at once.
  */
 import { z } from "zod";
-import { checkAbsolutePath, checkDuration, checkPrefix, checkSize, checkVersion } from "./syntax.ts";
+import { checkAbsolutePath, checkArchiveType, checkDuration, checkIgnorable, checkMarker, checkPrefix, checkSeedingPeriod, checkSize, checkVersion } from "./syntax.ts";
 
 /** The NixOS releases the generated modules are checked against (flake.nix pins the first). */
 export const SUPPORTED_NIXOS_RELEASES = ["26.05"] as const;
@@ -165,18 +165,24 @@ export const Spec = z.strictObject({
   upload: z.strictObject({
     sources: z.array(UploadSource).min(1),
     flags: z.array(RcloneFlag),
-    archiveTypes: z.array(z.string().regex(/^\.[a-z0-9]+$/, { error: "write the extension with its dot, such as .rar" })),
+    /** Extensions handed to unar, with their dot: `.rar`. Media extensions are refused. */
+    archiveTypes: z.array(syntax(checkArchiveType)),
     extractDir: AbsolutePath,
-    marker: z.string().regex(/^\.[A-Za-z0-9_-]+$/, { error: "write the marker as a hidden file name, such as .uploaded" }),
+    /** Suffix of the hidden marker file beside each uploaded item: `.uploaded`. */
+    marker: syntax(checkMarker),
     /** An item with a file modified more recently than this is left for a later run. */
     quietPeriod: Duration,
   }),
   cleanup: z.strictObject({
-    seedingPeriod: Duration,
+    /** Longer than zero: torrents seed at least this long before cleanup removes them. */
+    seedingPeriod: syntax(checkSeedingPeriod).describe("A duration longer than zero: 7d"),
     /** Stop after this many deletions in one run, and say so. */
     maxDeletionsPerRun: z.number().int().min(1),
-    /** Glob patterns for files that need no upload before deletion (samples, .nfo, ...). */
-    ignorable: z.array(z.string().min(1)),
+    /**
+     * Glob patterns (`*`, `?`) for files that need no upload before deletion: extras such as `*.nfo`.
+     * Each must end in a literal extension that is neither media nor an archive (syntax.ts).
+     */
+    ignorable: z.array(syntax((pattern) => checkIgnorable(pattern))),
   }),
   timers: z.strictObject({
     upload: Timer,

@@ -1,15 +1,23 @@
 /**
  * Checks for the small value syntaxes the spec uses: absolute paths, rclone sizes, durations,
- * remote prefixes and version numbers. Each returns `undefined` when the value is fine, or one
+ * remote prefixes, version numbers, archive types, the upload marker and ignorable patterns (with
+ * the one list of media extensions). The runtime config's schema uses them too. Each returns `undefined` when the value is fine, or one
  * sentence saying what is wrong and what to write instead. The zod schemas and the cross-field
  * rules both call these, so every message about a given syntax is worded in exactly one place.
  */
 import { posix } from "node:path";
 
-/** An absolute, normalised POSIX path with no trailing slash: `/media/arr/tv`. */
+/**
+ * An absolute, normalised POSIX path with no trailing slash: `/media/arr/tv`. A `..` segment is
+ * refused outright rather than resolved: `/media/arr/../../precious` names another folder than it
+ * seems to, and the runtime deletes inside the folders it is given.
+ */
 export function checkAbsolutePath(value: string): string | undefined {
   if (value === "") return "the path is empty; write an absolute path such as /media/arr/tv";
   if (/[\n\r\0]/.test(value)) return `${JSON.stringify(value)} contains a control character; remove it`;
+  if (value.split("/").includes("..")) {
+    return `${JSON.stringify(value)} contains a '..' segment, which leads out of the folder it seems to name; write the folder's own absolute path, without '..'`;
+  }
   if (!value.startsWith("/")) {
     return `${JSON.stringify(value)} is relative; write an absolute path such as /${value.replace(/^\.?\/*/, "")}`;
   }
@@ -17,6 +25,12 @@ export function checkAbsolutePath(value: string): string | undefined {
   if (normal !== value) return `${JSON.stringify(value)} is not normalised; write ${normal}`;
   return undefined;
 }
+
+/**
+ * What checkAbsolutePath accepts, as one regular expression, for the runtime config's JSON Schema:
+ * `/`, or `/`-separated segments that are neither empty, `.` nor `..`, with no control character.
+ */
+export const NORMALISED_ABSOLUTE_PATH = /^(?:\/|(?:\/(?!\.\.?(?:\/|$))[^/\n\r\0]+)+)$/;
 
 export function normalisePath(value: string): string {
   const normal = posix.normalize(value);
@@ -53,11 +67,22 @@ const DURATION = /^(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?$/;
 export const DURATION_UNITS = { d: 86_400, h: 3_600, m: 60, s: 1 } as const;
 
 export function checkDuration(value: string): string | undefined {
-  if (value !== "" && DURATION.test(value) && durationToSeconds(value) > 0) return undefined;
+  if (value !== "" && DURATION.test(value)) {
+    return durationToSeconds(value) > 0 ? undefined : `${JSON.stringify(value)} is zero; write a duration longer than zero, such as 2m`;
+  }
   const words = value.match(/^\s*([0-9]+)\s*(day|hour|minute|min|second|sec)s?\s*$/i);
   const letter = words ? { day: "d", hour: "h", minute: "m", min: "m", second: "s", sec: "s" }[words[2]!.toLowerCase()] : undefined;
   const example = words && letter ? `${words[1]}${letter}` : "2m";
   return `${JSON.stringify(value)} is not a duration; write numbers with the units d, h, m, s and no spaces, such as ${example}`;
+}
+
+/** The seeding period: a duration, and a zero one is refused with the reason. */
+export function checkSeedingPeriod(value: string): string | undefined {
+  const message = checkDuration(value);
+  if (message && value !== "" && DURATION.test(value)) {
+    return `${JSON.stringify(value)} is zero; the seeding period must be longer than zero, or cleanup would remove torrents before they have seeded. Write a period such as 7d`;
+  }
+  return message;
 }
 
 export function durationToSeconds(value: string): number {
@@ -97,4 +122,74 @@ export function compareVersions(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/**
+ * Extensions of media files: video, audio, subtitles, and disc images. The one list the spec and the
+ * runtime config use to keep media out of cleanup.ignorable and upload.archiveTypes; lower case,
+ * without the dot.
+ */
+export const MEDIA_EXTENSIONS: readonly string[] = [
+  // video
+  "mkv", "mp4", "m4v", "avi", "mov", "wmv", "ts", "m2ts", "mts", "webm", "mpg", "mpeg", "m2v", "vob", "flv", "ogv", "ogm", "3gp", "divx", "rm", "rmvb", "asf", "evo",
+  // audio
+  "flac", "mp3", "m4a", "m4b", "aac", "ac3", "eac3", "dts", "ogg", "oga", "opus", "wav", "wma", "alac", "ape", "wv", "mka", "aif", "aiff", "dsf", "dff",
+  // subtitles
+  "srt", "ass", "ssa", "sub", "idx", "sup", "vtt",
+  // disc images
+  "iso",
+];
+
+/** Extensions of archives, which hold media: the known kinds, and numbered volumes (`.r00`, `.001`). */
+export const ARCHIVE_EXTENSIONS: readonly string[] = ["rar", "zip", "7z", "tar", "gz", "tgz", "bz2", "xz", "zst"];
+const ARCHIVE_VOLUME = /^r?[0-9]+$/;
+
+/** Whether an extension (lower case, no dot) names media, an archive, or neither. `archiveTypes` are the configured ones, with their dot. */
+export function extensionKind(extension: string, archiveTypes: readonly string[] = []): "media" | "archive" | undefined {
+  const ext = extension.toLowerCase();
+  if (MEDIA_EXTENSIONS.includes(ext)) return "media";
+  if (ARCHIVE_EXTENSIONS.includes(ext) || ARCHIVE_VOLUME.test(ext) || archiveTypes.includes(`.${ext}`)) return "archive";
+  return undefined;
+}
+
+/** An archive type as upload.archiveTypes lists it: a lower-case extension with its dot, `.rar`. */
+export const ARCHIVE_TYPE = /^\.[a-z0-9]+$/;
+export function checkArchiveType(value: string): string | undefined {
+  if (!ARCHIVE_TYPE.test(value)) return "write the extension with its dot, such as .rar";
+  if (extensionKind(value.slice(1)) === "media") {
+    return `${JSON.stringify(value)} is a media extension, not an archive; files of an archive type are extracted with unar and only what comes out is uploaded. Remove it`;
+  }
+  return undefined;
+}
+
+/** The upload marker's suffix: a hidden file name, `.uploaded`, so `x.mkv` is marked by `.x.mkv.uploaded` beside it. */
+export const MARKER = /^\.[A-Za-z0-9_-]+$/;
+export function checkMarker(value: string): string | undefined {
+  if (value === "") {
+    return "the marker name is empty; the marker of movie.mkv would be .movie.mkv, which can be a file of the download itself, and every hidden file would pass for a marker. Write a hidden file name such as .uploaded";
+  }
+  if (value.includes("/")) {
+    return `${JSON.stringify(value)} contains '/'; a marker is a file beside the item it marks, not in another folder. Write a hidden file name such as .uploaded`;
+  }
+  return MARKER.test(value) ? undefined : "write the marker as a hidden file name, such as .uploaded";
+}
+
+/**
+ * A cleanup.ignorable pattern (`*` and `?` wildcards, matched against a file's name). Files that
+ * match need no copy on B2 before cleanup deletes them, so a pattern that could match media or an
+ * archive could lose it. The rule: a pattern must end in a literal extension, `.nfo`, that is
+ * neither media nor an archive; then every name it matches ends in that extension. `*Sample*`,
+ * `*.*` and `*.mkv` are refused; samples are media, and are uploaded like the rest.
+ */
+export function checkIgnorable(pattern: string, archiveTypes: readonly string[] = []): string | undefined {
+  const rule = "files matching cleanup.ignorable need no copy on B2 before cleanup deletes them";
+  const extension = pattern.match(/\.([A-Za-z0-9]+)$/)?.[1];
+  if (extension === undefined) {
+    const what = pattern === "" ? "the pattern is empty" : `${JSON.stringify(pattern)} could match media files`;
+    return `${what}; ${rule}, so a pattern must end in a literal extension that is neither media nor an archive, such as *.nfo`;
+  }
+  const kind = extensionKind(extension, archiveTypes);
+  if (kind === "media") return `${JSON.stringify(pattern)} matches media files (.${extension}); ${rule}. Remove it: ignorable patterns are for extras such as *.nfo`;
+  if (kind === "archive") return `${JSON.stringify(pattern)} matches archives (.${extension}), which hold media; ${rule}. Remove it: ignorable patterns are for extras such as *.nfo`;
+  return undefined;
 }

@@ -16,6 +16,10 @@ describe("the default spec", () => {
   });
 });
 
+const CLIMBS = "contains a '..' segment, which leads out of the folder it seems to name; write the folder's own absolute path, without '..'";
+const IGNORABLE_RULE = "files matching cleanup.ignorable need no copy on B2 before cleanup deletes them";
+const COULD_MATCH_MEDIA = `could match media files; ${IGNORABLE_RULE}, so a pattern must end in a literal extension that is neither media nor an archive, such as *.nfo`;
+
 const cases: [string, (s: SpecInput) => void, string[]][] = [
   [
     "two endpoints on one port",
@@ -115,11 +119,122 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
     },
     ["qbittorrent.tempPath: /var/lib/qBittorrent/completed/.incomplete is inside the completed folder /var/lib/qBittorrent/completed; unfinished downloads would be uploaded. Put it beside the completed folder"],
   ],
+  [
+    "a path that climbs out with '..'",
+    (s) => void (s.upload.extractDir = "/var/lib/qBittorrent/extracted/../../../precious"),
+    [`upload.extractDir: "/var/lib/qBittorrent/extracted/../../../precious" ${CLIMBS}`],
+  ],
+  [
+    "'..' in a directory, a category folder, an upload source, the B2 mount, the profile folder and a standalone path",
+    (s) => {
+      s.directories[4]!.path = "/var/lib/qBittorrent/../../precious";
+      s.qbittorrent.categories.radarr!.savePath = "/var/lib/qBittorrent/completed/movies/..";
+      s.qbittorrent.profileDir = "/var/lib/qBittorrent/..";
+      s.upload.sources[0]!.path = "/media/arr/../../precious";
+      s.b2.mountPoint = "/media/b2/../arr";
+      s.standalone.runtimeDir = "/opt/media-pipeline/../../etc";
+    },
+    [
+      `directories[4].path: "/var/lib/qBittorrent/../../precious" ${CLIMBS}`,
+      `qbittorrent.profileDir: "/var/lib/qBittorrent/.." ${CLIMBS}`,
+      `qbittorrent.categories.radarr.savePath: "/var/lib/qBittorrent/completed/movies/.." ${CLIMBS}`,
+      `b2.mountPoint: "/media/b2/../arr" ${CLIMBS}`,
+      `upload.sources[0].path: "/media/arr/../../precious" ${CLIMBS}`,
+      `standalone.runtimeDir: "/opt/media-pipeline/../../etc" ${CLIMBS}`,
+      "upload.extractDir: /var/lib/qBittorrent/extracted is not in directories; declare it there with its filesystem",
+    ],
+  ],
+  [
+    "a relative path with '..'",
+    (s) => void (s.standalone.wwwRoot = "../www"),
+    [`standalone.wwwRoot: "../www" ${CLIMBS}`],
+  ],
+  [
+    "a path ending in '/.'",
+    (s) => void (s.upload.extractDir = "/var/lib/qBittorrent/extracted/."),
+    ['upload.extractDir: "/var/lib/qBittorrent/extracted/." is not normalised; write /var/lib/qBittorrent/extracted'],
+  ],
+  [
+    "an empty upload marker",
+    (s) => void (s.upload.marker = ""),
+    [
+      "upload.marker: the marker name is empty; the marker of movie.mkv would be .movie.mkv, which can be a file of the download itself, and every hidden file would pass for a marker. Write a hidden file name such as .uploaded",
+    ],
+  ],
+  [
+    "an upload marker containing '/'",
+    (s) => void (s.upload.marker = ".up/loaded"),
+    [`upload.marker: ".up/loaded" contains '/'; a marker is a file beside the item it marks, not in another folder. Write a hidden file name such as .uploaded`],
+  ],
+  [
+    "ignorable patterns that could match media or archives",
+    (s) => void (s.cleanup.ignorable = ["*.nfo", "*", "*Sample*", "*.*", "*.mkv", "*.MP4", "*.rar", "*.r00", "*.nfo*", "*.m?v"]),
+    [
+      `cleanup.ignorable[1]: "*" ${COULD_MATCH_MEDIA}`,
+      `cleanup.ignorable[2]: "*Sample*" ${COULD_MATCH_MEDIA}`,
+      `cleanup.ignorable[3]: "*.*" ${COULD_MATCH_MEDIA}`,
+      `cleanup.ignorable[4]: "*.mkv" matches media files (.mkv); ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`,
+      `cleanup.ignorable[5]: "*.MP4" matches media files (.MP4); ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`,
+      `cleanup.ignorable[6]: "*.rar" matches archives (.rar), which hold media; ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`,
+      `cleanup.ignorable[7]: "*.r00" matches archives (.r00), which hold media; ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`,
+      `cleanup.ignorable[8]: "*.nfo*" ${COULD_MATCH_MEDIA}`,
+      `cleanup.ignorable[9]: "*.m?v" ${COULD_MATCH_MEDIA}`,
+    ],
+  ],
+  [
+    "an ignorable pattern matching one of the spec's own archive types",
+    (s) => {
+      s.upload.archiveTypes.push(".cbz");
+      s.cleanup.ignorable.push("*.cbz");
+    },
+    [`cleanup.ignorable[5]: "*.cbz" matches archives (.cbz), which hold media; ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`],
+  ],
+  [
+    "qBittorrent categories whose names differ only in case",
+    (s) => void (s.qbittorrent.categories.Radarr = { savePath: "/var/lib/qBittorrent/completed/movies", usedBy: "radarr" }),
+    [
+      `qbittorrent.categories.Radarr: "Radarr" differs from the category "radarr" only in case; qBittorrent keeps them apart, so a category typed with the wrong case in Sonarr or Radarr would file its downloads in the other's folder. Rename one so they differ in more than case`,
+    ],
+  ],
+  [
+    "a media extension given as an archive type",
+    (s) => void s.upload.archiveTypes.push(".mkv"),
+    [`upload.archiveTypes[2]: ".mkv" is a media extension, not an archive; files of an archive type are extracted with unar and only what comes out is uploaded. Remove it`],
+  ],
+  [
+    "a category folder that is the completed folder itself",
+    (s) => void (s.qbittorrent.categories.radarr!.savePath = "/var/lib/qBittorrent/completed"),
+    [
+      "qbittorrent.categories.radarr.savePath: /var/lib/qBittorrent/completed is the completed folder itself (qbittorrent.defaultSavePath); give the category a folder of its own inside it, such as /var/lib/qBittorrent/completed/radarr, so the fallback upload can tell categorized items apart",
+    ],
+  ],
+  [
+    "a zero seeding period",
+    (s) => void (s.cleanup.seedingPeriod = "0d"),
+    ['cleanup.seedingPeriod: "0d" is zero; the seeding period must be longer than zero, or cleanup would remove torrents before they have seeded. Write a period such as 7d'],
+  ],
+  [
+    "a zero duration elsewhere",
+    (s) => void (s.timers.upload.every = "0s"),
+    ['timers.upload.every: "0s" is zero; write a duration longer than zero, such as 2m'],
+  ],
 ];
 
 describe("a spec with one fault is refused with exactly one clear line", () => {
   it.each(cases)("%s", (_name, edit, expected) => {
     expect(problems(specWith(edit))).toEqual(expected);
+  });
+});
+
+describe("what the safety refusals still accept", () => {
+  it("ignorable extras that end in a literal extension which is neither media nor an archive", () => {
+    expect(problems(specWith((s) => void (s.cleanup.ignorable = ["*.nfo", "*.txt", "*.srr", "*.sfv", "*.jpg", "*.png", "*.NFO", "sample?.nfo", "*.mkv.txt"])))).toEqual([]);
+  });
+  it("a seeding period of one second, and an archive type that is no media extension", () => {
+    expect(problems(specWith((s) => {
+      s.cleanup.seedingPeriod = "1s";
+      s.upload.archiveTypes.push(".7z");
+    }))).toEqual([]);
   });
 });
 
