@@ -17,7 +17,8 @@ export const TorrentInfo = z.object({
   category: z.string(),
   state: z.string(),
   save_path: z.string().min(1),
-  content_path: z.string().min(1),
+  /** "" while a magnet is still fetching its metadata: its files are not known yet. */
+  content_path: z.string(),
   progress: z.number(),
   seeding_time: z.number().int().min(0),
   completion_on: z.number().int(),
@@ -147,8 +148,9 @@ export class QbittorrentClient {
     if (!response.ok) throw new QbittorrentError(`editCategory ${name} failed: HTTP ${response.status} ${await response.text()}`);
   }
 
-  async deleteTorrent(hash: string): Promise<void> {
-    const response = await this.post("/api/v2/torrents/delete", { hashes: hash, deleteFiles: "true" });
+  /** Removes a torrent; with `deleteFiles` false its files stay on disk (cleanup deletes the ones it checked itself). */
+  async deleteTorrent(hash: string, deleteFiles: boolean): Promise<void> {
+    const response = await this.post("/api/v2/torrents/delete", { hashes: hash, deleteFiles: String(deleteFiles) });
     if (!response.ok) throw new QbittorrentError(`deleting torrent ${hash} failed: HTTP ${response.status}`);
   }
 }

@@ -10,7 +10,7 @@ var __export = (target, all) => {
 import { readFileSync as readFileSync6 } from "node:fs";
 import { parseArgs } from "node:util";
 
-// ../../work/main/node_modules/zod/v4/classic/external.js
+// node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
   $brand: () => $brand,
@@ -273,7 +273,7 @@ __export(external_exports, {
   xor: () => xor
 });
 
-// ../../work/main/node_modules/zod/v4/core/index.js
+// node_modules/zod/v4/core/index.js
 var core_exports2 = {};
 __export(core_exports2, {
   $ZodAny: () => $ZodAny,
@@ -590,7 +590,7 @@ __export(core_exports2, {
   withParser: () => withParser
 });
 
-// ../../work/main/node_modules/zod/v4/core/util.js
+// node_modules/zod/v4/core/util.js
 var util_exports = {};
 __export(util_exports, {
   BIGINT_FORMAT_RANGES: () => BIGINT_FORMAT_RANGES,
@@ -1446,7 +1446,7 @@ function constantCatch(value) {
   return fn;
 }
 
-// ../../work/main/node_modules/zod/v4/core/core.js
+// node_modules/zod/v4/core/core.js
 var _a;
 var NEVER = /* @__PURE__ */ Object.freeze({
   status: "aborted"
@@ -1568,7 +1568,7 @@ function config(newConfig) {
   return globalConfig;
 }
 
-// ../../work/main/node_modules/zod/v4/core/errors.js
+// node_modules/zod/v4/core/errors.js
 function _getMessage() {
   const internals = this._zod;
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
@@ -1760,7 +1760,7 @@ function prettifyError(error62) {
   return lines.join("\n");
 }
 
-// ../../work/main/node_modules/zod/v4/core/parse.js
+// node_modules/zod/v4/core/parse.js
 function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
@@ -1920,7 +1920,7 @@ var _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
-// ../../work/main/node_modules/zod/v4/core/regexes.js
+// node_modules/zod/v4/core/regexes.js
 var regexes_exports = {};
 __export(regexes_exports, {
   anyString: () => anyString,
@@ -2092,7 +2092,7 @@ var sha512_hex = /^[0-9a-fA-F]{128}$/;
 var sha512_base64 = /* @__PURE__ */ fixedBase64(86, "==");
 var sha512_base64url = /* @__PURE__ */ fixedBase64url(86);
 
-// ../../work/main/node_modules/zod/v4/core/checks.js
+// node_modules/zod/v4/core/checks.js
 var $ZodCheck = /* @__PURE__ */ $constructor("$ZodCheck", (inst, def) => {
   var _a3;
   inst._zod ?? (inst._zod = {});
@@ -2568,7 +2568,7 @@ var $ZodCheckOverwrite = /* @__PURE__ */ $constructor("$ZodCheckOverwrite", (ins
   };
 });
 
-// ../../work/main/node_modules/zod/v4/core/doc.js
+// node_modules/zod/v4/core/doc.js
 var Doc = class {
   constructor(args = [], closed = {}) {
     this.content = [];
@@ -2609,14 +2609,14 @@ ${content.join("\n")}
   }
 };
 
-// ../../work/main/node_modules/zod/v4/core/versions.js
+// node_modules/zod/v4/core/versions.js
 var version = {
   major: 4,
   minor: 6,
   patch: 7
 };
 
-// ../../work/main/node_modules/zod/v4/core/schemas.js
+// node_modules/zod/v4/core/schemas.js
 var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   var _a3;
   inst ?? (inst = {});
@@ -5058,7 +5058,7 @@ function handleRefineResult(result, payload, input2, inst) {
   }
 }
 
-// ../../work/main/node_modules/zod/v4/core/memoizer.js
+// node_modules/zod/v4/core/memoizer.js
 var $ZodCyclicError = class extends Error {
   constructor() {
     super(`Cannot parse a reference cycle that closes through a transform`);
@@ -5335,7 +5335,7 @@ function isBackEdge(ctx, value) {
   return backEdges !== void 0 && isRef(value) && backEdges.has(value);
 }
 
-// ../../work/main/node_modules/zod/v4/locales/index.js
+// node_modules/zod/v4/locales/index.js
 var locales_exports = {};
 __export(locales_exports, {
   ar: () => ar_default,
@@ -5403,7 +5403,7 @@ __export(locales_exports, {
   zhTW: () => zh_TW_default
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ar.js
+// node_modules/zod/v4/locales/ar.js
 var error = () => {
   const Sizable = {
     string: { unit: "حرف", verb: "أن يحوي" },
@@ -5515,7 +5515,7 @@ function ar_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/az.js
+// node_modules/zod/v4/locales/az.js
 var error2 = () => {
   const Sizable = {
     string: { unit: "simvol", verb: "olmalıdır" },
@@ -5626,7 +5626,7 @@ function az_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/be.js
+// node_modules/zod/v4/locales/be.js
 function getBelarusianPlural(count, one, few, many) {
   const absCount = Math.abs(count);
   const lastDigit = absCount % 10;
@@ -5795,7 +5795,7 @@ function be_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/bg.js
+// node_modules/zod/v4/locales/bg.js
 var error4 = () => {
   const Sizable = {
     string: { unit: "символа", verb: "да съдържа" },
@@ -5921,7 +5921,7 @@ function bg_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/bn.js
+// node_modules/zod/v4/locales/bn.js
 var error5 = () => {
   const Sizable = {
     string: { unit: "অক্ষর", verb: "থাকতে হবে" },
@@ -6035,7 +6035,7 @@ function bn_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ca.js
+// node_modules/zod/v4/locales/ca.js
 var error6 = () => {
   const Sizable = {
     string: { unit: "caràcters", verb: "contenir" },
@@ -6149,7 +6149,7 @@ function ca_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ckb.js
+// node_modules/zod/v4/locales/ckb.js
 var error7 = () => {
   const Sizable = {
     string: { unit: "پیت", verb: "بێت" },
@@ -6282,7 +6282,7 @@ function ckb_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/cs.js
+// node_modules/zod/v4/locales/cs.js
 var error8 = () => {
   const Sizable = {
     string: { unit: "znaků", verb: "mít" },
@@ -6399,7 +6399,7 @@ function cs_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/da.js
+// node_modules/zod/v4/locales/da.js
 var error9 = () => {
   const Sizable = {
     string: { unit: "tegn", verb: "havde" },
@@ -6520,7 +6520,7 @@ function da_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/de.js
+// node_modules/zod/v4/locales/de.js
 var error10 = () => {
   const Sizable = {
     string: { unit: "Zeichen", verb: "zu haben" },
@@ -6634,7 +6634,7 @@ function de_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/el.js
+// node_modules/zod/v4/locales/el.js
 var error11 = () => {
   const Sizable = {
     string: { unit: "χαρακτήρες", verb: "να έχει" },
@@ -6747,7 +6747,7 @@ function el_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/en.js
+// node_modules/zod/v4/locales/en.js
 var error12 = () => {
   const Sizable = {
     string: { unit: "characters", verb: "to have" },
@@ -6872,7 +6872,7 @@ function en_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/eo.js
+// node_modules/zod/v4/locales/eo.js
 var error13 = () => {
   const Sizable = {
     string: { unit: "karaktrojn", verb: "havi" },
@@ -6987,7 +6987,7 @@ function eo_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/es.js
+// node_modules/zod/v4/locales/es.js
 var error14 = () => {
   const Sizable = {
     string: { unit: "caracteres", verb: "tener" },
@@ -7124,7 +7124,7 @@ function es_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/fa.js
+// node_modules/zod/v4/locales/fa.js
 var error15 = () => {
   const Sizable = {
     string: { unit: "کاراکتر", verb: "داشته باشد" },
@@ -7244,7 +7244,7 @@ function fa_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/fi.js
+// node_modules/zod/v4/locales/fi.js
 var error16 = () => {
   const Sizable = {
     string: { unit: "merkkiä", subject: "merkkijonon" },
@@ -7362,7 +7362,7 @@ function fi_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/fr.js
+// node_modules/zod/v4/locales/fr.js
 var error17 = () => {
   const Sizable = {
     string: { unit: "caractères", verb: "avoir" },
@@ -7492,7 +7492,7 @@ function fr_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/fr-CA.js
+// node_modules/zod/v4/locales/fr-CA.js
 var error18 = () => {
   const Sizable = {
     string: { unit: "caractères", verb: "avoir" },
@@ -7605,7 +7605,7 @@ function fr_CA_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/gu.js
+// node_modules/zod/v4/locales/gu.js
 var error19 = () => {
   const Sizable = {
     string: { unit: "અક્ષર", verb: "હોવા જોઈએ" },
@@ -7719,7 +7719,7 @@ function gu_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/he.js
+// node_modules/zod/v4/locales/he.js
 var error20 = () => {
   const TypeNames = {
     string: { label: "מחרוזת", gender: "f" },
@@ -7921,7 +7921,7 @@ function he_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/hi.js
+// node_modules/zod/v4/locales/hi.js
 var error21 = () => {
   const Sizable = {
     string: { unit: "अक्षर", verb: "रखने के लिए" },
@@ -8033,7 +8033,7 @@ function hi_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/hr.js
+// node_modules/zod/v4/locales/hr.js
 var error22 = () => {
   const Sizable = {
     string: { unit: "znakova", verb: "imati" },
@@ -8160,7 +8160,7 @@ function hr_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/hu.js
+// node_modules/zod/v4/locales/hu.js
 var error23 = () => {
   const Sizable = {
     string: { unit: "karakter", verb: "legyen" },
@@ -8274,7 +8274,7 @@ function hu_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/hy.js
+// node_modules/zod/v4/locales/hy.js
 function getArmenianPlural(count, one, many) {
   return Math.abs(count) === 1 ? one : many;
 }
@@ -8433,7 +8433,7 @@ function hy_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/id.js
+// node_modules/zod/v4/locales/id.js
 var error25 = () => {
   const Sizable = {
     string: { unit: "karakter", verb: "memiliki" },
@@ -8545,7 +8545,7 @@ function id_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/is.js
+// node_modules/zod/v4/locales/is.js
 var error26 = () => {
   const Sizable = {
     string: { unit: "stafi", verb: "að hafa" },
@@ -8660,7 +8660,7 @@ function is_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/it.js
+// node_modules/zod/v4/locales/it.js
 var error27 = () => {
   const Sizable = {
     string: { unit: "caratteri", verb: "avere" },
@@ -8774,7 +8774,7 @@ function it_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ja.js
+// node_modules/zod/v4/locales/ja.js
 var error28 = () => {
   const Sizable = {
     string: { unit: "文字", verb: "である" },
@@ -8887,7 +8887,7 @@ function ja_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ka.js
+// node_modules/zod/v4/locales/ka.js
 var error29 = () => {
   const Sizable = {
     string: { unit: "სიმბოლო", verb: "უნდა შეიცავდეს" },
@@ -9005,7 +9005,7 @@ function ka_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/km.js
+// node_modules/zod/v4/locales/km.js
 var error30 = () => {
   const Sizable = {
     string: { unit: "តួអក្សរ", verb: "គួរមាន" },
@@ -9121,12 +9121,12 @@ function km_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/kh.js
+// node_modules/zod/v4/locales/kh.js
 function kh_default() {
   return km_default();
 }
 
-// ../../work/main/node_modules/zod/v4/locales/kn.js
+// node_modules/zod/v4/locales/kn.js
 var error31 = () => {
   const Sizable = {
     string: { unit: "ಅಕ್ಷರಗಳು", verb: "ಹೊಂದಲು" },
@@ -9242,7 +9242,7 @@ function kn_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ko.js
+// node_modules/zod/v4/locales/ko.js
 var error32 = () => {
   const Sizable = {
     string: { unit: "문자", verb: "to have" },
@@ -9359,7 +9359,7 @@ function ko_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/lt.js
+// node_modules/zod/v4/locales/lt.js
 var capitalizeFirstCharacter = (text) => {
   return text.charAt(0).toUpperCase() + text.slice(1);
 };
@@ -9567,7 +9567,7 @@ function lt_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/mk.js
+// node_modules/zod/v4/locales/mk.js
 var error34 = () => {
   const Sizable = {
     string: { unit: "знаци", verb: "да имаат" },
@@ -9682,7 +9682,7 @@ function mk_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ms.js
+// node_modules/zod/v4/locales/ms.js
 var error35 = () => {
   const Sizable = {
     string: { unit: "aksara", verb: "mempunyai" },
@@ -9795,7 +9795,7 @@ function ms_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ne.js
+// node_modules/zod/v4/locales/ne.js
 var error36 = () => {
   const Sizable = {
     string: { unit: "अक्षर", verb: "हुनुपर्छ" },
@@ -9907,7 +9907,7 @@ function ne_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/nl.js
+// node_modules/zod/v4/locales/nl.js
 var error37 = () => {
   const Sizable = {
     string: { unit: "tekens", verb: "heeft" },
@@ -10023,7 +10023,7 @@ function nl_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/nn.js
+// node_modules/zod/v4/locales/nn.js
 var error38 = () => {
   const Sizable = {
     string: { unit: "teikn", verb: "å ha" },
@@ -10137,7 +10137,7 @@ function nn_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/no.js
+// node_modules/zod/v4/locales/no.js
 var error39 = () => {
   const Sizable = {
     string: { unit: "tegn", verb: "å ha" },
@@ -10251,7 +10251,7 @@ function no_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ota.js
+// node_modules/zod/v4/locales/ota.js
 var error40 = () => {
   const Sizable = {
     string: { unit: "harf", verb: "olmalıdır" },
@@ -10366,7 +10366,7 @@ function ota_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ps.js
+// node_modules/zod/v4/locales/ps.js
 var error41 = () => {
   const Sizable = {
     string: { unit: "توکي", verb: "ولري" },
@@ -10486,7 +10486,7 @@ function ps_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/pl.js
+// node_modules/zod/v4/locales/pl.js
 var error42 = () => {
   const Sizable = {
     string: { unit: "znaków", verb: "mieć" },
@@ -10601,7 +10601,7 @@ function pl_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/pt.js
+// node_modules/zod/v4/locales/pt.js
 var error43 = () => {
   const Sizable = {
     string: { unit: "caracteres" },
@@ -10745,7 +10745,7 @@ function pt_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/pt-BR.js
+// node_modules/zod/v4/locales/pt-BR.js
 var error44 = () => {
   const Sizable = {
     string: { unit: "caracteres" },
@@ -10890,7 +10890,7 @@ function pt_BR_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ro.js
+// node_modules/zod/v4/locales/ro.js
 var error45 = () => {
   const Sizable = {
     string: { unit: "caractere", verb: "să aibă" },
@@ -11013,7 +11013,7 @@ function ro_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ru.js
+// node_modules/zod/v4/locales/ru.js
 function getRussianPlural(count, one, few, many) {
   const absCount = Math.abs(count);
   const lastDigit = absCount % 10;
@@ -11182,7 +11182,7 @@ function ru_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/sk.js
+// node_modules/zod/v4/locales/sk.js
 var error47 = () => {
   const Sizable = {
     string: { unit: "znakov", verb: "mať" },
@@ -11299,7 +11299,7 @@ function sk_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/sl.js
+// node_modules/zod/v4/locales/sl.js
 var error48 = () => {
   const Sizable = {
     string: { unit: "znakov", verb: "imeti" },
@@ -11414,7 +11414,7 @@ function sl_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/sv.js
+// node_modules/zod/v4/locales/sv.js
 var error49 = () => {
   const Sizable = {
     string: { unit: "tecken", verb: "att ha" },
@@ -11530,7 +11530,7 @@ function sv_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ta.js
+// node_modules/zod/v4/locales/ta.js
 var error50 = () => {
   const Sizable = {
     string: { unit: "எழுத்துக்கள்", verb: "கொண்டிருக்க வேண்டும்" },
@@ -11646,7 +11646,7 @@ function ta_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/tg.js
+// node_modules/zod/v4/locales/tg.js
 var error51 = () => {
   const Sizable = {
     string: { unit: "аломат", verb: "дошта бошад" },
@@ -11763,7 +11763,7 @@ function tg_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/th.js
+// node_modules/zod/v4/locales/th.js
 var error52 = () => {
   const Sizable = {
     string: { unit: "ตัวอักษร", verb: "ควรมี" },
@@ -11879,7 +11879,7 @@ function th_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/tk.js
+// node_modules/zod/v4/locales/tk.js
 var error53 = () => {
   const Sizable = {
     string: { unit: "simwol", verb: "bolmaly" },
@@ -11987,7 +11987,7 @@ function tk_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/tr.js
+// node_modules/zod/v4/locales/tr.js
 var error54 = () => {
   const Sizable = {
     string: { unit: "karakter", verb: "olmalı" },
@@ -12098,7 +12098,7 @@ function tr_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/uk.js
+// node_modules/zod/v4/locales/uk.js
 var error55 = () => {
   const Sizable = {
     string: { unit: "символів", verb: "матиме" },
@@ -12212,12 +12212,12 @@ function uk_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ua.js
+// node_modules/zod/v4/locales/ua.js
 function ua_default() {
   return uk_default();
 }
 
-// ../../work/main/node_modules/zod/v4/locales/ur.js
+// node_modules/zod/v4/locales/ur.js
 var error56 = () => {
   const Sizable = {
     string: { unit: "حروف", verb: "ہونا" },
@@ -12333,7 +12333,7 @@ function ur_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/uz.js
+// node_modules/zod/v4/locales/uz.js
 var error57 = () => {
   const Sizable = {
     string: { unit: "belgi", verb: "bo‘lishi kerak" },
@@ -12447,7 +12447,7 @@ function uz_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/vi.js
+// node_modules/zod/v4/locales/vi.js
 var error58 = () => {
   const Sizable = {
     string: { unit: "ký tự", verb: "có" },
@@ -12561,7 +12561,7 @@ function vi_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/zh-CN.js
+// node_modules/zod/v4/locales/zh-CN.js
 var error59 = () => {
   const Sizable = {
     string: { unit: "字符", verb: "包含" },
@@ -12676,7 +12676,7 @@ function zh_CN_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/zh-TW.js
+// node_modules/zod/v4/locales/zh-TW.js
 var error60 = () => {
   const Sizable = {
     string: { unit: "字元", verb: "擁有" },
@@ -12789,7 +12789,7 @@ function zh_TW_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/locales/yo.js
+// node_modules/zod/v4/locales/yo.js
 var error61 = () => {
   const Sizable = {
     string: { unit: "àmi", verb: "ní" },
@@ -12902,7 +12902,7 @@ function yo_default() {
   };
 }
 
-// ../../work/main/node_modules/zod/v4/core/registries.js
+// node_modules/zod/v4/core/registries.js
 var _a2;
 var $output = /* @__PURE__ */ Symbol("ZodOutput");
 var $input = /* @__PURE__ */ Symbol("ZodInput");
@@ -12952,7 +12952,7 @@ function registry() {
 (_a2 = globalThis).__zod_globalRegistry ?? (_a2.__zod_globalRegistry = registry());
 var globalRegistry = globalThis.__zod_globalRegistry;
 
-// ../../work/main/node_modules/zod/v4/core/compile.js
+// node_modules/zod/v4/core/compile.js
 var INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var FALLBACK_FLAG = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
 var ZodCompileAsyncError = class extends Error {
@@ -14562,7 +14562,7 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
   return accessor;
 }
 
-// ../../work/main/node_modules/zod/v4/core/api.js
+// node_modules/zod/v4/core/api.js
 function snapshotChecks(def) {
   if (def.checks)
     def.checks = [...def.checks];
@@ -15621,7 +15621,7 @@ function _stringFormat(Class2, format, fnOrRegex, _params = {}) {
   return inst;
 }
 
-// ../../work/main/node_modules/zod/v4/core/to-json-schema.js
+// node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target, ...sources) {
   for (const source of sources) {
     for (const key2 of Reflect.ownKeys(source)) {
@@ -16151,7 +16151,7 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
   return finalize(ctx, schema);
 };
 
-// ../../work/main/node_modules/zod/v4/core/json-schema-processors.js
+// node_modules/zod/v4/core/json-schema-processors.js
 var narrowMin = (agg, key2, value) => {
   if (agg[key2] === void 0 || value > agg[key2])
     agg[key2] = value;
@@ -16899,7 +16899,7 @@ function toJSONSchema(input2, params) {
   return finalize(ctx, input2);
 }
 
-// ../../work/main/node_modules/zod/v4/core/json-schema-generator.js
+// node_modules/zod/v4/core/json-schema-generator.js
 var JSONSchemaGenerator = class {
   /** @deprecated Access via ctx instead */
   get metadataRegistry() {
@@ -16977,10 +16977,10 @@ var JSONSchemaGenerator = class {
   }
 };
 
-// ../../work/main/node_modules/zod/v4/core/json-schema.js
+// node_modules/zod/v4/core/json-schema.js
 var json_schema_exports = {};
 
-// ../../work/main/node_modules/zod/v4/classic/schemas.js
+// node_modules/zod/v4/classic/schemas.js
 var schemas_exports2 = {};
 __export(schemas_exports2, {
   ZodAny: () => ZodAny,
@@ -17161,7 +17161,7 @@ __export(schemas_exports2, {
   xor: () => xor
 });
 
-// ../../work/main/node_modules/zod/v4/classic/checks.js
+// node_modules/zod/v4/classic/checks.js
 var checks_exports2 = {};
 __export(checks_exports2, {
   endsWith: () => _endsWith,
@@ -17196,7 +17196,7 @@ __export(checks_exports2, {
   uppercase: () => _uppercase
 });
 
-// ../../work/main/node_modules/zod/v4/classic/errors.js
+// node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
 function _lazyMethod(proto, key2, make) {
   Object.defineProperty(proto, key2, {
@@ -17242,7 +17242,7 @@ var ZodRealError = /* @__PURE__ */ $constructor("ZodError", initializer2, void 0
   Parent: Error
 });
 
-// ../../work/main/node_modules/zod/v4/classic/parse.js
+// node_modules/zod/v4/classic/parse.js
 var parse2 = /* @__PURE__ */ _parse(ZodRealError);
 var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
 var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
@@ -17256,7 +17256,7 @@ var safeDecode2 = /* @__PURE__ */ _safeDecode(ZodRealError);
 var safeEncodeAsync2 = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 var safeDecodeAsync2 = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-// ../../work/main/node_modules/zod/v4/classic/schemas.js
+// node_modules/zod/v4/classic/schemas.js
 function _ensureDefaultLocale() {
   if (!globalConfig.localeError)
     config(en_default());
@@ -18721,7 +18721,7 @@ function preprocess(fn, schema) {
   });
 }
 
-// ../../work/main/node_modules/zod/v4/classic/compat.js
+// node_modules/zod/v4/classic/compat.js
 var ZodIssueCode = {
   invalid_type: "invalid_type",
   too_big: "too_big",
@@ -18747,7 +18747,7 @@ var ZodFirstPartyTypeKind;
 /* @__PURE__ */ (function(ZodFirstPartyTypeKind2) {
 })(ZodFirstPartyTypeKind || (ZodFirstPartyTypeKind = {}));
 
-// ../../work/main/node_modules/zod/v4/classic/iso.js
+// node_modules/zod/v4/classic/iso.js
 var iso_exports = {};
 __export(iso_exports, {
   ZodISODate: () => ZodISODate,
@@ -18772,7 +18772,7 @@ function duration2(params) {
   return _isoDuration(ZodISODuration, params);
 }
 
-// ../../work/main/node_modules/zod/v4/classic/from-json-schema.js
+// node_modules/zod/v4/classic/from-json-schema.js
 var z = {
   ...schemas_exports2,
   ...checks_exports2,
@@ -19505,7 +19505,7 @@ function fromJSONSchema(schema, params) {
   return convertSchema(normalized, ctx);
 }
 
-// ../../work/main/node_modules/zod/v4/core/visit.js
+// node_modules/zod/v4/core/visit.js
 var RESOLVING = /* @__PURE__ */ Symbol("z.visit/resolving");
 function visit(schema, fnOrHandlers) {
   const fn = typeof fnOrHandlers === "function" ? fnOrHandlers : (node2, rewritten) => {
@@ -19660,7 +19660,7 @@ function visit(schema, fnOrHandlers) {
   return run(schema);
 }
 
-// ../../work/main/node_modules/zod/v4/classic/deep-partial.js
+// node_modules/zod/v4/classic/deep-partial.js
 function deepPartial(schema) {
   return visit(schema, {
     object: (s) => s.partial(),
@@ -19672,7 +19672,7 @@ function deepPartial(schema) {
   });
 }
 
-// ../../work/main/node_modules/zod/v4/classic/in-out.js
+// node_modules/zod/v4/classic/in-out.js
 function withChecks(side, checks) {
   if (!checks?.length)
     return side;
@@ -19702,7 +19702,7 @@ function output(schema) {
   });
 }
 
-// ../../work/main/node_modules/zod/v4/classic/coerce.js
+// node_modules/zod/v4/classic/coerce.js
 var coerce_exports = {};
 __export(coerce_exports, {
   bigint: () => bigint3,
@@ -19952,7 +19952,8 @@ var TorrentInfo = external_exports.object({
   category: external_exports.string(),
   state: external_exports.string(),
   save_path: external_exports.string().min(1),
-  content_path: external_exports.string().min(1),
+  /** "" while a magnet is still fetching its metadata: its files are not known yet. */
+  content_path: external_exports.string(),
   progress: external_exports.number(),
   seeding_time: external_exports.number().int().min(0),
   completion_on: external_exports.number().int()
@@ -20061,8 +20062,9 @@ var QbittorrentClient = class {
     const response = await this.post("/api/v2/torrents/editCategory", { category: name, savePath });
     if (!response.ok) throw new QbittorrentError(`editCategory ${name} failed: HTTP ${response.status} ${await response.text()}`);
   }
-  async deleteTorrent(hash2) {
-    const response = await this.post("/api/v2/torrents/delete", { hashes: hash2, deleteFiles: "true" });
+  /** Removes a torrent; with `deleteFiles` false its files stay on disk (cleanup deletes the ones it checked itself). */
+  async deleteTorrent(hash2, deleteFiles) {
+    const response = await this.post("/api/v2/torrents/delete", { hashes: hash2, deleteFiles: String(deleteFiles) });
     if (!response.ok) throw new QbittorrentError(`deleting torrent ${hash2} failed: HTTP ${response.status}`);
   }
 };
@@ -20118,7 +20120,7 @@ async function categories(config2, options) {
 
 // runtime/cleanup.ts
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, rmSync as rmSync5, statSync } from "node:fs";
+import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { basename as basename3, dirname as dirname3, join as join4, relative, resolve, sep } from "node:path";
 
 // runtime/archives.ts
@@ -20380,10 +20382,6 @@ var CleanupError = class extends Error {
 var toPosix = (p) => p.split(sep).join("/");
 var isInside = (path, root) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
 var key = (st) => `${st.dev}:${st.ino}`;
-function globToRegExp(glob) {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`);
-}
 function archiveSet(path) {
   return path.replace(/(\.part[0-9]+)?\.(rar|zip|r[0-9]{2,3})$/i, "");
 }
@@ -20428,8 +20426,13 @@ async function cleanup(config2, options) {
   else log.info(line);
   return { exitCode: summary.keptRemoteMismatch > 0 ? 1 : 0, summary };
 }
+var isNormalised = (p) => p.startsWith("/") && (resolve(p) === p || `${resolve(p)}/` === p);
 async function runCleanup(config2, options, summary) {
   const suffix = config2.upload.marker;
+  const configured = [...config2.upload.sources.map((s) => s.path), ...config2.upload.categoryPaths, config2.upload.tempPath, config2.upload.extractDir];
+  for (const p of configured) {
+    if (!isNormalised(p)) throw new CleanupError(`the configured folder ${q(p)} is not a normalised absolute path (it resolves to ${q(resolve(p))}); refusing to clean up`);
+  }
   const uncategorized = config2.upload.sources.find((s) => s.kind === "uncategorized");
   if (!uncategorized) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
   const libraries = config2.upload.sources.filter((s) => s.kind === "library");
@@ -20440,12 +20443,29 @@ async function runCleanup(config2, options, summary) {
       throw new CleanupError(`the configured folder ${q(p)} does not exist; refusing to clean up`);
     }
   };
+  const realParents = /* @__PURE__ */ new Map();
+  const canonical = (path) => {
+    const abs = resolve(path);
+    try {
+      if (lstatSync(abs).isDirectory()) return realpathSync(abs);
+    } catch {
+    }
+    const dir = dirname3(abs);
+    let parent = realParents.get(dir);
+    if (parent === void 0) {
+      try {
+        parent = realpathSync(dir);
+      } catch {
+        parent = dir;
+      }
+      realParents.set(dir, parent);
+    }
+    return abs === dir ? parent : join4(parent, basename3(abs));
+  };
   const completedRoot = real(uncategorized.path);
   const libraryRoots = libraries.map((s) => ({ source: s, root: real(s.path) }));
   const allRoots = [completedRoot, ...libraryRoots.map((l) => l.root)];
-  const protectedDirs = /* @__PURE__ */ new Set([...allRoots, ...config2.upload.categoryPaths.map((p) => resolve(p)), resolve(config2.upload.tempPath), resolve(config2.upload.extractDir)]);
-  const ignorable = config2.cleanup.ignorable.map(globToRegExp);
-  const isIgnorable = (path) => ignorable.some((re) => re.test(basename3(path)));
+  const protectedDirs = /* @__PURE__ */ new Set([...allRoots, ...[...config2.upload.categoryPaths, config2.upload.tempPath, config2.upload.extractDir].map(canonical)]);
   const client = clientFor(config2);
   await client.login();
   const torrents = await client.torrents();
@@ -20483,7 +20503,6 @@ async function runCleanup(config2, options, summary) {
   };
   const itemMarkerFor = (item) => readMarker(markerPath(item, suffix));
   const coverage = (file2, stat) => {
-    if (isIgnorable(file2)) return { needs: [] };
     const needs = [];
     for (const link of byInode.get(stat.key) ?? []) {
       if (link.root === completedRoot) continue;
@@ -20494,11 +20513,14 @@ async function runCleanup(config2, options, summary) {
     const marker = item ? itemMarkerFor(item) : void 0;
     if (marker && item) {
       const rel = toPosix(relative(completedRoot, file2));
-      const own2 = marker.files.find((f) => !f.extractedFrom && f.remotePath === `${uncategorized.prefix}${rel}` && f.size === stat.size);
+      const own2 = marker.files.find((f) => !f.extractedFrom && f.remotePath === `${uncategorized.prefix}${rel}` && f.size === stat.size && (f.inode === void 0 || f.inode === stat.ino));
       if (own2) return { needs: [{ remotePath: own2.remotePath, size: own2.size, local: file2 }] };
       if (isArchiveVolume(basename3(file2), config2.upload.archiveTypes)) {
         const set2 = archiveSet(toPosix(relative(completedRoot, file2)));
         const extracted = marker.files.filter((f) => f.extractedFrom && archiveSet(f.extractedFrom) === set2);
+        if (extracted.length > 0 && !(lstatSync(file2).mtimeMs <= Date.parse(marker.uploadedAt))) {
+          return { missing: `${q(toPosix(relative(completedRoot, file2)))} was written after its item was uploaded, so its extraction does not cover it` };
+        }
         if (extracted.length > 0) {
           for (const f of extracted) needs.push({ remotePath: f.remotePath, size: f.size });
           return { needs };
@@ -20509,48 +20531,60 @@ async function runCleanup(config2, options, summary) {
   };
   const plan = [];
   const planned = /* @__PURE__ */ new Set();
-  const unsettled = torrents.filter((t) => !t.content_path.startsWith("/") || !t.save_path.startsWith("/"));
+  const noMetadata = torrents.filter((t) => t.content_path === "");
+  for (const t of noMetadata) log.info(`kept torrent ${q(t.name)}: qBittorrent has no metadata for it yet (state ${t.state})`);
+  const unsettled = torrents.filter((t) => !noMetadata.includes(t) && (!t.content_path.startsWith("/") || !t.save_path.startsWith("/")));
   for (const t of unsettled) log.info(`kept torrent ${q(t.name)}: qBittorrent reports no absolute path for it yet (state ${t.state})`);
-  const contentPaths = new Set(torrents.filter((t) => !unsettled.includes(t)).map((t) => resolve(t.content_path)));
-  const torrentsInCompleted = [...contentPaths].filter((p) => isInside(p, completedRoot));
-  const referencedItems = new Set(torrentsInCompleted.map(completedItem).filter((i) => i !== void 0));
-  const referencedInodes = /* @__PURE__ */ new Set();
-  const filesOfItem = /* @__PURE__ */ new Map();
-  for (const entry of byPath.values()) {
-    if (entry.root !== completedRoot) continue;
-    for (let p = entry.path; p !== completedRoot && isInside(p, completedRoot); p = dirname3(p)) {
-      if (contentPaths.has(p)) {
-        referencedInodes.add(entry.key);
-        break;
-      }
-    }
-    const item = completedItem(entry.path);
-    if (item) filesOfItem.set(item, [...filesOfItem.get(item) ?? [], entry]);
-  }
-  const eligible = torrents.filter((t) => !unsettled.includes(t) && t.progress >= 1 && t.seeding_time >= config2.cleanup.seedingPeriodSeconds);
+  const settled = torrents.filter((t) => !noMetadata.includes(t) && !unsettled.includes(t));
   const fileLists = /* @__PURE__ */ new Map();
-  for (let i = 0; i < eligible.length; i += 8) {
-    const batch = eligible.slice(i, i + 8);
+  for (let i = 0; i < settled.length; i += 8) {
+    const batch = settled.slice(i, i + 8);
     const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
     batch.forEach((t, j) => fileLists.set(t.hash, lists[j]));
   }
-  for (const t of torrents) {
-    if (unsettled.includes(t)) continue;
+  const listedBy = /* @__PURE__ */ new Map();
+  const listedPaths = /* @__PURE__ */ new Set();
+  for (const t of settled) {
+    for (const f of fileLists.get(t.hash)) {
+      const path = canonical(resolve(t.save_path, f.name));
+      listedPaths.add(path);
+      let stat;
+      try {
+        stat = lstatSync(path);
+      } catch {
+        continue;
+      }
+      const k = key(stat);
+      listedBy.set(k, (listedBy.get(k) ?? /* @__PURE__ */ new Set()).add(t.hash));
+    }
+  }
+  const referencedItems = /* @__PURE__ */ new Set();
+  for (const p of [...listedPaths, ...settled.map((t) => canonical(t.content_path))]) {
+    const item = completedItem(p);
+    if (item) referencedItems.add(item);
+  }
+  const torrentsInCompleted = [...listedPaths, ...settled.map((t) => canonical(t.content_path))].filter((p) => isInside(p, completedRoot));
+  const filesOfItem = /* @__PURE__ */ new Map();
+  for (const entry of byPath.values()) {
+    if (entry.root !== completedRoot) continue;
+    const item = completedItem(entry.path);
+    if (item) filesOfItem.set(item, [...filesOfItem.get(item) ?? [], entry]);
+  }
+  for (const t of settled) {
     if (t.progress < 1 || t.seeding_time < config2.cleanup.seedingPeriodSeconds) {
       summary.seeding++;
       continue;
     }
-    const content = resolve(t.content_path);
-    if (!isInside(content, completedRoot) || content === completedRoot) {
+    const content = canonical(t.content_path);
+    if (!isInside(content, completedRoot)) {
       log.warn(`kept torrent ${q(t.name)}: its content ${q(t.content_path)} is outside ${q(completedRoot)}`);
       summary.keptNotUploaded++;
       continue;
     }
-    const files = fileLists.get(t.hash) ?? [];
+    const files = fileLists.get(t.hash);
     const needs = [];
-    const paths = [];
-    const markers = [];
-    let bytes = 0;
+    const doomed = [];
+    const markers = /* @__PURE__ */ new Set();
     let refusal;
     for (const f of files) {
       const abs = resolve(t.save_path, f.name);
@@ -20569,18 +20603,19 @@ async function runCleanup(config2, options, summary) {
         refusal = `${q(f.name)} is not a regular file (a symlink?)`;
         break;
       }
-      const covered = coverage(safe, { key: key(stat), size: stat.size });
+      const covered = coverage(safe, { key: key(stat), ino: stat.ino, size: stat.size });
       if ("missing" in covered) {
         refusal = covered.missing;
         break;
       }
       needs.push(...covered.needs);
-      bytes += stat.size;
+      doomed.push({ path: safe, key: key(stat), size: stat.size });
+      const item = completedItem(safe);
+      if (item) markers.add(markerPath(item, suffix));
       for (const link of byInode.get(key(stat)) ?? []) {
         if (link.root === completedRoot) continue;
-        paths.push(link.path);
-        const m = markerPath(link.path, suffix);
-        if (existsSync(m)) markers.push(m);
+        doomed.push({ path: link.path, key: link.key, size: link.size });
+        markers.add(markerPath(link.path, suffix));
       }
     }
     if (refusal) {
@@ -20588,17 +20623,19 @@ async function runCleanup(config2, options, summary) {
       summary.keptNotUploaded++;
       continue;
     }
-    const item = completedItem(content);
-    if (item && item === content && existsSync(markerPath(item, suffix))) markers.push(markerPath(item, suffix));
-    const leftover = inside(content);
-    if (leftover) paths.push(leftover);
-    for (const p of paths) planned.add(p);
-    plan.push({ kind: "torrent", label: t.name, torrent: t, reason: `seeded ${formatSeconds(t.seeding_time * 1e3)}, ${files.length} file${files.length === 1 ? "" : "s"}`, paths, markers, needs, bytes });
+    for (const d of doomed) planned.add(d.path);
+    const folders = protectedDirs.has(content) ? [] : [content];
+    plan.push({ kind: "torrent", label: t.name, torrent: t, reason: `seeded ${formatSeconds(t.seeding_time * 1e3)}, ${files.length} file${files.length === 1 ? "" : "s"}`, files: doomed, markers: [...markers], folders, needs });
   }
+  const marked = completedMarkers.length + libraryMarkers.length;
   if (unsettled.length > 0) {
     log.info(`not looking for orphans this run: ${unsettled.length} torrent${unsettled.length === 1 ? " is" : "s are"} still being checked`);
-  } else if (torrents.length > 0 && torrentsInCompleted.length === 0) {
-    log.warn(`no torrent of qBittorrent's ${torrents.length} is under ${q(completedRoot)}; not treating marked items as orphans`);
+  } else if (settled.length === 0 && marked > 0) {
+    log.warn(
+      `qBittorrent reports no torrents ${noMetadata.length > 0 ? "with metadata" : "at all"}, yet ${marked} item${marked === 1 ? " is" : "s are"} marked uploaded (a lost session or a new profile?); not treating marked items as orphans`
+    );
+  } else if (settled.length > 0 && torrentsInCompleted.length === 0) {
+    log.warn(`no torrent of qBittorrent's ${settled.length} is under ${q(completedRoot)}; not treating marked items as orphans`);
   } else {
     for (const marker of completedMarkers) {
       const item = markedPath(marker, suffix);
@@ -20606,6 +20643,7 @@ async function runCleanup(config2, options, summary) {
       const data = readMarker(marker);
       if (!data) continue;
       const itemFiles = filesOfItem.get(item) ?? [];
+      if (itemFiles.length === 0 || itemFiles.some((e) => listedBy.has(e.key))) continue;
       const needs = [];
       let missing;
       for (const e of itemFiles) {
@@ -20626,32 +20664,80 @@ async function runCleanup(config2, options, summary) {
         kind: "orphan",
         label: toPosix(relative(completedRoot, item)),
         reason: "marked uploaded, no torrent references it",
-        paths: [safe, ...links.map((l) => l.path)],
-        markers: [marker, ...links.map((l) => markerPath(l.path, suffix)).filter((m) => existsSync(m))],
-        needs,
-        bytes: itemFiles.reduce((n, e) => n + e.size, 0)
+        files: [...itemFiles, ...links].map((e) => ({ path: e.path, key: e.key, size: e.size })),
+        markers: [marker, ...links.map((l) => markerPath(l.path, suffix))],
+        folders: [safe],
+        needs
       });
     }
     for (const marker of libraryMarkers) {
       const file2 = markedPath(marker, suffix);
       const entry = byPath.get(file2);
-      if (!entry || referencedInodes.has(entry.key)) continue;
+      if (!entry || listedBy.has(entry.key)) continue;
       const found = libraryMarkerFor(entry);
       if (!found || planned.has(file2)) continue;
-      const links = (byInode.get(entry.key) ?? []).map((l) => l.path);
-      for (const l of links) planned.add(l);
+      const links = byInode.get(entry.key) ?? [];
+      for (const l of links) planned.add(l.path);
       plan.push({
         kind: "orphan",
         label: toPosix(relative(libraryRoots.find((l) => isInside(file2, l.root)).root, file2)),
         reason: "marked uploaded, no torrent references it",
-        paths: links.map((l) => inside(l)).filter((p) => p !== void 0),
-        markers: links.map((l) => markerPath(l, suffix)).filter((m) => existsSync(m)),
-        needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: file2 }],
-        bytes: entry.size
+        files: links.map((l) => ({ path: l.path, key: l.key, size: l.size })),
+        markers: links.map((l) => markerPath(l.path, suffix)),
+        folders: [],
+        needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: file2 }]
       });
     }
   }
   if (plan.length === 0) return;
+  const removeFile = (file2) => {
+    const path = typeof file2 === "string" ? file2 : file2.path;
+    if (inside(path) !== path) throw new CleanupError(`refusing to delete ${q(path)}: outside the configured folders`);
+    let stat;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      return false;
+    }
+    if (!stat.isFile() || typeof file2 !== "string" && (key(stat) !== file2.key || stat.size !== file2.size)) {
+      log.warn(`kept ${q(path)}: it is not the file that was checked (replaced or changed since)`);
+      return false;
+    }
+    unlinkSync(path);
+    return true;
+  };
+  const pruneUp = (dir) => {
+    const root = allRoots.find((r) => isInside(dir, r));
+    while (root && dir !== root && isInside(dir, root) && !protectedDirs.has(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break;
+      }
+      dir = dirname3(dir);
+    }
+  };
+  const removeEmptyFolders = (dir) => {
+    if (inside(dir) !== dir) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) removeEmptyFolders(join4(dir, e.name));
+    pruneUp(dir);
+  };
+  const gone = (path) => {
+    try {
+      lstatSync(path);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const removed = /* @__PURE__ */ new Set();
+  const listedByOther = (k, self) => [...listedBy.get(k) ?? []].some((h) => h !== self && !removed.has(h));
   const cap = config2.cleanup.maxDeletionsPerRun;
   let done = 0;
   let next = 0;
@@ -20666,16 +20752,27 @@ async function runCleanup(config2, options, summary) {
         summary.keptRemoteMismatch++;
         continue;
       }
+      const files = d.files.filter((f) => !listedByOther(f.key, d.torrent?.hash));
+      const shared = d.files.length - files.length;
+      const bytes = [...new Map(files.map((f) => [f.key, f.size])).values()].reduce((n, size) => n + size, 0);
       const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
+      const keptShared = shared > 0 ? `; ${shared} file${shared === 1 ? "" : "s"} kept, another torrent lists ${shared === 1 ? "it" : "them"}` : "";
       if (options.dryRun) {
-        log.info(`would remove ${what}: ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"}`);
+        log.info(`would remove ${what}: ${formatBytes(bytes)}, ${files.length} file${files.length === 1 ? "" : "s"}${keptShared}`);
       } else {
-        if (d.torrent) await client.deleteTorrent(d.torrent.hash);
-        for (const path of [...d.paths, ...d.markers]) removeAndPrune(path, allRoots, protectedDirs);
-        log.info(`removed ${what}: freed ${formatBytes(d.bytes)}, ${d.paths.length} path${d.paths.length === 1 ? "" : "s"} and ${d.markers.length} marker${d.markers.length === 1 ? "" : "s"} deleted`);
+        if (d.torrent) await client.deleteTorrent(d.torrent.hash, false);
+        let deleted = 0;
+        for (const f of files) if (removeFile(f)) deleted++;
+        for (const f of files) pruneUp(dirname3(f.path));
+        for (const dir of d.folders) removeEmptyFolders(dir);
+        let markers = 0;
+        for (const m of d.markers) if (gone(markedPath(m, suffix)) && removeFile(m)) markers++;
+        for (const m of d.markers) pruneUp(dirname3(m));
+        log.info(`removed ${what}: freed ${formatBytes(bytes)}, ${deleted} file${deleted === 1 ? "" : "s"} and ${markers} marker${markers === 1 ? "" : "s"} deleted${keptShared}`);
       }
+      if (d.torrent) removed.add(d.torrent.hash);
       done++;
-      summary.freedBytes += d.bytes;
+      summary.freedBytes += bytes;
       if (d.kind === "torrent") summary.torrentsRemoved++;
       else summary.orphansRemoved++;
     }
@@ -20694,24 +20791,9 @@ async function remoteProblem(d, remote) {
   }
   return void 0;
 }
-function removeAndPrune(path, roots, protectedDirs) {
-  const root = roots.find((r) => isInside(path, r) && path !== r);
-  if (!root || protectedDirs.has(path)) throw new CleanupError(`refusing to delete ${q(path)}: outside the configured folders`);
-  rmSync5(path, { recursive: true, force: true });
-  let dir = dirname3(path);
-  while (dir !== root && isInside(dir, root) && !protectedDirs.has(dir)) {
-    try {
-      if (readdirSync(dir).length > 0) break;
-      rmdirSync(dir);
-    } catch {
-      break;
-    }
-    dir = dirname3(dir);
-  }
-}
 
 // runtime/upload.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync2, rmSync as rmSync6, statSync as statSync2 } from "node:fs";
+import { lstatSync as lstatSync2, readdirSync as readdirSync2, rmSync as rmSync5, statSync as statSync2 } from "node:fs";
 import { join as join5, relative as relative2, sep as sep2 } from "node:path";
 
 // runtime/upload-index.ts
@@ -20963,7 +21045,7 @@ async function scanAndUpload(config2, options, summary, now, index) {
       log.info(`uploaded ${q(item.source.prefix + item.name)}: ${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(bytes)}, ${formatSeconds(took)}`);
     }
   } finally {
-    for (const dir of extracted) rmSync6(dir, { recursive: true, force: true });
+    for (const dir of extracted) rmSync5(dir, { recursive: true, force: true });
   }
 }
 function resultFor(item, file2, results, extractRoot) {

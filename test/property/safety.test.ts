@@ -1,8 +1,9 @@
 /**
  * The runtime never loses data: over random histories of downloads, imports, uploads (some cut off
  * part-way), failed extractions, cleanups (with qBittorrent answering, down, or talking nonsense),
- * torrents removed in the WebUI, remote objects that vanish, and upload and cleanup running at the
- * same time, every file that was ever in the library or in completed/ is still there or has a
+ * torrents removed in the WebUI, cross-seeds adding a file to a folder, torrents without a
+ * subfolder, magnets without metadata, remote objects that vanish, and upload and cleanup running
+ * at the same time, every file that was ever in the library or in completed/ is still there or has a
  * byte-identical copy on the remote.
  *
  * PROPERTY_RUNS sets the number of histories (default 60, with a fixed seed); the full run is
@@ -29,7 +30,7 @@ const SEED = process.env.PROPERTY_SEED === "random" ? Date.now() : Number(proces
 const interrupted = fc.integer({ min: 0, max: 3 }).map((n) => n === 0);
 const names = ["Show Name", "It's \"Quoted\"", "Ünïcødé 日本", "Line\nBreak", "$HOME & `x`", "plain"];
 const op = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant("add" as const), kind: fc.constantFrom<ItemKind>("tv", "movie", "uncategorized", "archive", "corrupt-archive"), name: fc.constantFrom(...names) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant("add" as const), kind: fc.constantFrom<ItemKind>("tv", "movie", "uncategorized", "archive", "corrupt-archive", "no-subfolder"), name: fc.constantFrom(...names) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant("import" as const), index: fc.nat(4), clean: fc.constantFrom(...names) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant("upload" as const), interrupted: interrupted }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant("cleanup" as const), api: fc.constantFrom<ApiMode>("ok", "ok", "ok", "ok", "down", "nonsense", "error") }) },
@@ -38,6 +39,8 @@ const op = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("webui-remove" as const), index: fc.nat(4), deleteFiles: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("vanish" as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("together" as const), interrupted: interrupted }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("cross-seed" as const), index: fc.nat(4) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("magnet" as const) }) },
 );
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
 
@@ -113,6 +116,12 @@ async function play(history: Op[]): Promise<void> {
         case "together":
           await Promise.all([runUpload(o.interrupted), runCleanup()]);
           break;
+        case "cross-seed":
+          world.crossSeed(o.index);
+          break;
+        case "magnet":
+          world.addMagnet();
+          break;
       }
       const lost = world.lost();
       if (lost.length > 0) throw new Error(`after step ${step + 1} (${JSON.stringify(o)}), lost: ${lost.map((l) => JSON.stringify(l)).join(", ")}`);
@@ -156,7 +165,8 @@ describe("no data is lost (real rclone and unar, a model of qBittorrent's API)",
       world.vanish(0);
       world.vanish(0);
       world.removeTorrent(world.torrents[0]!.hash, true);
-      expect(world.lost()).toHaveLength(1);
+      // Both of its files (the video and its .nfo, which counts like any other file) are gone for good.
+      expect(world.lost()).toHaveLength(2);
     } finally {
       await world.stop();
     }

@@ -6,12 +6,11 @@
  * end-to-end test and test/runtime/cleanup.test.ts run the real qbittorrent-nox.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, relative } from "node:path";
-import { globToRegExp } from "../../runtime/cleanup.ts";
+import { dirname, join, relative } from "node:path";
 import builder from "../../spec/builder.ts";
 import type { RuntimeConfigModel } from "../../runtime/config.ts";
 import { requireTool } from "../helpers.ts";
@@ -19,7 +18,7 @@ import { scratchHost } from "../support/scratch-host.ts";
 
 export const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
-export type ItemKind = "tv" | "movie" | "uncategorized" | "archive" | "corrupt-archive";
+export type ItemKind = "tv" | "movie" | "uncategorized" | "archive" | "corrupt-archive" | "no-subfolder";
 
 export interface ModelTorrent {
   hash: string;
@@ -29,6 +28,8 @@ export interface ModelTorrent {
   /** Files relative to savePath. */
   files: string[];
   seedingTime: number;
+  /** What qBittorrent reports: the folder `savePath/name`, the save path itself without a subfolder, "" without metadata. */
+  contentPath: string;
 }
 
 /** What the qBittorrent model answers: normally, not at all, or nonsense. */
@@ -71,10 +72,10 @@ export class World {
               hash: t.hash,
               name: t.name,
               category: t.category,
-              state: "stalledUP",
+              state: t.contentPath === "" ? "metaDL" : "stalledUP",
               save_path: t.savePath,
-              content_path: join(t.savePath, t.name),
-              progress: 1,
+              content_path: t.contentPath,
+              progress: t.contentPath === "" ? 0 : 1,
               seeding_time: t.seedingTime,
               completion_on: 1,
             })),
@@ -117,8 +118,8 @@ export class World {
     writeFileSync(path, data);
     const old = Date.now() / 1000 - 3600;
     utimesSync(path, old, old);
-    // Ignorable files (.nfo, samples) are exempt from the upload requirement by design (spec: cleanup.ignorable).
-    if (!this.config.cleanup.ignorable.map(globToRegExp).some((re) => re.test(basename(path)))) this.ever.set(sha(data), path);
+    // Every file counts, .nfo and samples too: nothing is exempt from the upload requirement by its name.
+    this.ever.set(sha(data), path);
   }
 
   /** A download seeding in qBittorrent: a torrent with one or two files. */
@@ -132,6 +133,15 @@ export class World {
       this.write(join(savePath, torrentName, rel), data);
       files.push(`${torrentName}/${rel}`);
     };
+    if (kind === "no-subfolder") {
+      // Added without a subfolder: its files sit in the completed folder itself, which is its content path.
+      for (const [rel, data] of [[`${torrentName}.mkv`, `loose ${torrentName}`], [`${torrentName}.nfo`, `nfo of loose ${torrentName}`]] as const) {
+        this.write(join(savePath, rel), data);
+        files.push(rel);
+      }
+      this.torrents.push({ hash: sha(torrentName).slice(0, 40), name: torrentName, category, savePath, files, seedingTime: 0, contentPath: savePath });
+      return this.torrents.length - 1;
+    }
     if (kind === "archive") {
       add("release.rar", fixtures.good);
       this.archiveContents.set(sha(fixtures.good), fixtures.goodContents.map((c) => sha(c)));
@@ -141,8 +151,24 @@ export class World {
       add("video.mkv", `${kind} ${torrentName} ${"x".repeat(n % 7)}`);
       if (n % 3 === 0) add("sample.nfo", `nfo of ${torrentName}`);
     }
-    this.torrents.push({ hash: sha(torrentName).slice(0, 40), name: torrentName, category, savePath, files, seedingTime: 0 });
+    this.torrents.push({ hash: sha(torrentName).slice(0, 40), name: torrentName, category, savePath, files, seedingTime: 0, contentPath: join(savePath, torrentName) });
     return this.torrents.length - 1;
+  }
+
+  /** A cross-seed: a second torrent of the same folder with one more file, written just now. */
+  crossSeed(index: number): void {
+    const t = this.torrents[index % Math.max(this.torrents.length, 1)];
+    if (!t || t.contentPath !== join(t.savePath, t.name)) return;
+    const n = this.seq++;
+    const extra = `${t.name}/extra.${n}.mkv`;
+    this.write(join(t.savePath, extra), `extra ${n} of ${t.name}`);
+    this.torrents.push({ ...t, hash: sha(`${t.name} cross-seed ${n}`).slice(0, 40), files: [...t.files, extra], seedingTime: 0 });
+  }
+
+  /** A magnet still fetching its metadata: no files, content path "". */
+  addMagnet(): void {
+    const n = this.seq++;
+    this.torrents.push({ hash: sha(`magnet ${n}`).slice(0, 40), name: `Magnet.${n}`, category: "", savePath: this.completed, files: [], seedingTime: 0, contentPath: "" });
   }
 
   /** Sonarr or Radarr importing a download: a hard link with a clean name in the library. */
@@ -167,7 +193,13 @@ export class World {
     const t = this.torrents.find((x) => x.hash === hash);
     if (!t) return;
     this.torrents = this.torrents.filter((x) => x !== t);
-    if (deleteFiles) rmSync(join(t.savePath, t.name), { recursive: true, force: true });
+    // As libtorrent does: each file the torrent lists, then its folders while empty.
+    if (deleteFiles) {
+      for (const f of t.files) rmSync(join(t.savePath, f), { force: true });
+      for (const f of t.files) {
+        for (let dir = dirname(join(t.savePath, f)); dir !== t.savePath && existsSync(dir) && readdirSync(dir).length === 0; dir = dirname(dir)) rmdirSync(dir);
+      }
+    }
   }
 
   /** The user removes a torrent in the WebUI. Files deleted that way are the user's choice, not a loss. */

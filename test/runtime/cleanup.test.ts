@@ -34,11 +34,13 @@ async function setup(options: { bypassLocalhostAuth?: boolean } = {}): Promise<{
   return { s, qbt };
 }
 
-/** A Sonarr download seeding in completed/tv, with its import simulated as a hard link in the library. */
+/**
+ * A Sonarr download seeding in completed/tv, with its import simulated as a hard link in the library.
+ * No release .nfo: nothing uploads it, so its torrent would be kept (cleanup-safety.test.ts shows that).
+ */
 async function sonarrEpisode(s: Sandbox, qbt: Qbittorrent, options: { torrent: string; episodes: string[]; imported?: string[] }) {
   const dir = `${COMPLETED}/tv/${options.torrent}`;
   const files = options.episodes.map((e) => s.write(`${dir}/${e}`, `${options.torrent}/${e} `.repeat(2000)));
-  s.write(`${dir}/release.nfo`, "nfo");
   const hash = await qbt.add(s.path(dir), { category: "tv-sonarr" });
   const links: string[] = [];
   for (const [i, e] of options.episodes.entries()) {
@@ -68,7 +70,7 @@ describe("cleanup with a real qBittorrent", () => {
     s.update((c) => void (c.cleanup.seedingPeriodSeconds = 0));
     const result = await s.run("cleanup");
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^removed torrent "Show\.Name\.S01\.1080p-GRP" \(seeded [0-9.]+s, 2 files; 1 remote copy confirmed\): freed [0-9.]+ KiB, 2 paths and 1 marker deleted$/m);
+    expect(result.stdout).toMatch(/^removed torrent "Show\.Name\.S01\.1080p-GRP" \(seeded [0-9.]+s, 1 file; 1 remote copy confirmed\): freed [0-9.]+ KiB, 2 files and 1 marker deleted$/m);
     expect((await qbt.torrents()).map((t) => t.hash)).not.toContain(ep.hash);
     expect(existsSync(ep.dir)).toBe(false);
     expect(existsSync(ep.links[0]!)).toBe(false);

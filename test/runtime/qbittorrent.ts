@@ -156,7 +156,13 @@ export interface Qbittorrent {
   username: string;
   password: string;
   api(path: string, form?: Record<string, string> | FormData): Promise<Response>;
-  add(dataPath: string, options?: { category?: string }): Promise<string>;
+  /**
+   * Makes a torrent of `dataPath` and adds it; returns the new torrent's hash (a cross-seed may share
+   * its name with another). `savePath` and `contentLayout` ("NoSubfolder") are passed to qBittorrent.
+   */
+  add(dataPath: string, options?: { category?: string; savePath?: string; contentLayout?: "Original" | "Subfolder" | "NoSubfolder" }): Promise<string>;
+  /** Adds a magnet link (with DHT off, it stays fetching metadata); returns its hash. */
+  addMagnet(hash: string, name: string, savePath: string): Promise<string>;
   torrents(): Promise<any[]>;
   waitSeeding(hash: string, minSeconds?: number): Promise<void>;
   stop(): Promise<void>;
@@ -220,16 +226,28 @@ export async function startQbittorrent(options: { defaultSavePath: string; bypas
       if (addOptions.category) {
         form.append("category", addOptions.category);
       } else {
-        form.append("savepath", program.inside(dirname(dataPath)));
+        form.append("savepath", program.inside(addOptions.savePath ?? dirname(dataPath)));
         form.append("autoTMM", "false");
       }
+      if (addOptions.contentLayout) form.append("contentLayout", addOptions.contentLayout);
+      const known = new Set((await torrents()).map((t) => t.hash as string));
       const response = await api("/api/v2/torrents/add", form);
       if ((await response.text()) !== "Ok.") throw new Error(`adding ${file} failed`);
       const before = Date.now();
       for (;;) {
-        const found = (await torrents()).find((t) => t.name === basename(dataPath));
+        const found = (await torrents()).find((t) => t.name === basename(dataPath) && !known.has(t.hash));
         if (found) return found.hash as string;
         if (Date.now() - before > 10_000) throw new Error(`torrent ${basename(dataPath)} did not appear`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async addMagnet(hash, name, savePath) {
+      const response = await api("/api/v2/torrents/add", { urls: `magnet:?xt=urn:btih:${hash}&dn=${encodeURIComponent(name)}`, savepath: program.inside(savePath), autoTMM: "false" });
+      if ((await response.text()) !== "Ok.") throw new Error(`adding the magnet ${hash} failed`);
+      const before = Date.now();
+      for (;;) {
+        if ((await torrents()).some((t) => t.hash === hash)) return hash;
+        if (Date.now() - before > 10_000) throw new Error(`magnet ${hash} did not appear`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
