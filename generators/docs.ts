@@ -108,7 +108,6 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     extractDir: spec.upload.extractDir,
     uploadFlags: spec.upload.flags.map((f) => mdCode(f.value === true ? f.flag : `${f.flag} ${String(f.value)}`)).join(" and "),
     marker: spec.upload.marker,
-    ignorable: spec.cleanup.ignorable.map(mdCode).join(", "),
     maxDeletions: spec.cleanup.maxDeletionsPerRun,
     rcloneVersion: spec.rclone.version,
     rcPort: spec.endpoints.rcloneRc.port,

@@ -30,7 +30,6 @@ export function runtimeConfig(ctx: GenerateContext): RuntimeConfigModel {
     cleanup: {
       seedingPeriodSeconds: durationToSeconds(spec.cleanup.seedingPeriod),
       maxDeletionsPerRun: spec.cleanup.maxDeletionsPerRun,
-      ignorable: [...spec.cleanup.ignorable],
     },
     qbittorrent: {
       url: `http://127.0.0.1:${spec.endpoints.qbittorrentWebui.port}`,

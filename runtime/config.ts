@@ -4,18 +4,20 @@
  *
  * The config is checked as strictly as the spec it comes from, with the same sentences (spec/syntax.ts),
  * because it can be edited by hand on the host: paths are absolute and normalised (no `..`), the
- * marker is a hidden file name, no archive type or ignorable pattern can cover media, category
- * names differ in more than case, and no category saves into the uncategorized folder itself.
+ * marker is a hidden file name, no archive type is a media extension, category names differ in more
+ * than case, no category saves into the uncategorized folder itself, and the removed
+ * cleanup.ignorable is refused with the spec's reason: nothing is exempt by name.
  */
 import { z } from "zod";
 import {
   ARCHIVE_TYPE,
   checkAbsolutePath,
   checkArchiveType,
-  checkIgnorable,
   checkMarker,
   MARKER,
   NORMALISED_ABSOLUTE_PATH,
+  REMOVED_CLEANUP_FIELDS,
+  removedFields,
 } from "../spec/syntax.ts";
 
 const AbsolutePath = z.string().regex(NORMALISED_ABSOLUTE_PATH, { error: (issue) => checkAbsolutePath(String(issue.input)) ?? "must be an absolute path" });
@@ -45,12 +47,13 @@ export const RuntimeConfig = z
       quietPeriodSeconds: z.number().int().min(0),
       rcloneFlags: z.array(z.string()),
     }),
-    cleanup: z.strictObject({
-      seedingPeriodSeconds: z.number().int().min(0),
-      maxDeletionsPerRun: z.number().int().min(1),
-      /** Glob patterns (`*`, `?`) ending in a literal extension that is neither media nor an archive. */
-      ignorable: z.array(checked(z.string(), (pattern) => checkIgnorable(pattern))),
-    }),
+    cleanup: z.strictObject(
+      {
+        seedingPeriodSeconds: z.number().int().min(0),
+        maxDeletionsPerRun: z.number().int().min(1),
+      },
+      { error: removedFields(REMOVED_CLEANUP_FIELDS) },
+    ),
     qbittorrent: z.strictObject({
       url: z.string().url(),
       /** A file holding `username:password`, or null when localhost bypass is on. */
@@ -83,11 +86,6 @@ export const RuntimeConfig = z
         });
       }
     }
-    // The fixed media and archive lists are checked with the field; here the configured archive types.
-    config.cleanup.ignorable.forEach((pattern, i) => {
-      const message = checkIgnorable(pattern) ? undefined : checkIgnorable(pattern, config.upload.archiveTypes);
-      if (message) ctx.addIssue({ code: "custom", path: ["cleanup", "ignorable", i], message });
-    });
   });
 
 export type RuntimeConfigModel = z.infer<typeof RuntimeConfig>;

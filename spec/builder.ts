@@ -115,10 +115,6 @@ export default defineSpec({
   cleanup: {
     seedingPeriod: "7d",
     maxDeletionsPerRun: 50,
-    // Extras that need no copy on B2. Samples are media, so they are uploaded like the rest: a name
-    // says nothing about content (`Free.Sample.2021.1080p.mkv` is a whole film), and a pattern that
-    // could match a media file or an archive is refused.
-    ignorable: ["*.nfo", "*.txt", "*.sfv", "*.jpg", "*.png"],
   },
 
   timers: {

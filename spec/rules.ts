@@ -6,7 +6,7 @@
  */
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "./rclone-flags.ts";
 import type { SpecInput } from "./schema.ts";
-import { checkAbsolutePath, checkDuration, checkIgnorable, checkSize, compareVersions, checkVersion, isWithin } from "./syntax.ts";
+import { checkAbsolutePath, checkDuration, checkSize, compareVersions, checkVersion, isWithin } from "./syntax.ts";
 
 export type SpecPath = readonly (string | number)[];
 export interface Problem {
@@ -211,18 +211,6 @@ function categoryNamesDistinct(spec: LooseSpec): Problem[] {
   return problems;
 }
 
-/** Ignorable patterns are checked against the fixed lists by the schema; here also against the spec's own archive types. */
-function ignorableArchives(spec: LooseSpec): Problem[] {
-  const archiveTypes = list(spec.upload?.archiveTypes).filter((t): t is string => typeof t === "string");
-  const problems: Problem[] = [];
-  list(spec.cleanup?.ignorable).forEach((pattern, i) => {
-    if (typeof pattern !== "string") return;
-    const message = checkIgnorable(pattern, archiveTypes);
-    if (message) problems.push({ path: ["cleanup", "ignorable", i], message });
-  });
-  return problems;
-}
-
 function tempPathOutsideCompleted(spec: LooseSpec): Problem[] {
   const { tempPath, defaultSavePath } = spec.qbittorrent ?? {};
   if (!isPath(tempPath) || !isPath(defaultSavePath) || !isWithin(tempPath, defaultSavePath)) return [];
@@ -349,7 +337,6 @@ export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   uploadSources,
   rcloneFlags,
   nginxRepresentable,
-  ignorableArchives,
 ];
 
 export function checkRules(spec: unknown): Problem[] {

@@ -4,7 +4,7 @@
  * (ports, filesystems, prefixes) live in rules.ts so that every problem is reported at once.
  */
 import { z } from "zod";
-import { checkAbsolutePath, checkArchiveType, checkDuration, checkIgnorable, checkMarker, checkPrefix, checkSeedingPeriod, checkSize, checkVersion } from "./syntax.ts";
+import { checkAbsolutePath, checkArchiveType, checkDuration, checkMarker, checkPrefix, checkSeedingPeriod, checkSize, checkVersion, REMOVED_CLEANUP_FIELDS, removedFields } from "./syntax.ts";
 
 /** The NixOS releases the generated modules are checked against (flake.nix pins the first). */
 export const SUPPORTED_NIXOS_RELEASES = ["26.05"] as const;
@@ -173,17 +173,16 @@ export const Spec = z.strictObject({
     /** An item with a file modified more recently than this is left for a later run. */
     quietPeriod: Duration,
   }),
-  cleanup: z.strictObject({
-    /** Longer than zero: torrents seed at least this long before cleanup removes them. */
-    seedingPeriod: syntax(checkSeedingPeriod).describe("A duration longer than zero: 7d"),
-    /** Stop after this many deletions in one run, and say so. */
-    maxDeletionsPerRun: z.number().int().min(1),
-    /**
-     * Glob patterns (`*`, `?`) for files that need no upload before deletion: extras such as `*.nfo`.
-     * Each must end in a literal extension that is neither media nor an archive (syntax.ts).
-     */
-    ignorable: z.array(syntax((pattern) => checkIgnorable(pattern))),
-  }),
+  /** No file is exempt by name from the upload-before-delete rule; the removed `ignorable` is refused, saying so. */
+  cleanup: z.strictObject(
+    {
+      /** Longer than zero: torrents seed at least this long before cleanup removes them. */
+      seedingPeriod: syntax(checkSeedingPeriod).describe("A duration longer than zero: 7d"),
+      /** Stop after this many deletions in one run, and say so. */
+      maxDeletionsPerRun: z.number().int().min(1),
+    },
+    { error: removedFields(REMOVED_CLEANUP_FIELDS) },
+  ),
   timers: z.strictObject({
     upload: Timer,
     cleanup: Timer,

@@ -1,7 +1,7 @@
 /**
  * Checks for the small value syntaxes the spec uses: absolute paths, rclone sizes, durations,
- * remote prefixes, version numbers, archive types, the upload marker and ignorable patterns (with
- * the one list of media extensions). The runtime config's schema uses them too. Each returns `undefined` when the value is fine, or one
+ * remote prefixes, version numbers, archive types (with the one list of media extensions) and the
+ * upload marker; and the sentence for a field that was removed. The runtime config's schema uses them too. Each returns `undefined` when the value is fine, or one
  * sentence saying what is wrong and what to write instead. The zod schemas and the cross-field
  * rules both call these, so every message about a given syntax is worded in exactly one place.
  */
@@ -126,8 +126,7 @@ export function compareVersions(a: string, b: string): number {
 
 /**
  * Extensions of media files: video, audio, subtitles, and disc images. The one list the spec and the
- * runtime config use to keep media out of cleanup.ignorable and upload.archiveTypes; lower case,
- * without the dot.
+ * runtime config use to keep media out of upload.archiveTypes; lower case, without the dot.
  */
 export const MEDIA_EXTENSIONS: readonly string[] = [
   // video
@@ -140,23 +139,11 @@ export const MEDIA_EXTENSIONS: readonly string[] = [
   "iso",
 ];
 
-/** Extensions of archives, which hold media: the known kinds, and numbered volumes (`.r00`, `.001`). */
-export const ARCHIVE_EXTENSIONS: readonly string[] = ["rar", "zip", "7z", "tar", "gz", "tgz", "bz2", "xz", "zst"];
-const ARCHIVE_VOLUME = /^r?[0-9]+$/;
-
-/** Whether an extension (lower case, no dot) names media, an archive, or neither. `archiveTypes` are the configured ones, with their dot. */
-export function extensionKind(extension: string, archiveTypes: readonly string[] = []): "media" | "archive" | undefined {
-  const ext = extension.toLowerCase();
-  if (MEDIA_EXTENSIONS.includes(ext)) return "media";
-  if (ARCHIVE_EXTENSIONS.includes(ext) || ARCHIVE_VOLUME.test(ext) || archiveTypes.includes(`.${ext}`)) return "archive";
-  return undefined;
-}
-
 /** An archive type as upload.archiveTypes lists it: a lower-case extension with its dot, `.rar`. */
 export const ARCHIVE_TYPE = /^\.[a-z0-9]+$/;
 export function checkArchiveType(value: string): string | undefined {
   if (!ARCHIVE_TYPE.test(value)) return "write the extension with its dot, such as .rar";
-  if (extensionKind(value.slice(1)) === "media") {
+  if (MEDIA_EXTENSIONS.includes(value.slice(1))) {
     return `${JSON.stringify(value)} is a media extension, not an archive; files of an archive type are extracted with unar and only what comes out is uploaded. Remove it`;
   }
   return undefined;
@@ -175,21 +162,25 @@ export function checkMarker(value: string): string | undefined {
 }
 
 /**
- * A cleanup.ignorable pattern (`*` and `?` wildcards, matched against a file's name). Files that
- * match need no copy on B2 before cleanup deletes them, so a pattern that could match media or an
- * archive could lose it. The rule: a pattern must end in a literal extension, `.nfo`, that is
- * neither media nor an archive; then every name it matches ends in that extension. `*Sample*`,
- * `*.*` and `*.mkv` are refused; samples are media, and are uploaded like the rest.
+ * Fields that were removed, each with the sentence a spec or runtime config that still has one is
+ * refused with (rather than a bare "Unrecognized key"). `cleanup.ignorable` named files that needed
+ * no copy on B2 before cleanup deleted them; cleanup now deletes only files it verified on B2.
  */
-export function checkIgnorable(pattern: string, archiveTypes: readonly string[] = []): string | undefined {
-  const rule = "files matching cleanup.ignorable need no copy on B2 before cleanup deletes them";
-  const extension = pattern.match(/\.([A-Za-z0-9]+)$/)?.[1];
-  if (extension === undefined) {
-    const what = pattern === "" ? "the pattern is empty" : `${JSON.stringify(pattern)} could match media files`;
-    return `${what}; ${rule}, so a pattern must end in a literal extension that is neither media nor an archive, such as *.nfo`;
-  }
-  const kind = extensionKind(extension, archiveTypes);
-  if (kind === "media") return `${JSON.stringify(pattern)} matches media files (.${extension}); ${rule}. Remove it: ignorable patterns are for extras such as *.nfo`;
-  if (kind === "archive") return `${JSON.stringify(pattern)} matches archives (.${extension}), which hold media; ${rule}. Remove it: ignorable patterns are for extras such as *.nfo`;
-  return undefined;
+export const REMOVED_CLEANUP_FIELDS: Readonly<Record<string, string>> = {
+  ignorable:
+    'the field "ignorable" was removed: nothing is exempt from the upload-before-delete rule by name, so a due torrent with a file that is not on B2 (an .nfo, a sample, an episode Sonarr did not import) is kept and cleanup logs why. Delete the field',
+};
+
+/**
+ * The message for a strict object's unknown keys when some of them are in `removed`, or undefined
+ * (zod's own "Unrecognized key") when none is. For a zod `error` option on z.strictObject.
+ */
+export function removedFields(removed: Readonly<Record<string, string>>) {
+  return (issue: { code?: string; keys?: readonly string[] }): string | undefined => {
+    if (issue.code !== "unrecognized_keys" || !issue.keys?.some((key) => Object.hasOwn(removed, key))) return undefined;
+    const gone = issue.keys.filter((key) => Object.hasOwn(removed, key)).map((key) => removed[key]!);
+    const unknown = issue.keys.filter((key) => !Object.hasOwn(removed, key)).map((key) => JSON.stringify(key));
+    if (unknown.length > 0) gone.push(`Unrecognized key${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`);
+    return gone.join("; ");
+  };
 }

@@ -19806,18 +19806,10 @@ var MEDIA_EXTENSIONS = [
   // disc images
   "iso"
 ];
-var ARCHIVE_EXTENSIONS = ["rar", "zip", "7z", "tar", "gz", "tgz", "bz2", "xz", "zst"];
-var ARCHIVE_VOLUME = /^r?[0-9]+$/;
-function extensionKind(extension, archiveTypes = []) {
-  const ext = extension.toLowerCase();
-  if (MEDIA_EXTENSIONS.includes(ext)) return "media";
-  if (ARCHIVE_EXTENSIONS.includes(ext) || ARCHIVE_VOLUME.test(ext) || archiveTypes.includes(`.${ext}`)) return "archive";
-  return void 0;
-}
 var ARCHIVE_TYPE = /^\.[a-z0-9]+$/;
 function checkArchiveType(value) {
   if (!ARCHIVE_TYPE.test(value)) return "write the extension with its dot, such as .rar";
-  if (extensionKind(value.slice(1)) === "media") {
+  if (MEDIA_EXTENSIONS.includes(value.slice(1))) {
     return `${JSON.stringify(value)} is a media extension, not an archive; files of an archive type are extracted with unar and only what comes out is uploaded. Remove it`;
   }
   return void 0;
@@ -19832,17 +19824,17 @@ function checkMarker(value) {
   }
   return MARKER.test(value) ? void 0 : "write the marker as a hidden file name, such as .uploaded";
 }
-function checkIgnorable(pattern, archiveTypes = []) {
-  const rule = "files matching cleanup.ignorable need no copy on B2 before cleanup deletes them";
-  const extension = pattern.match(/\.([A-Za-z0-9]+)$/)?.[1];
-  if (extension === void 0) {
-    const what = pattern === "" ? "the pattern is empty" : `${JSON.stringify(pattern)} could match media files`;
-    return `${what}; ${rule}, so a pattern must end in a literal extension that is neither media nor an archive, such as *.nfo`;
-  }
-  const kind = extensionKind(extension, archiveTypes);
-  if (kind === "media") return `${JSON.stringify(pattern)} matches media files (.${extension}); ${rule}. Remove it: ignorable patterns are for extras such as *.nfo`;
-  if (kind === "archive") return `${JSON.stringify(pattern)} matches archives (.${extension}), which hold media; ${rule}. Remove it: ignorable patterns are for extras such as *.nfo`;
-  return void 0;
+var REMOVED_CLEANUP_FIELDS = {
+  ignorable: 'the field "ignorable" was removed: nothing is exempt from the upload-before-delete rule by name, so a due torrent with a file that is not on B2 (an .nfo, a sample, an episode Sonarr did not import) is kept and cleanup logs why. Delete the field'
+};
+function removedFields(removed) {
+  return (issue2) => {
+    if (issue2.code !== "unrecognized_keys" || !issue2.keys?.some((key2) => Object.hasOwn(removed, key2))) return void 0;
+    const gone = issue2.keys.filter((key2) => Object.hasOwn(removed, key2)).map((key2) => removed[key2]);
+    const unknown2 = issue2.keys.filter((key2) => !Object.hasOwn(removed, key2)).map((key2) => JSON.stringify(key2));
+    if (unknown2.length > 0) gone.push(`Unrecognized key${unknown2.length > 1 ? "s" : ""}: ${unknown2.join(", ")}`);
+    return gone.join("; ");
+  };
 }
 
 // runtime/config.ts
@@ -19868,12 +19860,13 @@ var RuntimeConfig = external_exports.strictObject({
     quietPeriodSeconds: external_exports.number().int().min(0),
     rcloneFlags: external_exports.array(external_exports.string())
   }),
-  cleanup: external_exports.strictObject({
-    seedingPeriodSeconds: external_exports.number().int().min(0),
-    maxDeletionsPerRun: external_exports.number().int().min(1),
-    /** Glob patterns (`*`, `?`) ending in a literal extension that is neither media nor an archive. */
-    ignorable: external_exports.array(checked(external_exports.string(), (pattern) => checkIgnorable(pattern)))
-  }),
+  cleanup: external_exports.strictObject(
+    {
+      seedingPeriodSeconds: external_exports.number().int().min(0),
+      maxDeletionsPerRun: external_exports.number().int().min(1)
+    },
+    { error: removedFields(REMOVED_CLEANUP_FIELDS) }
+  ),
   qbittorrent: external_exports.strictObject({
     url: external_exports.string().url(),
     /** A file holding `username:password`, or null when localhost bypass is on. */
@@ -19903,10 +19896,6 @@ var RuntimeConfig = external_exports.strictObject({
       });
     }
   }
-  config2.cleanup.ignorable.forEach((pattern, i) => {
-    const message = checkIgnorable(pattern) ? void 0 : checkIgnorable(pattern, config2.upload.archiveTypes);
-    if (message) ctx.addIssue({ code: "custom", path: ["cleanup", "ignorable", i], message });
-  });
 });
 
 // runtime/log.ts

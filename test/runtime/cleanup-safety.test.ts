@@ -112,7 +112,7 @@ describe("cleanup never deletes a file whose content is not on the remote (issue
     expect(readFileSync(stranger, "utf8")).toBe("mine");
   }, 60_000);
 
-  it("nothing is exempt by name: a file matching cleanup.ignorable (*Sample*, *.nfo) is kept when it has no remote copy", async () => {
+  it("nothing is exempt by name: a sample-named film and a release .nfo with no remote copy are kept", async () => {
     const { s, qbt } = await setup();
     // A Radarr download not imported yet: nothing of it is on the remote.
     const movie = s.write(`${COMPLETED}/movies/Free.Sample.2021.1080p/Free.Sample.2021.1080p.mkv`, "a whole film ".repeat(5000));
@@ -129,11 +129,9 @@ describe("cleanup never deletes a file whose content is not on the remote (issue
     await qbt.waitSeeding(film);
     await qbt.waitSeeding(show);
 
-    // Globs like these were in the spec's cleanup.ignorable (the config file now refuses *Sample*);
-    // whatever reaches cleanup, no name is exempt.
-    const config = structuredClone(s.config);
-    config.cleanup.ignorable = ["*.nfo", "*sample*", "*Sample*"];
-    const result = await cleanupInProcess(s, config);
+    // Names like these were once exempt from the upload-before-delete rule (cleanup.ignorable, now
+    // removed); no name is exempt: cleanup keeps both torrents and says why.
+    const result = await cleanupInProcess(s, s.config);
     expect(result.exitCode, result.lines.join("\n")).toBe(0);
     expect(result.lines).toContainEqual(expect.stringMatching(/^kept torrent "Free\.Sample\.2021\.1080p": .*Free\.Sample\.2021\.1080p\.mkv.* has no upload marker$/));
     expect(result.lines).toContainEqual(expect.stringMatching(/^kept torrent "Show\.S01E01\.1080p": .*release\.nfo.* has no upload marker$/));

@@ -17,8 +17,6 @@ import { sandbox } from "./sandbox.ts";
 
 const COMPLETED = "/var/lib/qBittorrent/completed";
 const CLIMBS = "contains a '..' segment, which leads out of the folder it seems to name; write the folder's own absolute path, without '..'";
-const IGNORABLE_RULE = "files matching cleanup.ignorable need no copy on B2 before cleanup deletes them";
-const COULD_MATCH_MEDIA = `could match media files; ${IGNORABLE_RULE}, so a pattern must end in a literal extension that is neither media nor an archive, such as *.nfo`;
 
 /** The config `npm run generate` writes for the default spec, changed by `edit`. */
 function configWith(edit: (config: RuntimeConfigModel) => void = () => {}): RuntimeConfigModel {
@@ -96,17 +94,10 @@ describe("the runtime config", () => {
       [`  upload.marker: "../.uploaded" contains '/'; a marker is a file beside the item it marks, not in another folder. Write a hidden file name such as .uploaded`],
     ],
     [
-      "refuses ignorable patterns that could match media or archives, its own archive types included",
-      (c) => {
-        c.upload.archiveTypes.push(".cbz");
-        c.cleanup.ignorable = ["*.nfo", "*Sample*", "*", "*.mkv", "*.zip", "*.cbz"];
-      },
+      "refuses cleanup.ignorable, which was removed, saying nothing is exempt by name",
+      (c) => void ((c.cleanup as Record<string, unknown>).ignorable = ["*.nfo"]),
       [
-        `  cleanup.ignorable.1: "*Sample*" ${COULD_MATCH_MEDIA}`,
-        `  cleanup.ignorable.2: "*" ${COULD_MATCH_MEDIA}`,
-        `  cleanup.ignorable.3: "*.mkv" matches media files (.mkv); ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`,
-        `  cleanup.ignorable.4: "*.zip" matches archives (.zip), which hold media; ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`,
-        `  cleanup.ignorable.5: "*.cbz" matches archives (.cbz), which hold media; ${IGNORABLE_RULE}. Remove it: ignorable patterns are for extras such as *.nfo`,
+        '  cleanup: the field "ignorable" was removed: nothing is exempt from the upload-before-delete rule by name, so a due torrent with a file that is not on B2 (an .nfo, a sample, an episode Sonarr did not import) is kept and cleanup logs why. Delete the field',
       ],
     ],
     [
