@@ -97,18 +97,24 @@ describe(`model of NixOS ${NIXOS_RELEASE}: our modules merge with the upstream m
   });
 });
 
+/** Writes the rules as NixOS would (/etc/tmpfiles.d) into a fresh root with the users NixOS creates, and runs the real systemd-tmpfiles on it. */
+async function runTmpfiles(settings: unknown, rules: readonly string[]): Promise<{ root: string; stderr: string }> {
+  const tool = requireTool("systemd-tmpfiles");
+  const root = mkdtempSync(join(tmpdir(), "mp-tmpfiles-"));
+  mkdirSync(join(root, "etc/tmpfiles.d"), { recursive: true });
+  // Numbers free on this machine, so ownership is read back by number.
+  writeFileSync(join(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\nmedia:x:4901:4901::/var/empty:/sbin/nologin\n");
+  writeFileSync(join(root, "etc/group"), "root:x:0:\nmedia:x:4901:\n");
+  for (const f of TMPFILES_RENDERING.render(settings as never, [...rules])) writeFileSync(join(root, "etc/tmpfiles.d", f.file), `${f.lines.join("\n")}\n`);
+  const run = await execa(tool, ["--create", `--root=${root}`], { reject: false });
+  return { root, stderr: run.stderr };
+}
+
 describe("systemd-tmpfiles (real, Debian's systemd) on every rule the merged system has", () => {
   it("leaves the download and library folders 0775 media:media and the mount point as the mount needs it", async () => {
-    const tool = requireTool("systemd-tmpfiles");
     const { config } = evaluateSystem(ours);
-    const root = mkdtempSync(join(tmpdir(), "mp-tmpfiles-"));
-    mkdirSync(join(root, "etc/tmpfiles.d"), { recursive: true });
-    // The users NixOS creates, with numbers free on this machine, so ownership is read back by number.
-    writeFileSync(join(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\nmedia:x:4901:4901::/var/empty:/sbin/nologin\n");
-    writeFileSync(join(root, "etc/group"), "root:x:0:\nmedia:x:4901:\n");
-    const files = TMPFILES_RENDERING.render(lookup(config, "systemd.tmpfiles.settings") as never, (lookup(config, "systemd.tmpfiles.rules") as string[] | undefined) ?? []);
-    for (const f of files) writeFileSync(join(root, "etc/tmpfiles.d", f.file), `${f.lines.join("\n")}\n`);
-    const run = await execa(tool, ["--create", `--root=${root}`], { reject: false });
+    const run = await runTmpfiles(lookup(config, "systemd.tmpfiles.settings"), (lookup(config, "systemd.tmpfiles.rules") as string[] | undefined) ?? []);
+    const { root } = run;
     expect(run.stderr, "no duplicate or invalid lines").toBe("");
     for (const dir of builder.directories.filter((d) => d.filesystem === "root")) {
       const st = statSync(join(root, dir.path));
@@ -119,21 +125,15 @@ describe("systemd-tmpfiles (real, Debian's systemd) on every rule the merged sys
   });
 
   it("shows why copyparty's rules had to go: with them, systemd-tmpfiles keeps copyparty's 755 and ignores ours as duplicates", async () => {
-    const tool = requireTool("systemd-tmpfiles");
     const { config } = evaluateSystem(ours);
     const settings = structuredClone(lookup(config, "systemd.tmpfiles.settings")) as Record<string, unknown>;
     const copyparty = UPSTREAM.find((u) => u.name === "copyparty")!;
     const view = (o: string) => lookup(config, o);
     for (const d of copyparty.definitions(view)) if (d.option === "systemd.tmpfiles.settings.copyparty") settings.copyparty = d.value;
     expect(settings.copyparty, "copyparty's module writes rules for its volumes").toBeDefined();
-    const root = mkdtempSync(join(tmpdir(), "mp-tmpfiles-"));
-    mkdirSync(join(root, "etc/tmpfiles.d"), { recursive: true });
-    writeFileSync(join(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\nmedia:x:4901:4901::/var/empty:/sbin/nologin\n");
-    writeFileSync(join(root, "etc/group"), "root:x:0:\nmedia:x:4901:\n");
-    for (const f of TMPFILES_RENDERING.render(settings as never, [])) writeFileSync(join(root, "etc/tmpfiles.d", f.file), `${f.lines.join("\n")}\n`);
-    const run = await execa(tool, ["--create", `--root=${root}`], { reject: false });
+    const run = await runTmpfiles(settings, []);
     expect(run.stderr).toContain("Duplicate line for path");
-    expect((statSync(join(root, "media/arr/tv")).mode & 0o7777).toString(8)).toBe("755");
+    expect((statSync(join(run.root, "media/arr/tv")).mode & 0o7777).toString(8)).toBe("755");
   });
 });
 
@@ -145,4 +145,3 @@ describe("the flake", () => {
   });
 });
 
-void execa;

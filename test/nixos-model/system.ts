@@ -7,7 +7,7 @@
 import { execa } from "execa";
 import { join } from "node:path";
 import { requireTool } from "../helpers.ts";
-import { declarationTree, definitionAt, merge, parseOption, type Def } from "./merge.ts";
+import { declarationTree, definitionAt, merge, parseOption, showOption, type Def } from "./merge.ts";
 import { path as pathType, pkg, type Declaration, type NixType, type UpstreamModule } from "./types.ts";
 import { UPSTREAM } from "./upstream.ts";
 
@@ -42,7 +42,7 @@ function ourDeclarations(m: OurModule): Declaration[] {
       const typeName = (node.type as { name: string }).name;
       const type = types[typeName];
       if (!type) throw new Error(`${m.file}: option type ${typeName} is not modelled`);
-      out.push({ option: loc.map((p) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(p) ? p : JSON.stringify(p))).join("."), type, source: { repo: "this repository", path: m.file, commit: "working tree" } });
+      out.push({ option: showOption(loc), type, source: { repo: "this repository", path: m.file, commit: "working tree" } });
       return;
     }
     for (const [k, v] of Object.entries(node)) walk(v, [...loc, k]);
