@@ -6,7 +6,7 @@ import { build } from "esbuild";
 import { z } from "zod";
 import { PROJECT_ROOT, projectPath } from "./paths.ts";
 import type { GenerateContext, GeneratedFile } from "./context.ts";
-import { b2RemotePath, flagArgs, RUNTIME_DIRECTORY } from "./model/units.ts";
+import { b2RemotePath, flagArgs, RUNTIME_DIRECTORY, STATE_DIRECTORY } from "./model/units.ts";
 import { durationToSeconds } from "../spec/syntax.ts";
 import { RuntimeConfig, type RuntimeConfigModel } from "../runtime/config.ts";
 
@@ -23,12 +23,14 @@ export function runtimeConfig(ctx: GenerateContext): RuntimeConfigModel {
       tempPath: spec.qbittorrent.tempPath,
       extractDir: spec.upload.extractDir,
       archiveTypes: [...spec.upload.archiveTypes],
-      marker: spec.upload.marker,
+      extractedPrefix: spec.upload.extractedPrefix,
       quietPeriodSeconds: durationToSeconds(spec.upload.quietPeriod),
+      attentionAfterFailures: spec.upload.attentionAfterFailures,
       rcloneFlags: flagArgs(spec.upload.flags),
     },
     cleanup: {
       seedingPeriodSeconds: durationToSeconds(spec.cleanup.seedingPeriod),
+      orphanGraceSeconds: durationToSeconds(spec.cleanup.orphanGrace),
       maxDeletionsPerRun: spec.cleanup.maxDeletionsPerRun,
     },
     qbittorrent: {
@@ -38,6 +40,7 @@ export function runtimeConfig(ctx: GenerateContext): RuntimeConfigModel {
       waitSeconds: 120,
     },
     lockDir: `/run/${RUNTIME_DIRECTORY}`,
+    stateDir: `/var/lib/${STATE_DIRECTORY}`,
   };
 }
 

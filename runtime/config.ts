@@ -3,8 +3,7 @@
  * installed at /etc/media-pipeline/config.json. Its JSON Schema is published beside it.
  *
  * The config is checked as strictly as the spec it comes from, with the same sentences (spec/syntax.ts),
- * because it can be edited by hand on the host: paths are absolute and normalised (no `..`), the
- * marker is a hidden file name, no archive type is a media extension, category names differ in more
+ * because it can be edited by hand on the host: paths are absolute and normalised (no `..`), no archive type is a media extension, category names differ in more
  * than case, no category saves into the uncategorized folder itself, and the removed
  * cleanup.ignorable is refused with the spec's reason: nothing is exempt by name.
  */
@@ -13,8 +12,9 @@ import {
   ARCHIVE_TYPE,
   checkAbsolutePath,
   checkArchiveType,
-  checkMarker,
-  MARKER,
+  checkPrefix,
+  REMOTE_PREFIX,
+  REMOVED_UPLOAD_FIELDS,
   NORMALISED_ABSOLUTE_PATH,
   REMOVED_CLEANUP_FIELDS,
   removedFields,
@@ -34,7 +34,8 @@ export const RuntimeConfig = z
     $schema: z.string().optional(),
     /** `remote:bucket`, as rclone names it. */
     remote: z.string().regex(/^[a-z][a-z0-9_]*:[A-Za-z0-9-]+$/),
-    upload: z.strictObject({
+    upload: z.strictObject(
+      {
       sources: z.array(z.strictObject({ path: AbsolutePath, prefix: z.string(), kind: z.enum(["library", "uncategorized"]) })).min(1),
       /** Folders inside the uncategorized source that belong to categories, skipped by the fallback scan. */
       categoryPaths: z.array(AbsolutePath),
@@ -42,14 +43,20 @@ export const RuntimeConfig = z
       extractDir: AbsolutePath,
       /** Extensions handed to unar, with their dot; never a media extension. */
       archiveTypes: z.array(checked(z.string().regex(ARCHIVE_TYPE, { error: "write the extension with its dot, such as .rar" }), (type) => (ARCHIVE_TYPE.test(type) ? checkArchiveType(type) : undefined))),
-      /** Suffix of the hidden marker beside each uploaded item: `.uploaded`. */
-      marker: z.string().regex(MARKER, { error: (issue) => checkMarker(String(issue.input)) }),
+      /** Where what comes out of archives goes in the bucket: `extracted/`. */
+      extractedPrefix: z.string().regex(REMOTE_PREFIX, { error: (issue) => checkPrefix(String(issue.input)) ?? "write a remote prefix such as extracted/" }),
+      /** An item failing the same way this many runs in a row is set aside (media-pipeline attention). */
+      attentionAfterFailures: z.number().int().min(1),
       quietPeriodSeconds: z.number().int().min(0),
       rcloneFlags: z.array(z.string()),
-    }),
+      },
+      { error: removedFields(REMOVED_UPLOAD_FIELDS) },
+    ),
     cleanup: z.strictObject(
       {
         seedingPeriodSeconds: z.number().int().min(0),
+        /** A file no torrent lists is removed only after this long unreferenced (and two runs), if uploaded. */
+        orphanGraceSeconds: z.number().int().min(0),
         maxDeletionsPerRun: z.number().int().min(1),
       },
       { error: removedFields(REMOVED_CLEANUP_FIELDS) },
@@ -64,6 +71,8 @@ export const RuntimeConfig = z
     }),
     /** Where lock files go; the units provide it as RuntimeDirectory. */
     lockDir: AbsolutePath,
+    /** Upload records, cleanup's sightings and the attention list; the units provide it as StateDirectory. */
+    stateDir: AbsolutePath,
   })
   .superRefine((config, ctx) => {
     // Relations between fields, checked once every field is well-formed.

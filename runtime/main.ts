@@ -7,7 +7,11 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { RuntimeConfig, type RuntimeConfigModel } from "./config.ts";
 import { categories } from "./categories.ts";
-import { cleanup, CleanupError } from "./cleanup.ts";
+import { Attention } from "./attention.ts";
+import { cleanup, CleanupError } from "./cleanup/index.ts";
+import { acquireLock } from "./lock.ts";
+import { join } from "node:path";
+import { StateError } from "./state.ts";
 import { QbittorrentError } from "./qbittorrent.ts";
 import { RemoteError } from "./rclone.ts";
 import { upload } from "./upload.ts";
@@ -15,9 +19,13 @@ import { upload } from "./upload.ts";
 const HELP = `Usage: media-pipeline <command> --config FILE [options]
 
 Commands:
-  upload       Upload new library items and uncategorized downloads to B2, then mark them
-  cleanup      Remove torrents past the seeding period whose files are confirmed on B2
+  upload       Upload library files, uncategorized downloads and the extras of due torrents
+               to B2, and record each file confirmed there
+  cleanup      Remove torrents past the seeding period, and unreferenced files, whose every
+               file is recorded as uploaded and verified on B2 now
   categories   Create qBittorrent's download categories with their save paths
+  attention    List the items upload set aside after failing the same way repeatedly
+  retry KEY    Clear a set-aside item so the next upload run tries it again
   check-config Validate the config file and print it
 
 Options:
@@ -25,7 +33,7 @@ Options:
   --dry-run      Print what would be done; change nothing
   -h, --help     Show this help
 
-Exit codes: 0 success, 1 a job failed, 2 bad usage or config.`;
+Exit codes: 0 success, 1 a job failed, 2 bad usage or config, 75 retry while upload runs.`;
 
 export class UsageError extends Error {}
 
@@ -50,12 +58,52 @@ export function loadConfig(file: string): RuntimeConfigModel {
   return parsed.data;
 }
 
-type Command = (config: RuntimeConfigModel, options: { dryRun: boolean }) => Promise<number>;
+type Command = (config: RuntimeConfigModel, options: { dryRun: boolean; args: string[] }) => Promise<number>;
+
+function listAttention(config: RuntimeConfigModel): number {
+  const attention = Attention.open(config.stateDir);
+  if (attention.entries.size === 0) {
+    process.stdout.write("No item needs attention.\n");
+    return 0;
+  }
+  for (const [key, e] of attention.entries) {
+    const status = e.setAside ? "set aside" : `failed ${e.failures}×, still retried`;
+    process.stdout.write(`${JSON.stringify(key)}: ${status} since ${e.firstFailed}, last ${e.lastFailed}\n    ${e.lastError}\n`);
+  }
+  process.stdout.write(`\nRetry one with: media-pipeline retry KEY --config FILE\n`);
+  return 0;
+}
+
+function retry(config: RuntimeConfigModel, key: string | undefined, dryRun: boolean): number {
+  if (!key) throw new UsageError("retry needs the KEY of an item; media-pipeline attention lists them");
+  // attention.json belongs to upload: change it only while no upload runs.
+  const lock = dryRun ? undefined : acquireLock(join(config.lockDir, "upload.lock"));
+  if (lock && "heldBy" in lock) {
+    process.stderr.write(`media-pipeline: an upload run (pid ${lock.heldBy}) is in progress; try again when it ends\n`);
+    return 75;
+  }
+  try {
+    const attention = Attention.open(config.stateDir);
+    if (!attention.entries.has(key)) throw new UsageError(`no item ${JSON.stringify(key)} needs attention; media-pipeline attention lists them`);
+    if (dryRun) {
+      process.stdout.write(`would clear ${JSON.stringify(key)}; the next upload run would try it again\n`);
+      return 0;
+    }
+    attention.clear(key);
+    attention.save();
+    process.stdout.write(`cleared ${JSON.stringify(key)}; the next upload run tries it again\n`);
+    return 0;
+  } finally {
+    lock?.release();
+  }
+}
 
 const COMMANDS: Record<string, Command> = {
   upload: async (config, options) => (await upload(config, options)).exitCode,
   cleanup: async (config, options) => (await cleanup(config, options)).exitCode,
   categories,
+  attention: async (config) => listAttention(config),
+  retry: async (config, options) => retry(config, options.args[0], options.dryRun),
   "check-config": async (config) => {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     return 0;
@@ -89,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`media-pipeline: unknown command ${JSON.stringify(name)}; run with --help for the list\n`);
     return 2;
   }
-  if (extra.length > 0) {
+  if (extra.length > (name === "retry" ? 1 : 0)) {
     process.stderr.write(`media-pipeline: unexpected argument ${JSON.stringify(extra[0])}\n`);
     return 2;
   }
@@ -98,14 +146,14 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command(loadConfig(values.config), { dryRun: values["dry-run"] ?? false });
+    return await command(loadConfig(values.config), { dryRun: values["dry-run"] ?? false, args: extra });
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`media-pipeline: ${error.message}\n`);
       return 2;
     }
     // Expected failures (qBittorrent unreachable, remote unlisted) are one clear line; anything else keeps its stack.
-    const expected = error instanceof QbittorrentError || error instanceof CleanupError || error instanceof RemoteError;
+    const expected = error instanceof QbittorrentError || error instanceof CleanupError || error instanceof RemoteError || error instanceof StateError;
     process.stderr.write(`media-pipeline: ${name} failed: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 1;
   }

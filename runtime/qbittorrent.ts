@@ -16,7 +16,9 @@ export const TorrentInfo = z.object({
   name: z.string(),
   category: z.string(),
   state: z.string(),
-  save_path: z.string().min(1),
+  save_path: z.string(),
+  /** The temp folder of an incomplete torrent (WebUI API 2.8+, qBittorrent 4.4+); "" when none. */
+  download_path: z.string().optional(),
   /** "" while a magnet is still fetching its metadata: its files are not known yet. */
   content_path: z.string(),
   progress: z.number(),
@@ -25,7 +27,7 @@ export const TorrentInfo = z.object({
 });
 export type Torrent = z.infer<typeof TorrentInfo>;
 
-export const TorrentFile = z.object({ name: z.string().min(1), size: z.number().int().min(0) });
+export const TorrentFile = z.object({ name: z.string().min(1), size: z.number().int().min(0), priority: z.number().int().optional() });
 export type TorrentFileInfo = z.infer<typeof TorrentFile>;
 
 const Categories = z.record(z.string(), z.object({ name: z.string(), savePath: z.string() }));

@@ -117,31 +117,44 @@ function runRclone(args: string[], log: Logger, onSpawn?: (pid: number) => void)
   });
 }
 
-/** One `rclone lsjson` for every listed remote path, with SHA-1 hashes; throws when the remote cannot be listed. */
+function lsjson(args: string[]): Promise<{ Path: string; Size: number; Hashes?: Record<string, string> }[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(rcloneBinary(), ["lsjson", ...args, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype"], { stdio: ["ignore", "pipe", "pipe"], env: rcloneEnv() });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", (error) => reject(new RemoteError(`cannot run ${rcloneBinary()}: ${error.message}`)));
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new RemoteError(`cannot list the remote ${args[0]} (rclone exit ${code}): ${err.trim().split("\n").slice(-1)[0] ?? ""}`));
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new RemoteError("rclone lsjson printed something that is not JSON"));
+      }
+    });
+  });
+}
+
+/**
+ * Size and SHA-1 (as the remote stores it) of each listed remote path that exists; throws when the
+ * remote cannot be listed, so callers never act on what they did not see. One `rclone lsjson` for
+ * all paths; a path with a line break cannot be named in a --files-from list, so its folder is
+ * listed on its own.
+ */
 export async function listRemote(remote: string, paths: readonly string[]): Promise<Map<string, { size: number; sha1?: string }>> {
   const found = new Map<string, { size: number; sha1?: string }>();
-  if (paths.length === 0) return found;
-  const { code, stdout, stderr } = await withFilesFrom([...new Set(paths)], (list) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: rcloneEnv(),
-      });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      child.on("error", (error) => reject(new RemoteError(`cannot run ${rcloneBinary()}: ${error.message}`)));
-      child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
-    }),
-  );
-  if (code !== 0) throw new RemoteError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
-  let entries: { Path: string; Size: number; Hashes?: Record<string, string> }[];
-  try {
-    entries = JSON.parse(stdout);
-  } catch {
-    throw new RemoteError("rclone lsjson printed something that is not JSON");
+  const unique = [...new Set(paths)];
+  const plain = unique.filter((p) => !/[\n\r]/.test(p));
+  const awkward = unique.filter((p) => /[\n\r]/.test(p));
+  const add = (e: { Path: string; Size: number; Hashes?: Record<string, string> }, prefix = "") => found.set(prefix + e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || undefined });
+  if (plain.length > 0) {
+    const entries = await withFilesFrom(plain, (list) => lsjson([remote, "--files-from-raw", list, "-R"]));
+    for (const e of entries) add(e);
   }
-  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || undefined });
+  for (const dir of new Set(awkward.map((p) => p.slice(0, p.lastIndexOf("/") + 1)))) {
+    const wanted = new Set(awkward.filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes("/")));
+    for (const e of await lsjson([`${remote}/${dir}`])) if (wanted.has(dir + e.Path)) add(e, dir);
+  }
   return found;
 }

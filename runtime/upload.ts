@@ -1,358 +1,433 @@
 /**
- * `upload`: sends new library items (clean names) and uncategorized downloads (torrent names) to
- * the remote, and marks each item once every one of its files is confirmed there.
- *
- * One rclone process per scan root (plus one for extracted archives), never one per item: each
- * rclone process costs B2 transactions. Nothing is read from qBittorrent's temp folder, and an item
- * modified within the quiet period waits for a later run.
+ * `upload`: sends to the remote every file that has no current upload record, and records each one
+ * rclone confirmed, with the SHA-1 the remote then reports (records.ts). Three kinds of item:
+ *   - library files (clean names): `tv/Show/Season 1/S01E01.mkv`, one item per file;
+ *   - uncategorized downloads in the completed folder (torrent names), one item per top-level entry:
+ *     loose files go to `downloads/<item>/…`; each archive set is extracted into its own folder and
+ *     what comes out goes to `extracted/<path of its first volume>/…` (the volumes stay for seeding);
+ *   - extras: files of a torrent past its seeding period that no record covers (samples, .nfo, an
+ *     episode Sonarr skipped), to `downloads/<torrent name>/…`, so cleanup can free the torrent.
+ * One rclone process per scan root and destination, never one per item (each process costs B2
+ * transactions). `--checksum` always, so "unchanged" means the same hash; `--immutable` outside the
+ * libraries, so a download never overwrites another's remote copy. An item modified within the quiet
+ * period waits; one item's failure is logged and the others proceed (attention.ts).
  */
-import { lstatSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, realpathSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { archiveSets, extractSet } from "./archives.ts";
+import { Attention } from "./attention.ts";
+import { readCleanupState } from "./cleanup/sightings.ts";
+import { spell, walkFiles, type LocalFile } from "./cleanup/observe.ts";
 import type { RuntimeConfigModel } from "./config.ts";
-import { extractItem, isArchiveVolume, isFirstVolume } from "./archives.ts";
-import { withLock } from "./lock.ts";
+import { runJob, plural, type JobContext, type JobOptions } from "./job.ts";
 import { formatBytes, formatSeconds, log, q } from "./log.ts";
-import { isMarkerName, markerPath, readMarker, writeMarker, type MarkerFile } from "./markers.ts";
-import { copyFiles, copyOne, type CopyResult } from "./rclone.ts";
-import { openUploadIndex, type UploadIndex } from "./upload-index.ts";
+import { copyFiles, copyOne, listRemote, type CopyResult } from "./rclone.ts";
+import { identityKey, openRecords, sameFile, statIdentity, type FileIdentity, type RecordStore, type RemoteCopy } from "./records.ts";
+import { classify } from "./torrents.ts";
 
-type Source = RuntimeConfigModel["upload"]["sources"][number];
+const toPosix = (p: string) => p.split(sep).join("/");
+const inside = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
 
-interface LocalFile {
-  /** Path relative to the root it is uploaded from. */
-  rel: string;
+/** One file to send: `root/rel` goes to `destBase + rel` in the bucket. */
+interface SendFile {
   abs: string;
-  size: number;
-  inode?: number;
-  mtimeMs?: number;
-  extractedFrom?: string;
+  root: string;
+  rel: string;
+  destBase: string;
+  id: FileIdentity;
+}
+
+interface SetWork {
+  first: string;
+  volumes: { abs: string; id: FileIdentity }[];
+  /** Where it is extracted: `${extractDir}/${relative path of the first volume}`. */
+  target: string;
+  /** `extracted/<relative path of the first volume>/`. */
+  destBase: string;
+  /** Filled in after extraction. */
+  extracted: SendFile[];
 }
 
 interface Item {
-  source: Source;
-  /** Relative to the source root: `Show/Season 1/S01E01.mkv`, or a torrent name. */
-  name: string;
-  path: string;
-  marker: string;
-  hasMarker: boolean;
-  files: LocalFile[];
-  archives: { path: string; relativeDir: string }[];
+  key: string;
+  files: SendFile[];
+  sets: SetWork[];
   newestMtimeMs: number;
-}
-
-export interface UploadOptions {
-  dryRun: boolean;
-  now?: () => number;
+  immutable: boolean;
+  fingerprint: string;
 }
 
 export interface UploadSummary {
   uploaded: number;
+  uploadedFiles: number;
   uploadedBytes: number;
   failed: number;
+  setAside: number;
   waiting: number;
   alreadyUploaded: number;
   rcloneRuns: number;
-  locked: boolean;
 }
 
-const toPosix = (p: string) => p.split(sep).join("/");
-const isHidden = (name: string) => name.startsWith(".");
+const mtimeMs = (id: FileIdentity) => Number(BigInt(id.mtimeNs) / 1_000_000n);
 
-interface WalkedFile {
-  path: string;
-  /** Relative to the walked folder, with `/`. */
-  rel: string;
-  size: number;
-  ino: number;
-  mtimeMs: number;
-  /** Whether the folder holds this file's marker (seen in the same listing, at no extra cost). */
-  hasMarker: boolean;
+function fingerprint(ids: { path: string; id: FileIdentity }[]): string {
+  const text = ids.map((f) => `${f.path}\0${f.id.dev}:${f.id.ino}:${f.id.size}:${f.id.mtimeNs}`).sort().join("\n");
+  return createHash("sha1").update(text).digest("hex");
 }
 
-/**
- * Regular files below `dir`, one at a time, never following symlinks out of it. A generator, so
- * the idle pass over a large library holds one folder's listing at a time, not the whole tree.
- */
-function* walk(dir: string, skip: (name: string, path: string) => boolean, suffix: string, relDir = ""): Generator<WalkedFile> {
-  const entries = readdirSync(dir, { withFileTypes: true });
-  const markers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => e.name));
-  for (const entry of entries) {
-    const path = `${dir}/${entry.name}`;
-    if (skip(entry.name, path)) continue;
-    const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) yield* walk(path, skip, suffix, rel);
-    else if (entry.isFile()) {
-      const stat = lstatSync(path);
-      yield { path, rel, size: stat.size, ino: stat.ino, mtimeMs: stat.mtimeMs, hasMarker: markers.has(`.${entry.name}${suffix}`) };
+/** Whether `id` has a current record naming `remotePath` among its copies. */
+const isRecordedAt = (store: RecordStore, id: FileIdentity, remotePath: string) => store.current(id)?.copies.some((c) => c.remotePath === remotePath) ?? false;
+
+interface Scan {
+  items: Item[];
+  alreadyUploaded: number;
+  /** Identities seen by the scans: their records are alive. */
+  seen: Set<string>;
+  /** Files of uncategorized items still to upload (not set aside): extras leave them to their item. */
+  claimed: Set<string>;
+}
+
+function scanLibrary(source: { path: string; prefix: string }, store: RecordStore, scan: Scan): void {
+  const root = realpathSync(source.path);
+  const files: LocalFile[] = [];
+  walkFiles(root, new Set(), files);
+  for (const f of files) {
+    scan.seen.add(identityKey(f.id));
+    const rel = toPosix(relative(root, f.path));
+    if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) {
+      scan.alreadyUploaded++;
+      continue;
     }
+    const send: SendFile = { abs: f.path, root, rel, destBase: source.prefix, id: f.id };
+    scan.items.push({ key: `${source.prefix}${rel}`, files: [send], sets: [], newestMtimeMs: mtimeMs(f.id), immutable: false, fingerprint: fingerprint([f]) });
   }
 }
 
-/** What a marker vouches for: each file's size, inode and modification time. */
-const fingerprint = (item: Item) =>
-  item.files.length === 1 ? `${item.files[0]!.size}:${item.files[0]!.inode}:${item.files[0]!.mtimeMs}` : item.files.map((f) => `${f.rel}:${f.size}:${f.inode}:${f.mtimeMs}`).join("/");
-
-/**
- * The marker is current when it names exactly these files with the same sizes and inodes. Markers
- * already checked are remembered in the upload index (a cache in the lock folder, keyed by the
- * files' size, inode and mtime), so the idle pass, which the timer runs every few minutes, reads
- * no marker whose files did not change.
- */
-function markerIsCurrent(item: Item, index: UploadIndex): boolean {
-  if (!item.hasMarker) return false;
-  const print = fingerprint(item);
-  if (index.entries.get(item.marker) === print) {
-    index.remember(item.marker, print);
-    return true;
-  }
-  const marker = readMarker(item.marker);
-  if (!marker) return false;
-  const recorded = new Map(marker.files.filter((f) => !f.extractedFrom).map((f) => [f.remotePath, f]));
-  const current = item.files.every((f) => {
-    const r = recorded.get(`${item.source.prefix}${f.rel}`);
-    return r !== undefined && r.size === f.size && (r.inode === undefined || r.inode === f.inode);
-  });
-  if (current) index.remember(item.marker, print);
-  return current;
-}
-
-function* scanLibrary(source: Source, config: RuntimeConfigModel): Generator<Item> {
-  const suffix = config.upload.marker;
-  for (const file of walk(source.path, (name) => isHidden(name), suffix)) {
-    yield {
-      source,
-      name: file.rel,
-      path: file.path,
-      marker: markerPath(file.path, suffix),
-      hasMarker: file.hasMarker,
-      files: [{ rel: file.rel, abs: file.path, size: file.size, inode: file.ino, mtimeMs: file.mtimeMs }],
-      archives: [],
-      newestMtimeMs: file.mtimeMs,
-    };
-  }
-}
-
-function scanUncategorized(source: Source, config: RuntimeConfigModel): Item[] {
-  const { marker: suffix, archiveTypes, categoryPaths, tempPath, extractDir } = config.upload;
-  const excluded = new Set([...categoryPaths, tempPath, extractDir]);
-  const items: Item[] = [];
-  const entries = readdirSync(source.path, { withFileTypes: true });
-  const topMarkers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => join(source.path, e.name)));
-  for (const entry of entries) {
-    const path = join(source.path, entry.name);
-    if (isHidden(entry.name) || isMarkerName(entry.name, suffix) || excluded.has(path)) continue;
-    const found: { path: string; size: number; ino: number; mtimeMs: number }[] = entry.isDirectory()
-      ? [...walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p), suffix)]
-      : entry.isFile()
-        ? [lstatSync(path)].map((st) => ({ path, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs }))
-        : [];
-    const files: LocalFile[] = [];
-    const archives: Item["archives"] = [];
-    let newest = 0;
-    for (const { path: file, ...stat } of found) {
-      newest = Math.max(newest, stat.mtimeMs);
-      const rel = toPosix(relative(source.path, file));
-      const base = rel.split("/").pop()!;
-      if (isArchiveVolume(base, archiveTypes)) {
-        // Only the first volume goes to unar; no volume is uploaded (the archive stays for seeding).
-        if (isFirstVolume(base, archiveTypes)) archives.push({ path: file, relativeDir: toPosix(relative(path, join(file, ".."))) });
-      } else {
-        files.push({ rel, abs: file, size: stat.size, inode: stat.ino, mtimeMs: stat.mtimeMs });
-      }
+function scanUncategorized(config: RuntimeConfigModel, source: { path: string; prefix: string }, store: RecordStore, scan: Scan): void {
+  const root = realpathSync(source.path);
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
     }
-    if (files.length === 0 && archives.length === 0) continue;
-    const marker = markerPath(path, suffix);
-    items.push({ source, name: entry.name, path, marker, hasMarker: topMarkers.has(marker), files, archives, newestMtimeMs: newest });
-  }
-  return items;
-}
-
-function remoteDest(config: RuntimeConfigModel, source: Source): string {
-  return `${config.remote}/${source.prefix}`;
-}
-
-export async function upload(config: RuntimeConfigModel, options: UploadOptions): Promise<{ exitCode: number; summary: UploadSummary }> {
-  const started = Date.now();
-  const now = options.now ?? Date.now;
-  const summary: UploadSummary = { uploaded: 0, uploadedBytes: 0, failed: 0, waiting: 0, alreadyUploaded: 0, rcloneRuns: 0, locked: false };
-
-  const ran = await withLock(join(config.lockDir, "upload.lock"), "upload", options.dryRun, () => runUpload(config, options, summary, now));
-  if (!ran) {
-    summary.locked = true;
-    return { exitCode: 0, summary };
-  }
-  const parts = [
-    `${summary.uploaded} uploaded (${formatBytes(summary.uploadedBytes)})`,
-    `${summary.failed} failed`,
-    `${summary.waiting} waiting for the quiet period`,
-    `${summary.alreadyUploaded} already uploaded`,
-    `${summary.rcloneRuns} rclone run${summary.rcloneRuns === 1 ? "" : "s"}`,
-  ];
-  const line = `upload ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${parts.join(", ")}`;
-  if (summary.failed > 0) log.warn(line);
-  else log.info(line);
-  return { exitCode: summary.failed > 0 ? 1 : 0, summary };
-}
-
-async function runUpload(config: RuntimeConfigModel, options: UploadOptions, summary: UploadSummary, now: () => number): Promise<void> {
-  const index = openUploadIndex(join(config.lockDir, "upload-index.json"));
-  try {
-    await scanAndUpload(config, options, summary, now, index);
-  } finally {
-    if (!options.dryRun) index.save();
-  }
-}
-
-async function scanAndUpload(config: RuntimeConfigModel, options: UploadOptions, summary: UploadSummary, now: () => number, index: UploadIndex): Promise<void> {
-  const quietMs = config.upload.quietPeriodSeconds * 1000;
-  const pending: Item[] = [];
-  /** Items are judged one at a time as the scan yields them; only those to upload are kept. */
-  const consider = (item: Item): void => {
-    if (markerIsCurrent(item, index)) {
-      summary.alreadyUploaded++;
-      return;
-    }
-    const age = now() - item.newestMtimeMs;
-    if (age < quietMs) {
-      log.info(`waiting: ${q(item.source.prefix + item.name)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config.upload.quietPeriodSeconds}s`);
-      summary.waiting++;
-      return;
-    }
-    pending.push(item);
   };
+  const excluded = new Set([...config.upload.categoryPaths, config.upload.tempPath, config.upload.extractDir].map(real));
+  const types = config.upload.archiveTypes;
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const path = `${root}/${entry.name}`;
+    if (excluded.has(path) || !(entry.isDirectory() || entry.isFile())) continue;
+    const found: LocalFile[] = [];
+    if (entry.isDirectory()) walkFiles(path, excluded, found);
+    else {
+      const id = statIdentity(path);
+      if (id) found.push({ path, id });
+    }
+    if (found.length === 0) continue;
+    for (const f of found) scan.seen.add(identityKey(f.id));
+    const byRel = new Map(found.map((f) => [toPosix(relative(root, f.path)), f]));
+    const { sets, loose, orphanVolumes } = archiveSets([...byRel.keys()], types);
+    const item: Item = { key: `${source.prefix}${entry.name}`, files: [], sets: [], newestMtimeMs: Math.max(...found.map((f) => mtimeMs(f.id))), immutable: true, fingerprint: fingerprint(found) };
+    let current = 0;
+    // A volume whose set has no first volume is uploaded as a file: nothing would otherwise cover it.
+    for (const rel of [...loose, ...orphanVolumes]) {
+      const f = byRel.get(rel)!;
+      if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) current++;
+      else item.files.push({ abs: f.path, root, rel, destBase: source.prefix, id: f.id });
+    }
+    for (const set of sets) {
+      const destBase = `${config.upload.extractedPrefix}${set.first}/`;
+      const volumes = set.volumes.map((rel) => ({ abs: byRel.get(rel)!.path, id: byRel.get(rel)!.id }));
+      const recorded = volumes.every((v) => {
+        const r = store.current(v.id);
+        return r?.kind === "archive-volume" && r.copies.every((c) => c.remotePath.startsWith(destBase));
+      });
+      if (recorded) current++;
+      else item.sets.push({ first: join(root, set.first), volumes, target: join(config.upload.extractDir, set.first), destBase, extracted: [] });
+    }
+    if (item.files.length === 0 && item.sets.length === 0) {
+      if (current > 0) scan.alreadyUploaded++;
+      continue;
+    }
+    scan.items.push(item);
+  }
+}
+
+/** Files of due torrents that no record covers, to `downloads/<torrent name>/…`. */
+async function scanExtras(ctx: JobContext, source: { path: string; prefix: string }, store: RecordStore, scan: Scan): Promise<void> {
+  const { config } = ctx;
+  const client = await ctx.qbittorrent();
+  const completed = realpathSync(source.path);
+  const skipped = [config.upload.tempPath, config.upload.extractDir];
+  const cache = new Map<string, string>();
+  for (const t of await client.torrents()) {
+    if (classify(t, config.cleanup.seedingPeriodSeconds) !== "due") continue;
+    const saveRoot = spell(t.save_path.replace(/\/+$/, "") || "/", cache);
+    if (!inside(saveRoot, completed)) continue;
+    const destBase = `${source.prefix}${t.name}/`;
+    const files: SendFile[] = [];
+    for (const f of await client.files(t.hash)) {
+      const abs = spell(join(saveRoot, f.name), cache);
+      if (!inside(abs, completed) || skipped.some((s) => inside(abs, s))) continue;
+      const id = statIdentity(abs);
+      if (!id || store.current(id)) continue;
+      // A file of an uncategorized item that upload is still working on goes with that item.
+      if (scan.claimed.has(abs)) continue;
+      const rel = toPosix(relative(saveRoot, abs));
+      // `Name/x.nfo` of torrent `Name` goes to `downloads/Name/x.nfo`, not `downloads/Name/Name/x.nfo`.
+      const base = rel.startsWith(`${t.name}/`) ? source.prefix : destBase;
+      files.push({ abs, root: saveRoot, rel, destBase: base, id });
+    }
+    if (files.length === 0) continue;
+    const key = `${source.prefix}${t.name} (torrent ${t.hash.slice(0, 8)})`;
+    scan.items.push({ key, files, sets: [], newestMtimeMs: 0, immutable: true, fingerprint: fingerprint(files.map((f) => ({ path: f.abs, id: f.id }))) });
+  }
+}
+
+export async function upload(config: RuntimeConfigModel, options: JobOptions) {
+  const summary: UploadSummary = { uploaded: 0, uploadedFiles: 0, uploadedBytes: 0, failed: 0, setAside: 0, waiting: 0, alreadyUploaded: 0, rcloneRuns: 0 };
+  return runJob("upload", config, options, summary, async (ctx) => {
+    await runUpload(ctx, summary);
+    const parts = [
+      `${plural(summary.uploaded, "item")} uploaded (${plural(summary.uploadedFiles, "file")}, ${formatBytes(summary.uploadedBytes)})`,
+      `${summary.failed} failed`,
+      `${summary.setAside} set aside (media-pipeline attention)`,
+      `${summary.waiting} waiting for the quiet period`,
+      `${summary.alreadyUploaded} already uploaded`,
+      plural(summary.rcloneRuns, "rclone run"),
+    ];
+    return { parts, failed: summary.failed > 0 };
+  });
+}
+
+async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void> {
+  const { config } = ctx;
+  const store = openRecords(config.stateDir);
+  const attention = Attention.open(config.stateDir);
+  // Files cleanup found missing or different on the remote: forget their records, so they go again.
+  const mismatched = readCleanupState(config.stateDir).mismatched;
+  const byKey = mismatched.size > 0 ? new Map(store.entries()) : new Map();
+  for (const [key, at] of mismatched) {
+    const record = byKey.get(key);
+    if (record && Date.parse(record.uploadedAt) < at) {
+      log.warn(`upload: the remote copy of ${q(record.paths[0] ?? key)} was missing or different at cleanup's last check; sending it again`);
+      store.delete(key);
+    }
+  }
+  const scan: Scan = { items: [], alreadyUploaded: 0, seen: new Set(), claimed: new Set() };
+  const uncategorized = config.upload.sources.find((s) => s.kind === "uncategorized");
   for (const source of config.upload.sources) {
     try {
-      statSync(source.path);
-      for (const item of source.kind === "library" ? scanLibrary(source, config) : scanUncategorized(source, config)) consider(item);
+      if (source.kind === "library") scanLibrary(source, store, scan);
+      else scanUncategorized(config, source, store, scan);
     } catch (error) {
       log.error(`upload: cannot scan ${q(source.path)}: ${(error as Error).message}`);
       summary.failed++;
     }
   }
-  if (pending.length === 0) return;
+  for (const item of scan.items) {
+    if (attention.isSetAside(item.key, item.fingerprint)) continue;
+    for (const f of item.files) scan.claimed.add(f.abs);
+    for (const s of item.sets) for (const v of s.volumes) scan.claimed.add(v.abs);
+  }
+  if (uncategorized) {
+    try {
+      await scanExtras(ctx, uncategorized, store, scan);
+    } catch (error) {
+      log.warn(`upload: no extras of due torrents this run: ${(error as Error).message}`);
+    }
+  }
+  summary.alreadyUploaded = scan.alreadyUploaded;
 
-  if (options.dryRun) {
+  const quietMs = config.upload.quietPeriodSeconds * 1000;
+  const pending: Item[] = [];
+  for (const item of scan.items) {
+    if (attention.isSetAside(item.key, item.fingerprint)) {
+      summary.setAside++;
+      continue;
+    }
+    const age = ctx.now() - item.newestMtimeMs;
+    if (age < quietMs) {
+      log.info(`waiting: ${q(item.key)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config.upload.quietPeriodSeconds}s`);
+      summary.waiting++;
+      continue;
+    }
+    pending.push(item);
+  }
+  if (summary.setAside > 0) log.warn(`upload: ${plural(summary.setAside, "item")} set aside after failing repeatedly; see media-pipeline attention`);
+
+  if (ctx.dryRun) {
     for (const item of pending) {
-      const size = item.files.reduce((n, f) => n + f.size, 0);
-      const extract = item.archives.length > 0 ? `, extracting ${item.archives.map((a) => q(a.path)).join(", ")}` : "";
-      log.info(`would upload ${q(item.name)} → ${remoteDest(config, item.source)}${item.name} (${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(size)}${extract})`);
+      const size = item.files.reduce((n, f) => n + f.id.size, 0);
+      const extract = item.sets.length > 0 ? `, extracting ${item.sets.map((s) => q(s.first)).join(", ")}` : "";
+      log.info(`would upload ${q(item.key)}: ${plural(item.files.length, "file")}, ${formatBytes(size)}${extract}`);
     }
     return;
   }
 
-  // Extract archives first, so their contents travel in one more rclone run.
-  const extractRoot = config.upload.extractDir;
-  const failedItems = new Map<Item, string>();
-  const extracted: string[] = [];
-  for (const item of pending.filter((i) => i.archives.length > 0)) {
-    const target = join(extractRoot, item.name);
-    const result = await extractItem(item.archives, target);
-    if (!result.ok) {
-      failedItems.set(item, `extraction failed: ${result.message}`);
-      continue;
-    }
-    extracted.push(target);
-    for (const file of walk(target, () => false, config.upload.marker)) {
-      item.files.push({ rel: toPosix(relative(extractRoot, file.path)), abs: file.path, size: file.size, extractedFrom: item.archives[0]!.path });
-    }
-  }
-
+  const failures = new Map<Item, string>();
   try {
-    // One batch per (root, destination): each library root, the completed folder, the extracted copies.
-    const batches = new Map<string, { root: string; dest: string; files: LocalFile[] }>();
+    // Extract each archive set into its own folder; a set that fails fails its item.
     for (const item of pending) {
-      if (failedItems.has(item)) continue;
-      for (const file of item.files) {
-        const root = file.extractedFrom ? extractRoot : item.source.path;
-        const key = `${root}\0${item.source.prefix}`;
-        const batch = batches.get(key) ?? { root, dest: remoteDest(config, item.source), files: [] };
-        batch.files.push(file);
-        batches.set(key, batch);
-      }
-    }
-    const results = new Map<string, { result: CopyResult; started: number }>();
-    for (const [key, batch] of batches) {
-      const batchStart = Date.now();
-      const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
-      const awkward = batch.files.filter((f) => /[\n\r]/.test(f.rel));
-      const merged: CopyResult = { confirmed: new Map(), errors: new Map(), exitCode: 0, signal: null, general: [] };
-      const runs: Promise<CopyResult>[] = [];
-      if (plain.length > 0) {
-        summary.rcloneRuns++;
-        runs.push(copyFiles({ root: batch.root, dest: batch.dest, files: plain.map((f) => f.rel), flags: config.upload.rcloneFlags, log }));
-      }
-      for (const file of awkward) {
-        // A name with a line break cannot be listed in --files-from; it gets a run of its own.
-        summary.rcloneRuns++;
-        runs.push(copyOne({ source: file.abs, dest: `${batch.dest}${file.rel}`, object: file.rel, flags: config.upload.rcloneFlags, log }));
-      }
-      for (const run of runs) {
-        const result = await run;
-        for (const [k, v] of result.confirmed) merged.confirmed.set(k, v);
-        for (const [k, v] of result.errors) merged.errors.set(k, v);
-        merged.general.push(...result.general);
-        if (result.exitCode !== 0) {
-          merged.exitCode = result.exitCode;
-          merged.signal = result.signal;
+      for (const set of item.sets) {
+        const result = await extractSet(set.first, set.target);
+        if (!result.ok) {
+          failures.set(item, `extraction failed: ${result.message}`);
+          break;
         }
+        const out: LocalFile[] = [];
+        walkFiles(set.target, new Set(), out);
+        set.extracted = out.map((f) => ({ abs: f.path, root: config.upload.extractDir, rel: toPosix(relative(config.upload.extractDir, f.path)), destBase: config.upload.extractedPrefix, id: f.id }));
       }
-      for (const message of merged.general) log.error(`rclone (${batch.root} → ${batch.dest}): ${message}`);
-      results.set(key, { result: merged, started: batchStart });
     }
 
-    for (const item of pending) {
-      const failure = failedItems.get(item) ?? checkItem(item, results, extractRoot);
-      if (failure) {
-        summary.failed++;
-        log.error(`failed: ${q(item.source.prefix + item.name)}: ${failure}; it will be retried on the next run`);
-        continue;
+    const sendable = pending.filter((i) => !failures.has(i));
+    const copies = await copyAll(config, sendable, summary);
+    const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.rel);
+    let listing = new Map<string, { size: number; sha1?: string }>();
+    if (sentPaths.length > 0) {
+      try {
+        listing = await listRemote(config.remote, sentPaths);
+      } catch (error) {
+        log.error(`upload: cannot list what was sent: ${(error as Error).message}; nothing is recorded this run`);
       }
-      const files: MarkerFile[] = item.files.map((f) => ({
-        remotePath: `${item.source.prefix}${f.rel}`,
-        size: f.size,
-        ...(f.inode !== undefined && !f.extractedFrom ? { inode: f.inode } : {}),
-        ...(f.extractedFrom ? { extractedFrom: toPosix(relative(item.source.path, f.extractedFrom)) } : {}),
-      }));
-      writeMarker(item.marker, { version: 1, uploadedAt: new Date(now()).toISOString(), remote: `${remoteDest(config, item.source)}${item.name}`, files });
-      item.files = item.files.filter((f) => !f.extractedFrom);
-      index.remember(item.marker, fingerprint(item));
-      const bytes = item.files.reduce((n, f) => n + f.size, 0);
-      const { took } = timing(item, results, extractRoot);
-      summary.uploaded++;
-      summary.uploadedBytes += bytes;
-      log.info(`uploaded ${q(item.source.prefix + item.name)}: ${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(bytes)}, ${formatSeconds(took)}`);
+    }
+    const now = new Date(ctx.now()).toISOString();
+    for (const item of sendable) {
+      const problem = record(item, copies, listing, store, now);
+      if (problem) failures.set(item, problem);
+      else {
+        attention.succeeded(item.key);
+        const files = [...item.files, ...item.sets.flatMap((s) => s.extracted)];
+        const bytes = files.reduce((n, f) => n + f.id.size, 0);
+        summary.uploaded++;
+        summary.uploadedFiles += files.length;
+        summary.uploadedBytes += bytes;
+        const sets = item.sets.length > 0 ? ` (${plural(item.sets.reduce((n, s) => n + s.extracted.length, 0), "file")} extracted from ${plural(item.sets.length, "archive set")})` : "";
+        log.info(`uploaded ${q(item.key)}: ${plural(files.length, "file")}, ${formatBytes(bytes)}${sets}`);
+      }
     }
   } finally {
     // The extracted copy is only a vehicle for the upload: it goes at once, uploaded or not.
-    for (const dir of extracted) rmSync(dir, { recursive: true, force: true });
+    for (const item of pending) for (const set of item.sets) rmSync(set.target, { recursive: true, force: true });
   }
+
+  for (const [item, problem] of failures) {
+    summary.failed++;
+    const entry = attention.failed(item.key, item.key, item.fingerprint, problem, new Date(ctx.now()), config.upload.attentionAfterFailures);
+    if (entry.setAside) log.error(`failed: ${q(item.key)}: ${problem}; failed ${entry.failures} times in a row the same way, so it is set aside until its files change or \`media-pipeline retry ${JSON.stringify(item.key)}\``);
+    else log.error(`failed: ${q(item.key)}: ${problem}; it will be retried on the next run`);
+  }
+  pruneRecords(store, scan.seen);
+  store.save();
+  attention.save();
 }
 
-function resultFor(item: Item, file: LocalFile, results: Map<string, { result: CopyResult; started: number }>, extractRoot: string) {
-  const root = file.extractedFrom ? extractRoot : item.source.path;
-  return results.get(`${root}\0${item.source.prefix}`);
-}
+type Copies = Map<string, CopyResult>;
+const batchKey = (f: SendFile, immutable: boolean) => `${f.root}\0${f.destBase}\0${immutable}`;
 
-/** Why an item is not confirmed, or undefined when every file is on the remote. */
-function checkItem(item: Item, results: Map<string, { result: CopyResult; started: number }>, extractRoot: string): string | undefined {
-  for (const file of item.files) {
-    const entry = resultFor(item, file, results, extractRoot);
-    if (!entry) return `no rclone run covered ${q(file.rel)}`;
-    const error = entry.result.errors.get(file.rel);
-    if (error) return `${q(file.rel)}: ${error}`;
-    if (!entry.result.confirmed.has(file.rel)) {
-      const how = entry.result.signal ? `rclone was killed (${entry.result.signal})` : `rclone exited ${entry.result.exitCode}`;
-      return `${q(file.rel)} was not confirmed on the remote (${how})`;
+/** One rclone run per (root, destination, immutability); a name with a line break gets a run of its own. */
+async function copyAll(config: RuntimeConfigModel, items: Item[], summary: UploadSummary): Promise<Copies> {
+  const batches = new Map<string, { root: string; destBase: string; immutable: boolean; files: SendFile[] }>();
+  for (const item of items) {
+    for (const f of [...item.files, ...item.sets.flatMap((s) => s.extracted)]) {
+      const key = batchKey(f, item.immutable);
+      const batch = batches.get(key) ?? { root: f.root, destBase: f.destBase, immutable: item.immutable, files: [] };
+      batch.files.push(f);
+      batches.set(key, batch);
     }
   }
-  return undefined;
+  const flags = [...new Set(["--checksum", ...config.upload.rcloneFlags])];
+  const results: Copies = new Map();
+  for (const [key, batch] of batches) {
+    const dest = `${config.remote}/${batch.destBase}`;
+    const runFlags = batch.immutable ? [...flags, "--immutable"] : flags;
+    const merged: CopyResult = { confirmed: new Map(), errors: new Map(), exitCode: 0, signal: null, general: [] };
+    const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
+    const runs: Promise<CopyResult>[] = [];
+    if (plain.length > 0) {
+      summary.rcloneRuns++;
+      runs.push(copyFiles({ root: batch.root, dest, files: plain.map((f) => f.rel), flags: runFlags, log }));
+    }
+    for (const f of batch.files.filter((x) => /[\n\r]/.test(x.rel))) {
+      summary.rcloneRuns++;
+      runs.push(copyOne({ source: f.abs, dest: `${dest}${f.rel}`, object: f.rel, flags: runFlags, log }));
+    }
+    for (const run of runs) {
+      const r = await run;
+      for (const [k, v] of r.confirmed) merged.confirmed.set(k, v);
+      for (const [k, v] of r.errors) merged.errors.set(k, v);
+      merged.general.push(...r.general);
+      if (r.exitCode !== 0) Object.assign(merged, { exitCode: r.exitCode, signal: r.signal });
+    }
+    for (const message of merged.general) log.error(`rclone (${batch.root} → ${dest}): ${message}`);
+    results.set(key, merged);
+  }
+  return results;
 }
 
-function timing(item: Item, results: Map<string, { result: CopyResult; started: number }>, extractRoot: string): { took: number } {
-  let took = 0;
-  for (const file of item.files) {
-    const entry = resultFor(item, file, results, extractRoot)!;
-    took = Math.max(took, (entry.result.confirmed.get(file.rel) ?? entry.started) - entry.started);
+/** Records every file of an item, or says why the item is not done. Nothing is recorded for a partly confirmed item's missing parts. */
+function record(item: Item, copies: Copies, listing: Map<string, { size: number; sha1?: string }>, store: RecordStore, now: string): string | undefined {
+  const confirm = (f: SendFile): RemoteCopy | string => {
+    const result = copies.get(batchKey(f, item.immutable));
+    if (!result) return `no rclone run covered ${q(f.rel)}`;
+    const error = result.errors.get(f.rel);
+    if (error) return `${q(f.rel)}: ${error}`;
+    if (!result.confirmed.has(f.rel)) return `${q(f.rel)} was not confirmed on the remote (${result.signal ? `rclone was killed (${result.signal})` : `rclone exited ${result.exitCode}`})`;
+    const remotePath = f.destBase + f.rel;
+    const listed = listing.get(remotePath);
+    if (!listed) return `${q(remotePath)} is not in the remote's listing after the upload`;
+    if (listed.size !== f.id.size) return `${q(remotePath)} is ${listed.size} bytes on the remote, ${f.id.size} here`;
+    return { remotePath, size: listed.size, sha1: listed.sha1 ?? null };
+  };
+  // The local file must still be the one that was read: same inode, size and time after the upload.
+  const unchanged = (abs: string, id: FileIdentity) => {
+    const now = statIdentity(abs);
+    return now !== undefined && sameFile(now, id);
+  };
+  const plain: { f: SendFile; copy: RemoteCopy }[] = [];
+  let problem: string | undefined;
+  for (const f of item.files) {
+    const copy = confirm(f);
+    if (typeof copy === "string") problem ??= copy;
+    else if (!unchanged(f.abs, f.id)) problem ??= `${q(f.rel)} changed while it was uploaded`;
+    else plain.push({ f, copy });
   }
-  return { took };
+  // Confirmed files are recorded even when another file of the item failed: the next run sends only the rest.
+  for (const { f, copy } of plain) {
+    const before = store.current(f.id);
+    const others = before && before.kind === "file" ? before.copies.filter((c) => c.remotePath !== copy.remotePath) : [];
+    store.put(f.id, { size: f.id.size, mtimeNs: f.id.mtimeNs, paths: [...new Set([f.abs, ...(before?.paths ?? [])])], kind: "file", copies: [copy, ...others], uploadedAt: now });
+  }
+  for (const set of item.sets) {
+    const setCopies: RemoteCopy[] = [];
+    let setProblem: string | undefined;
+    for (const f of set.extracted) {
+      const copy = confirm(f);
+      if (typeof copy === "string") setProblem ??= copy;
+      else setCopies.push(copy);
+    }
+    if (!setProblem && !set.volumes.every((v) => unchanged(v.abs, v.id))) setProblem = `a volume of ${q(set.first)} changed while it was extracted and uploaded`;
+    if (setProblem) {
+      problem ??= setProblem;
+      continue;
+    }
+    for (const v of set.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
+  }
+  return problem;
+}
+
+/** Forgets records of files that no longer exist under any path they were seen at. */
+function pruneRecords(store: RecordStore, seen: ReadonlySet<string>): void {
+  const gone: string[] = [];
+  for (const [key, record] of store.entries()) {
+    if (seen.has(key)) continue;
+    const alive = record.paths.some((p) => {
+      const id = statIdentity(p);
+      return id !== undefined && identityKey(id) === key;
+    });
+    if (!alive) gone.push(key);
+  }
+  for (const key of gone) store.delete(key);
 }

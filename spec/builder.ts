@@ -67,7 +67,7 @@ export default defineSpec({
     remote: "b2",
     bucket: "entertainment-netmount",
     mountPoint: "/media/b2",
-    prefixes: { tv: "tv/", movies: "movies/", downloads: "downloads/" },
+    prefixes: { tv: "tv/", movies: "movies/", downloads: "downloads/", extracted: "extracted/" },
   },
 
   rclone: {
@@ -108,12 +108,14 @@ export default defineSpec({
     ],
     archiveTypes: [".zip", ".rar"],
     extractDir: `${qbt}/extracted`,
-    marker: ".uploaded",
+    extractedPrefix: "extracted/",
     quietPeriod: "2m",
+    attentionAfterFailures: 3,
   },
 
   cleanup: {
     seedingPeriod: "7d",
+    orphanGrace: "1d",
     maxDeletionsPerRun: 50,
   },
 

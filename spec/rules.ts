@@ -238,6 +238,15 @@ function prefixes(spec: LooseSpec): Problem[] {
       problems.push({ path: ["upload", "sources", i, "prefix"], message: `"${prefix}" is not one of b2.prefixes (${[...declared.keys()].join(", ")}); declare it there first` });
     }
   });
+  const extracted = spec.upload?.extractedPrefix;
+  if (typeof extracted === "string") {
+    const source = used.get(extracted);
+    if (source !== undefined) {
+      problems.push({ path: ["upload", "extractedPrefix"], message: `"${extracted}" is also the prefix of upload.sources[${source}]; what comes out of archives needs a folder of its own on B2, or it could collide with a download's own files` });
+    } else if (spec.b2?.prefixes && !declared.has(extracted)) {
+      problems.push({ path: ["upload", "extractedPrefix"], message: `"${extracted}" is not one of b2.prefixes (${[...declared.keys()].join(", ")}); declare it there first` });
+    }
+  }
   return problems;
 }
 

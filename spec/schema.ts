@@ -4,7 +4,7 @@
  * (ports, filesystems, prefixes) live in rules.ts so that every problem is reported at once.
  */
 import { z } from "zod";
-import { checkAbsolutePath, checkArchiveType, checkDuration, checkMarker, checkPrefix, checkSeedingPeriod, checkSize, checkVersion, REMOVED_CLEANUP_FIELDS, removedFields } from "./syntax.ts";
+import { checkAbsolutePath, checkArchiveType, checkDuration, checkPrefix, checkSeedingPeriod, checkSize, checkVersion, REMOVED_CLEANUP_FIELDS, REMOVED_UPLOAD_FIELDS, removedFields } from "./syntax.ts";
 
 /** The NixOS releases the generated modules are checked against (flake.nix pins the first). */
 export const SUPPORTED_NIXOS_RELEASES = ["26.05"] as const;
@@ -162,22 +162,29 @@ export const Spec = z.strictObject({
       flags: z.array(RcloneFlag),
     }),
   }),
-  upload: z.strictObject({
+  upload: z.strictObject(
+    {
     sources: z.array(UploadSource).min(1),
     flags: z.array(RcloneFlag),
     /** Extensions handed to unar, with their dot: `.rar`. Media extensions are refused. */
     archiveTypes: z.array(syntax(checkArchiveType)),
     extractDir: AbsolutePath,
-    /** Suffix of the hidden marker file beside each uploaded item: `.uploaded`. */
-    marker: syntax(checkMarker),
+    /** Where what comes out of archives goes in the bucket, apart from every download's own files: `extracted/`. */
+    extractedPrefix: RemotePrefix,
     /** An item with a file modified more recently than this is left for a later run. */
     quietPeriod: Duration,
-  }),
+    /** An item that fails the same way this many runs in a row is set aside until its files change or it is retried. */
+    attentionAfterFailures: z.number().int().min(1),
+    },
+    { error: removedFields(REMOVED_UPLOAD_FIELDS) },
+  ),
   /** No file is exempt by name from the upload-before-delete rule; the removed `ignorable` is refused, saying so. */
   cleanup: z.strictObject(
     {
       /** Longer than zero: torrents seed at least this long before cleanup removes them. */
       seedingPeriod: syntax(checkSeedingPeriod).describe("A duration longer than zero: 7d"),
+      /** A file no torrent lists is deleted only after it stayed unreferenced this long (and in two runs), and only if uploaded. */
+      orphanGrace: Duration,
       /** Stop after this many deletions in one run, and say so. */
       maxDeletionsPerRun: z.number().int().min(1),
     },

@@ -1,7 +1,7 @@
 /**
  * Checks for the small value syntaxes the spec uses: absolute paths, rclone sizes, durations,
  * remote prefixes, version numbers, archive types (with the one list of media extensions) and the
- * upload marker; and the sentence for a field that was removed. The runtime config's schema uses them too. Each returns `undefined` when the value is fine, or one
+ * removed upload marker; and the sentence for a field that was removed. The runtime config's schema uses them too. Each returns `undefined` when the value is fine, or one
  * sentence saying what is wrong and what to write instead. The zod schemas and the cross-field
  * rules both call these, so every message about a given syntax is worded in exactly one place.
  */
@@ -94,6 +94,7 @@ export function durationToSeconds(value: string): number {
 }
 
 /** A remote prefix: a relative folder in the bucket ending with `/`, such as `tv/`. */
+export const REMOTE_PREFIX = /^(?:[A-Za-z0-9._-]+\/)+$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
 export function checkPrefix(value: string): string | undefined {
   if (isPrefix(value)) return undefined;
@@ -149,23 +150,16 @@ export function checkArchiveType(value: string): string | undefined {
   return undefined;
 }
 
-/** The upload marker's suffix: a hidden file name, `.uploaded`, so `x.mkv` is marked by `.x.mkv.uploaded` beside it. */
-export const MARKER = /^\.[A-Za-z0-9_-]+$/;
-export function checkMarker(value: string): string | undefined {
-  if (value === "") {
-    return "the marker name is empty; the marker of movie.mkv would be .movie.mkv, which can be a file of the download itself, and every hidden file would pass for a marker. Write a hidden file name such as .uploaded";
-  }
-  if (value.includes("/")) {
-    return `${JSON.stringify(value)} contains '/'; a marker is a file beside the item it marks, not in another folder. Write a hidden file name such as .uploaded`;
-  }
-  return MARKER.test(value) ? undefined : "write the marker as a hidden file name, such as .uploaded";
-}
-
 /**
  * Fields that were removed, each with the sentence a spec or runtime config that still has one is
  * refused with (rather than a bare "Unrecognized key"). `cleanup.ignorable` named files that needed
  * no copy on B2 before cleanup deleted them; cleanup now deletes only files it verified on B2.
  */
+export const REMOVED_UPLOAD_FIELDS: Readonly<Record<string, string>> = {
+  marker:
+    'the field "marker" was removed: upload no longer writes marker files beside items; it records what it uploaded, by each file\'s inode, size and time, in the state folder (/var/lib/media-pipeline/uploads.json), so an old marker can never vouch for a new file with the same name. Delete the field',
+};
+
 export const REMOVED_CLEANUP_FIELDS: Readonly<Record<string, string>> = {
   ignorable:
     'the field "ignorable" was removed: nothing is exempt from the upload-before-delete rule by name, so a due torrent with a file that is not on B2 (an .nfo, a sample, an episode Sonarr did not import) is kept and cleanup logs why. Delete the field',

@@ -99,6 +99,8 @@ export interface UnitsModel {
 export const RUNTIME_CONFIG_PATH = "/etc/media-pipeline/config.json";
 /** The runtime's lock files live here; kept between runs so two runs see the same lock. */
 export const RUNTIME_DIRECTORY = "media-pipeline";
+/** Upload records, cleanup's sightings and the attention list: /var/lib/media-pipeline, kept across reboots. */
+export const STATE_DIRECTORY = "media-pipeline";
 export const RCLONE_CACHE_DIRECTORY = "rclone-b2";
 export const SOPS_TEMPLATE_NAME = "rclone-b2.env";
 /** Where the runtime bundle lies inside its installation (the Nix package, or spec.standalone.runtimeDir). */
@@ -199,17 +201,19 @@ export function unitsModel(spec: SpecModel): UnitsModel {
       Environment: toolEnvironment,
       RuntimeDirectory: RUNTIME_DIRECTORY,
       RuntimeDirectoryPreserve: true,
+      StateDirectory: STATE_DIRECTORY,
       ...hardening(spec, { writes: [...new Set(job.writes)].sort(), network: "any" }),
     },
   });
   const upload = timerJob({
     unit: UNITS.upload,
     description: "Upload new media to B2",
-    why: `Scans ${scanRoots.join(", ")}, extracts archives, uploads to ${remote} and marks each item ${spec.upload.marker}.`,
+    why: `Scans ${scanRoots.join(", ")}, extracts archives, uploads to ${remote} and records each confirmed file in /var/lib/${STATE_DIRECTORY}.`,
     command: "upload",
-    after: [TARGETS.networkOnline],
-    // Markers go beside the items; archives are extracted into the extraction folder.
-    writes: [...scanRoots, spec.upload.extractDir],
+    // qBittorrent lists the due torrents whose extras go up; upload carries on without it.
+    after: [TARGETS.networkOnline, UPSTREAM_UNITS.qbittorrent.service],
+    // Archives are extracted into the extraction folder; upload writes nothing in the scan roots.
+    writes: [spec.upload.extractDir],
   });
   const cleanup = timerJob({
     unit: UNITS.cleanup,

@@ -31,10 +31,10 @@
         # Group-writable files, so the other media services can hard-link and delete them.
         UMask = "0002";
       };
-      # Scans /media/arr/tv, /media/arr/movies, /var/lib/qBittorrent/completed, extracts archives, uploads to b2:entertainment-netmount and marks each item .uploaded.
+      # Scans /media/arr/tv, /media/arr/movies, /var/lib/qBittorrent/completed, extracts archives, uploads to b2:entertainment-netmount and records each confirmed file in /var/lib/media-pipeline.
       qbt-upload-b2 = {
         description = "Upload new media to B2";
-        after = [ "network-online.target" ];
+        after = [ "network-online.target" "qbittorrent.service" ];
         wants = [ "network-online.target" ];
         serviceConfig = {
           Type = "oneshot";
@@ -46,6 +46,7 @@
           ];
           RuntimeDirectory = "media-pipeline";
           RuntimeDirectoryPreserve = true;
+          StateDirectory = "media-pipeline";
           User = "media";
           Group = "media";
           UMask = "0002";
@@ -54,12 +55,7 @@
           PrivateDevices = true;
           PrivateUsers = true;
           ProtectSystem = "strict";
-          ReadWritePaths = [
-            "/media/arr/movies"
-            "/media/arr/tv"
-            "/var/lib/qBittorrent/completed"
-            "/var/lib/qBittorrent/extracted"
-          ];
+          ReadWritePaths = [ "/var/lib/qBittorrent/extracted" ];
           ProtectHome = true;
           ProtectProc = "invisible";
           ProcSubset = "pid";
@@ -139,6 +135,7 @@
           ];
           RuntimeDirectory = "media-pipeline";
           RuntimeDirectoryPreserve = true;
+          StateDirectory = "media-pipeline";
           User = "media";
           Group = "media";
           UMask = "0002";

@@ -7,7 +7,7 @@ var __export = (target, all) => {
 };
 
 // runtime/main.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 import { parseArgs } from "node:util";
 
 // node_modules/zod/v4/classic/external.js
@@ -733,9 +733,9 @@ function floatSafeRemainder(val, step) {
   return ratio - roundedRatio;
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
-function defineLazy(object2, key2, getter) {
+function defineLazy(object2, key, getter) {
   let value = void 0;
-  Object.defineProperty(object2, key2, {
+  Object.defineProperty(object2, key, {
     get() {
       if (value === EVALUATING) {
         return void 0;
@@ -747,7 +747,7 @@ function defineLazy(object2, key2, getter) {
       return value;
     },
     set(v) {
-      Object.defineProperty(object2, key2, {
+      Object.defineProperty(object2, key, {
         value: v
         // configurable: true,
       });
@@ -773,47 +773,47 @@ function rawShape(def) {
 function sourceShape(schema) {
   return rawShape(schema._zod.def) ?? schema._zod.def.shape;
 }
-function deferProp(target, key2, getter) {
-  Object.defineProperty(target, key2, {
+function deferProp(target, key, getter) {
+  Object.defineProperty(target, key, {
     get() {
       const value = getter();
-      assignProp(this, key2, value);
+      assignProp(this, key, value);
       return value;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key2, value) {
-  if (key2 in target)
-    assignProp(target, key2, value);
+function putProp(target, key, value) {
+  if (key in target)
+    assignProp(target, key, value);
   else
-    target[key2] = value;
+    target[key] = value;
 }
 function mirrorShape(target, source, keys, wrap) {
   const raw = sourceShape(source);
-  for (const key2 of keys) {
-    const desc = Object.getOwnPropertyDescriptor(raw, key2);
+  for (const key of keys) {
+    const desc = Object.getOwnPropertyDescriptor(raw, key);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target, key2, () => {
-        const value = source._zod.def.shape[key2];
-        return wrap ? wrap(value, key2) : value;
+      deferProp(target, key, () => {
+        const value = source._zod.def.shape[key];
+        return wrap ? wrap(value, key) : value;
       });
     } else
-      putProp(target, key2, wrap ? wrap(desc.value, key2) : desc.value);
+      putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
   }
 }
 function mirrorProps(target, source) {
-  for (const key2 of Reflect.ownKeys(source)) {
-    const desc = Object.getOwnPropertyDescriptor(source, key2);
+  for (const key of Reflect.ownKeys(source)) {
+    const desc = Object.getOwnPropertyDescriptor(source, key);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target, key2, () => source[key2]);
+      deferProp(target, key, () => source[key]);
     else
-      putProp(target, key2, desc.value);
+      putProp(target, key, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -830,11 +830,11 @@ function cloneDef(schema) {
 function getElementAtPath(obj, path) {
   if (!path)
     return obj;
-  return path.reduce((acc, key2) => acc?.[key2], obj);
+  return path.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
-  const promises = keys.map((key2) => promisesObj[key2]);
+  const promises = keys.map((key) => promisesObj[key]);
   return Promise.all(promises).then((results) => {
     const resolvedObj = {};
     for (let i = 0; i < keys.length; i++) {
@@ -906,8 +906,8 @@ function shallowClone(o) {
 }
 function numKeys(data) {
   let keyCount = 0;
-  for (const key2 in data) {
-    if (Object.prototype.hasOwnProperty.call(data, key2)) {
+  for (const key in data) {
+    if (Object.prototype.hasOwnProperty.call(data, key)) {
       keyCount++;
     }
   }
@@ -1061,12 +1061,12 @@ function pick(schema, mask) {
 function maskedKeys(schema, mask) {
   const raw = sourceShape(schema);
   const keys = [];
-  for (const key2 of Reflect.ownKeys(mask)) {
-    if (!Object.getOwnPropertyDescriptor(raw, key2)?.enumerable) {
-      throw new Error(`Unrecognized key: "${String(key2)}"`);
+  for (const key of Reflect.ownKeys(mask)) {
+    if (!Object.getOwnPropertyDescriptor(raw, key)?.enumerable) {
+      throw new Error(`Unrecognized key: "${String(key)}"`);
     }
-    if (mask[key2])
-      keys.push(key2);
+    if (mask[key])
+      keys.push(key);
   }
   return keys;
 }
@@ -1079,7 +1079,7 @@ function omit(schema, mask) {
   }
   const omitted = new Set(maskedKeys(schema, mask));
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key2) => !omitted.has(key2)));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
@@ -1090,8 +1090,8 @@ function extend(schema, shape) {
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key2 of Reflect.ownKeys(shape)) {
-      if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
+    for (const key of Reflect.ownKeys(shape)) {
+      if (Object.getOwnPropertyDescriptor(existingShape, key) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
@@ -1138,15 +1138,15 @@ function partial(Class2, schema, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key2) => selected && !selected.has(key2) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key2) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
     // overwrite with non-optional
-    selected && !selected.has(key2) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -1333,46 +1333,46 @@ var Class = class {
   }
 };
 function members(proto, table) {
-  for (const key2 in table) {
-    const desc = Object.getOwnPropertyDescriptor(table, key2);
+  for (const key in table) {
+    const desc = Object.getOwnPropertyDescriptor(table, key);
     if (desc.get)
-      Object.defineProperty(proto, key2, { ...desc, enumerable: false });
+      Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
-      defineBound(proto, key2, desc.value);
+      defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key2, value, enumerable = true) {
-  Object.defineProperty(inst, key2, { configurable: true, writable: true, enumerable, value });
+function own(inst, key, value, enumerable = true) {
+  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
   return value;
 }
-function hide(inst, key2, value) {
-  return own(inst, key2, value, false);
+function hide(inst, key, value) {
+  return own(inst, key, value, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
-  for (const key2 in computes) {
-    const compute = computes[key2];
-    Object.defineProperty(table, key2, {
+  for (const key in computes) {
+    const compute = computes[key];
+    Object.defineProperty(table, key, {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key2, compute(this));
+        return own(this, key, compute(this));
       },
       set(value) {
-        own(this, key2, value);
+        own(this, key, value);
       }
     });
   }
   return table;
 }
-function defineBound(proto, key2, fn) {
-  Object.defineProperty(proto, key2, {
+function defineBound(proto, key, fn) {
+  Object.defineProperty(proto, key, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key2, fn.bind(this));
+      return this == null ? fn : own(this, key, fn.bind(this));
     },
     set(value) {
-      own(this, key2, value);
+      own(this, key, value);
     }
   });
 }
@@ -1389,53 +1389,53 @@ var breaker = {
     return void 0;
   }
 };
-function defineLazyInternal(inst, key2, compute) {
+function defineLazyInternal(inst, key, compute) {
   const proto = Object.getPrototypeOf(inst._zod);
-  if (key2 in proto && installing !== inst._zod) {
+  if (key in proto && installing !== inst._zod) {
     installing = void 0;
     return;
   }
   installing = inst._zod;
-  Object.defineProperty(proto, key2, {
+  Object.defineProperty(proto, key, {
     configurable: true,
     get() {
-      Object.defineProperty(this, key2, breaker);
+      Object.defineProperty(this, key, breaker);
       const outer = broke;
       broke = false;
       try {
         const value = compute(this);
         if (broke)
-          delete this[key2];
+          delete this[key];
         else
-          Object.defineProperty(this, key2, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key, { configurable: true, writable: true, value });
         broke = broke || outer;
         return value;
       } catch (err) {
-        delete this[key2];
+        delete this[key];
         broke = broke || outer;
         throw err;
       }
     },
     set(value) {
-      Object.defineProperty(this, key2, { configurable: true, writable: true, value });
+      Object.defineProperty(this, key, { configurable: true, writable: true, value });
     }
   });
 }
-function installLazyProp(inst, key2, make, enumerable) {
-  const proto = claim(inst, key2);
+function installLazyProp(inst, key, make, enumerable) {
+  const proto = claim(inst, key);
   if (!proto)
     return;
-  Object.defineProperty(proto, key2, {
+  Object.defineProperty(proto, key, {
     configurable: true,
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
-      Object.defineProperty(this, key2, desc);
+      Object.defineProperty(this, key, desc);
       desc.value = make(this);
-      Object.defineProperty(this, key2, desc);
+      Object.defineProperty(this, key, desc);
       return desc.value;
     },
     set(value) {
-      Object.defineProperty(this, key2, { configurable: true, writable: true, enumerable, value });
+      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
     }
   });
 }
@@ -1612,15 +1612,15 @@ var $ZodError = $constructor("$ZodError", initializer);
 var $ZodRealError = $constructor("$ZodError", initializer, void 0, {
   Parent: Error
 });
-function node(obj, key2, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key2)) {
-    if (key2 === "__proto__") {
-      Object.defineProperty(obj, key2, { value: make(), writable: true, enumerable: true, configurable: true });
+function node(obj, key, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj, key)) {
+    if (key === "__proto__") {
+      Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key2] = make();
+      obj[key] = make();
     }
   }
-  return obj[key2];
+  return obj[key];
 }
 function flattenError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = {};
@@ -1868,18 +1868,18 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse3(schema, value, ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse3(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -2529,16 +2529,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries ?? (entries = Reflect.ownKeys(def.shape).map((key2) => [key2, def.shape[key2]]));
+    entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
     const input2 = payload.value;
     let proms;
-    for (const [key2, schema] of entries) {
-      const result = schema._zod.run({ value: input2[key2], issues: [] }, {});
+    for (const [key, schema] of entries) {
+      const result = schema._zod.run({ value: input2[key], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
-        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key2)));
+        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key)));
       } else {
-        handleCheckPropertyResult(result, payload, key2);
+        handleCheckPropertyResult(result, payload, key);
       }
     }
     if (proms)
@@ -3374,7 +3374,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse3 = inst._zod.parse;
+  const parse4 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -3388,7 +3388,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse3(payload, ctx);
+    return parse4(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -3439,8 +3439,8 @@ var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def) => {
   };
   capSize(inst, arraySize);
 });
-function handlePropertyResult(result, final, key2, input2, optin, optout) {
-  const isPresent = key2 in input2;
+function handlePropertyResult(result, final, key, input2, optin, optout) {
+  const isPresent = key in input2;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -3449,7 +3449,7 @@ function handlePropertyResult(result, final, key2, input2, optin, optout) {
     if (optin !== void 0 && isOptionalOut && !isPresent) {
       return;
     }
-    final.issues.push(...prefixIssues(key2, result.issues));
+    final.issues.push(...prefixIssues(key, result.issues));
   }
   if (!isPresent && optin === void 0) {
     if (!result.issues.length) {
@@ -3457,17 +3457,17 @@ function handlePropertyResult(result, final, key2, input2, optin, optout) {
         code: "invalid_type",
         expected: "nonoptional",
         input: void 0,
-        path: [key2]
+        path: [key]
       });
     }
     return;
   }
   if (result.value === void 0) {
     if (isPresent || optin === "defaulted" && !isOptionalOut) {
-      final.value[key2] = void 0;
+      final.value[key] = void 0;
     }
   } else {
-    final.value[key2] = result.value;
+    final.value[key] = result.value;
   }
 }
 var NO_SYMBOL_KEYS = [];
@@ -3500,28 +3500,28 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key2 in input2) {
+  for (const key in input2) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
       seen = payload.issues.length;
     }
-    if (keySet.has(key2))
+    if (keySet.has(key))
       continue;
-    if (key2 === "__proto__") {
+    if (key === "__proto__") {
       if (t === "never")
-        unrecognized.push(key2);
+        unrecognized.push(key);
       continue;
     }
     if (t === "never") {
-      unrecognized.push(key2);
+      unrecognized.push(key);
       continue;
     }
-    const r = _catchall.run({ value: input2[key2], issues: [] }, ctx);
+    const r = _catchall.run({ value: input2[key], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key2, input2, optin, optout);
+      handlePropertyResult(r, payload, key, input2, optin, optout);
     }
   }
   if (unrecognized.length) {
@@ -3558,16 +3558,16 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   defineLazyInternal(inst, "propValues", (zod) => {
     const shape = zod.def.shape;
     const propValues = {};
-    for (const key2 in shape) {
-      const field = shape[key2]._zod;
+    for (const key in shape) {
+      const field = shape[key]._zod;
       if (field.values) {
-        if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
-          assignProp(propValues, key2, /* @__PURE__ */ new Set());
+        if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
+          assignProp(propValues, key, /* @__PURE__ */ new Set());
         }
         for (const v of field.values)
-          propValues[key2].add(v);
+          propValues[key].add(v);
         if (field.optin !== void 0)
-          propValues[key2].add(void 0);
+          propValues[key].add(void 0);
       }
     }
     return propValues;
@@ -3594,22 +3594,22 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     const shape = value.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key2 of value.allKeys) {
+    for (const key of value.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      if (key2 === "__proto__")
+      if (key === "__proto__")
         continue;
-      const el = shape[key2];
+      const el = shape[key];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
-      const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
+      const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
       if (r instanceof Promise) {
-        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
+        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
       } else {
-        handlePropertyResult(r, payload, key2, input2, optin, optout);
+        handlePropertyResult(r, payload, key, input2, optin, optout);
       }
     }
     if (!catchall) {
@@ -3643,17 +3643,17 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     doc.write(`const input = payload.value;`);
     const ids = /* @__PURE__ */ Object.create(null);
     let counter = 0;
-    for (const key2 of normalized.allKeys) {
-      ids[key2] = `key_${counter++}`;
+    for (const key of normalized.allKeys) {
+      ids[key] = `key_${counter++}`;
     }
     doc.write(memo2 ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-    for (const key2 of normalized.allKeys) {
-      if (key2 === "__proto__")
+    for (const key of normalized.allKeys) {
+      if (key === "__proto__")
         continue;
-      const id = ids[key2];
-      const k = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
+      const id = ids[key];
+      const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
       const isPresent = `${k} in input`;
-      const schema = shape[key2];
+      const schema = shape[key];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
@@ -3987,21 +3987,21 @@ function mergeValues(a, b) {
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const bKeys = Object.keys(b);
-    const sharedKeys = Object.keys(a).filter((key2) => bKeys.indexOf(key2) !== -1);
+    const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
     const newObj = { ...a, ...b };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
-    for (const key2 of sharedKeys) {
-      if (key2 === "__proto__")
+    for (const key of sharedKeys) {
+      if (key === "__proto__")
         continue;
-      const sharedValue = mergeValues(a[key2], b[key2]);
+      const sharedValue = mergeValues(a[key], b[key]);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [key2, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [key, ...sharedValue.mergeErrorPath]
         };
       }
-      newObj[key2] = sharedValue.data;
+      newObj[key] = sharedValue.data;
     }
     return { valid: true, data: newObj };
   }
@@ -4160,9 +4160,9 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
     return handleTupleResults(itemResults, payload, items, input2, optoutStart);
   };
 });
-function getTupleOptStart(items, key2) {
+function getTupleOptStart(items, key) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -4220,12 +4220,12 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
     if (values && !def.partial) {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       const recordKeys = /* @__PURE__ */ new Set();
-      for (const key2 of values) {
-        if (typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol") {
-          recordKeys.add(typeof key2 === "number" ? key2.toString() : key2);
-          if (key2 === "__proto__")
+      for (const key of values) {
+        if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") {
+          recordKeys.add(typeof key === "number" ? key.toString() : key);
+          if (key === "__proto__")
             continue;
-          const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+          const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
           if (keyResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -4234,8 +4234,8 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key2,
-              path: [key2],
+              input: key,
+              path: [key],
               inst
             });
             continue;
@@ -4243,32 +4243,32 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
           const outKey = keyResult.value;
           if (outKey === "__proto__")
             continue;
-          const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
+          const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
           if (result instanceof Promise) {
             proms.push(result.then((result2) => {
               if (result2.issues.length) {
-                payload.issues.push(...prefixIssues(key2, result2.issues));
+                payload.issues.push(...prefixIssues(key, result2.issues));
               }
               payload.value[outKey] = result2.value;
             }));
           } else {
             if (result.issues.length) {
-              payload.issues.push(...prefixIssues(key2, result.issues));
+              payload.issues.push(...prefixIssues(key, result.issues));
             }
             payload.value[outKey] = result.value;
           }
         }
       }
       let unrecognized;
-      for (const key2 in input2) {
-        if (!recordKeys.has(key2)) {
+      for (const key in input2) {
+        if (!recordKeys.has(key)) {
           if (def.mode === "loose") {
-            if (key2 === "__proto__")
+            if (key === "__proto__")
               continue;
-            payload.value[key2] = input2[key2];
+            payload.value[key] = input2[key];
           } else {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key2);
+            unrecognized.push(key);
           }
         }
       }
@@ -4284,18 +4284,18 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
     } else {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       let unrecognized;
-      for (const key2 of Reflect.ownKeys(input2)) {
-        if (key2 === "__proto__")
+      for (const key of Reflect.ownKeys(input2)) {
+        if (key === "__proto__")
           continue;
-        if (!Object.prototype.propertyIsEnumerable.call(input2, key2))
+        if (!Object.prototype.propertyIsEnumerable.call(input2, key))
           continue;
-        let keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+        let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
         if (keyResult instanceof Promise) {
           throw new Error("Async schemas not supported in object keys currently");
         }
-        const checkNumericKey = typeof key2 === "string" && number.test(key2) && keyResult.issues.length;
+        const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
         if (checkNumericKey) {
-          const retryResult = def.keyType._zod.run({ value: Number(key2), issues: [] }, ctx);
+          const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
           if (retryResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -4305,17 +4305,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
         }
         if (keyResult.issues.length) {
           if (def.mode === "loose") {
-            payload.value[key2] = input2[key2];
+            payload.value[key] = input2[key];
           } else if (values) {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key2);
+            unrecognized.push(key);
           } else {
             payload.issues.push({
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key2,
-              path: [key2],
+              input: key,
+              path: [key],
               inst
             });
           }
@@ -4324,17 +4324,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
         const outKey = keyResult.value;
         if (outKey === "__proto__")
           continue;
-        const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
+        const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
         if (result instanceof Promise) {
           proms.push(result.then((result2) => {
             if (result2.issues.length) {
-              payload.issues.push(...prefixIssues(key2, result2.issues));
+              payload.issues.push(...prefixIssues(key, result2.issues));
             }
             payload.value[outKey] = result2.value;
           }));
         } else {
           if (result.issues.length) {
-            payload.issues.push(...prefixIssues(key2, result.issues));
+            payload.issues.push(...prefixIssues(key, result.issues));
           }
           payload.value[outKey] = result.value;
         }
@@ -4374,20 +4374,20 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key2, value] of input2) {
+    for (const [key, value] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+      const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
       const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-          handleMapResult(keyResult2, valueResult2, payload, key2, input2, inst, ctx);
+          handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
         }));
       } else {
-        handleMapResult(keyResult, valueResult, payload, key2, input2, inst, ctx);
+        handleMapResult(keyResult, valueResult, payload, key, input2, inst, ctx);
       }
     }
     if (proms.length)
@@ -4396,10 +4396,10 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
   };
   capSize(inst, mapSize);
 });
-function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) {
   if (keyResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key2)) {
-      final.issues.push(...prefixIssues(key2, keyResult.issues));
+    if (propertyKeyTypes.has(typeof key)) {
+      final.issues.push(...prefixIssues(key, keyResult.issues));
     } else {
       final.issues.push({
         code: "invalid_key",
@@ -4411,15 +4411,15 @@ function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx)
     }
   }
   if (valueResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key2)) {
-      final.issues.push(...prefixIssues(key2, valueResult.issues));
+    if (propertyKeyTypes.has(typeof key)) {
+      final.issues.push(...prefixIssues(key, valueResult.issues));
     } else {
       final.issues.push({
         origin: "map",
         code: "invalid_element",
         input: input2,
         inst,
-        key: key2,
+        key,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
     }
@@ -5077,7 +5077,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve2) {
+function isRecursive(inst, stack, resolve3) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -5087,18 +5087,18 @@ function isRecursive(inst, stack, resolve2) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve2);
+      const answer = isRecursive(child, stack, resolve3);
       if (answer > result)
         result = answer;
     }
   };
   const shape = (sh, spread) => {
     let answer = NONE;
-    for (const key2 of Reflect.ownKeys(sh)) {
-      const desc = Object.getOwnPropertyDescriptor(sh, key2);
+    for (const key of Reflect.ownKeys(sh)) {
+      const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -5162,7 +5162,7 @@ function isRecursive(inst, stack, resolve2) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -5191,8 +5191,8 @@ function isRecursive(inst, stack, resolve2) {
       break;
     default: {
       kind;
-      for (const key2 in def) {
-        const desc = Object.getOwnPropertyDescriptor(def, key2);
+      for (const key in def) {
+        const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
           continue;
         const value = desc.value;
@@ -10721,8 +10721,8 @@ var error43 = () => {
       case "not_multiple_of":
         return `Número inválido: deve ser múltiplo de ${issue2.divisor}`;
       case "unrecognized_keys": {
-        const plural2 = issue2.keys.length > 1 ? "s" : "";
-        return `Chave${plural2} inválida${plural2}: ${joinValues(issue2.keys, ", ")}`;
+        const plural3 = issue2.keys.length > 1 ? "s" : "";
+        return `Chave${plural3} inválida${plural3}: ${joinValues(issue2.keys, ", ")}`;
       }
       case "invalid_key":
         return `Entrada inválida n${translateOriginWithArticle(issue2.origin, "definite")}`;
@@ -10866,8 +10866,8 @@ var error44 = () => {
       case "not_multiple_of":
         return `Número inválido: deve ser múltiplo de ${issue2.divisor}`;
       case "unrecognized_keys": {
-        const plural2 = issue2.keys.length > 1 ? "s" : "";
-        return `Chave${plural2} inválida${plural2}: ${joinValues(issue2.keys, ", ")}`;
+        const plural3 = issue2.keys.length > 1 ? "s" : "";
+        return `Chave${plural3} inválida${plural3}: ${joinValues(issue2.keys, ", ")}`;
       }
       case "invalid_key":
         return `Entrada inválida n${translateOriginWithArticle(issue2.origin, "definite")}`;
@@ -13231,9 +13231,9 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v;
 }
-function numericOperand(value, label) {
+function numericOperand(value, label2) {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value}`);
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value}`);
   }
   return `${value}`;
 }
@@ -13325,11 +13325,11 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
   const shape = def.shape;
-  for (const key2 of Reflect.ownKeys(shape)) {
-    const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
+  for (const key of Reflect.ownKeys(shape)) {
+    const keyExpr = typeof key === "symbol" ? addConstant(ctx, key) : esc(key);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape[key2], inputVar, false);
+    compileChild(doc, ctx, shape[key], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -13722,9 +13722,9 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
   const propOutputs = /* @__PURE__ */ new Map();
-  for (const key2 of allKeys) {
-    const propSchema = propShape[key2];
-    const kx = keyExpr(key2);
+  for (const key of allKeys) {
+    const propSchema = propShape[key];
+    const kx = keyExpr(key);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${kx}];`);
     if (propSchema._zod.optin !== void 0) {
@@ -13745,14 +13745,14 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
       } else {
         doc.write(`if (${outputVar2} === INVALID) return INVALID;`);
       }
-      propOutputs.set(key2, outputVar2);
+      propOutputs.set(key, outputVar2);
     } else {
       if (requiresPresenceCheck(propSchema)) {
         doc.write(`if (!(${kx} in ${accessor})) return INVALID;`);
       }
       const outputAccessor = compileChild(doc, ctx, propSchema, inputVar, buildsValue);
       if (outputAccessor !== null)
-        propOutputs.set(key2, outputAccessor);
+        propOutputs.set(key, outputAccessor);
     }
   }
   const catchall = def.catchall;
@@ -14173,9 +14173,9 @@ function generateTupleCheck(doc, ctx, schema, accessor) {
   }
   return outputVar;
 }
-function getTupleOptStart2(items, key2) {
+function getTupleOptStart2(items, key) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -14305,16 +14305,16 @@ function generateRecordCheck(doc, ctx, schema, accessor) {
   const keyValues = recordDef.partial ? void 0 : def.keyType._zod.values;
   if (keyValues) {
     const inputKeys = [];
-    for (const key2 of keyValues) {
-      if (!(typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol")) {
-        throw new ZodCompileUnsupportedError(`record key value ${String(key2)}`);
+    for (const key of keyValues) {
+      if (!(typeof key === "string" || typeof key === "number" || typeof key === "symbol")) {
+        throw new ZodCompileUnsupportedError(`record key value ${String(key)}`);
       }
-      const inputKey = typeof key2 === "number" ? key2.toString() : key2;
+      const inputKey = typeof key === "number" ? key.toString() : key;
       if (inputKey === "__proto__") {
         throw new ZodCompileUnsupportedError('record key "__proto__"');
       }
       inputKeys.push(inputKey);
-      const keyConst = addConstant(ctx, key2);
+      const keyConst = addConstant(ctx, key);
       const outKey = generateCheck(doc, ctx, def.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor}[${literalPropertyKey(ctx, inputKey)}];`);
@@ -14392,10 +14392,10 @@ function emitOwnKeys(doc, ctx, accessor, kVar, body, onSymbol) {
   });
   doc.write(`}`);
 }
-function literalPropertyKey(ctx, key2) {
-  if (typeof key2 === "string")
-    return esc(key2);
-  return addConstant(ctx, key2);
+function literalPropertyKey(ctx, key) {
+  if (typeof key === "string")
+    return esc(key);
+  return addConstant(ctx, key);
 }
 function generateMapCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -15624,9 +15624,9 @@ function _stringFormat(Class2, format, fnOrRegex, _params = {}) {
 // node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target, ...sources) {
   for (const source of sources) {
-    for (const key2 of Reflect.ownKeys(source)) {
-      if (Object.prototype.propertyIsEnumerable.call(source, key2)) {
-        assignProp(target, key2, source[key2]);
+    for (const key of Reflect.ownKeys(source)) {
+      if (Object.prototype.propertyIsEnumerable.call(source, key)) {
+        assignProp(target, key, source[key]);
       }
     }
   }
@@ -15772,8 +15772,8 @@ function extractDefs(ctx, schema) {
     if (defId)
       seen.defId = defId;
     const schema2 = seen.schema;
-    for (const key2 in schema2) {
-      delete schema2[key2];
+    for (const key in schema2) {
+      delete schema2[key];
     }
     schema2.$ref = ref;
   };
@@ -15854,8 +15854,8 @@ function foldObjects(members2) {
   for (const member of members2) {
     if (typeof member !== "object" || member.type !== "object")
       return null;
-    for (const key2 in member) {
-      if (!FOLDABLE_KEYS.has(key2))
+    for (const key in member) {
+      if (!FOLDABLE_KEYS.has(key))
         return null;
     }
     objects.push(member);
@@ -15863,22 +15863,22 @@ function foldObjects(members2) {
   const properties = {};
   const required2 = /* @__PURE__ */ new Set();
   for (const object2 of objects) {
-    for (const key2 in object2.properties) {
-      if (Object.prototype.hasOwnProperty.call(properties, key2))
+    for (const key in object2.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key))
         continue;
       const parts = [];
       for (const other of objects) {
-        const part = other.properties?.[key2] ?? undeclaredConstraint(other);
+        const part = other.properties?.[key] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
         if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
-      assignProp(properties, key2, merged);
+      assignProp(properties, key, merged);
     }
-    for (const key2 of object2.required ?? [])
-      required2.add(key2);
+    for (const key of object2.required ?? [])
+      required2.add(key);
   }
   const folded = { type: "object", properties };
   if (required2.size)
@@ -15903,8 +15903,8 @@ function foldIntersection(json2) {
   const allOf = json2.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
-  for (const key2 of FOLDABLE_KEYS)
-    if (key2 in json2)
+  for (const key of FOLDABLE_KEYS)
+    if (key in json2)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -15951,20 +15951,20 @@ function finalize(ctx, schema) {
       assignProps(schema2, _cached);
       const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
-        for (const key2 in schema2) {
-          if (key2 === "$ref" || key2 === "allOf")
+        for (const key in schema2) {
+          if (key === "$ref" || key === "allOf")
             continue;
-          if (!(key2 in _cached)) {
-            delete schema2[key2];
+          if (!(key in _cached)) {
+            delete schema2[key];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key2 in schema2) {
-          if (key2 === "$ref" || key2 === "allOf")
+        for (const key in schema2) {
+          if (key === "$ref" || key === "allOf")
             continue;
-          if (key2 in refSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(refSeen.def[key2])) {
-            delete schema2[key2];
+          if (key in refSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(refSeen.def[key])) {
+            delete schema2[key];
           }
         }
       }
@@ -15976,11 +15976,11 @@ function finalize(ctx, schema) {
       if (parentSeen?.schema.$ref) {
         schema2.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key2 in schema2) {
-            if (key2 === "$ref" || key2 === "allOf")
+          for (const key in schema2) {
+            if (key === "$ref" || key === "allOf")
               continue;
-            if (key2 in parentSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(parentSeen.def[key2])) {
-              delete schema2[key2];
+            if (key in parentSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(parentSeen.def[key])) {
+              delete schema2[key];
             }
           }
         }
@@ -16113,8 +16113,8 @@ function isTransforming(_schema, _ctx) {
     return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
   }
   if (def.type === "object") {
-    for (const key2 in def.shape) {
-      if (isTransforming(def.shape[key2], ctx))
+    for (const key in def.shape) {
+      if (isTransforming(def.shape[key], ctx))
         return true;
     }
     return false;
@@ -16152,13 +16152,13 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key2, value) => {
-  if (agg[key2] === void 0 || value > agg[key2])
-    agg[key2] = value;
+var narrowMin = (agg, key, value) => {
+  if (agg[key] === void 0 || value > agg[key])
+    agg[key] = value;
 };
-var narrowMax = (agg, key2, value) => {
-  if (agg[key2] === void 0 || value < agg[key2])
-    agg[key2] = value;
+var narrowMax = (agg, key, value) => {
+  if (agg[key] === void 0 || value < agg[key])
+    agg[key] = value;
 };
 var narrowBoth = (agg, value) => {
   narrowMin(agg, "minimum", value);
@@ -16496,17 +16496,17 @@ var objectProcessor = (schema, ctx, _json, params) => {
   }
   json2.type = "object";
   json2.properties = {};
-  for (const key2 in shape) {
-    assignProp(json2.properties, key2, processSchema(shape[key2], ctx, {
+  for (const key in shape) {
+    assignProp(json2.properties, key, processSchema(shape[key], ctx, {
       ...params,
-      path: [...params.path, "properties", key2]
+      path: [...params.path, "properties", key]
     }));
   }
   const requiredKeys = [];
-  for (const key2 of Object.keys(shape)) {
-    const field = def.shape[key2];
+  for (const key of Object.keys(shape)) {
+    const field = def.shape[key];
     if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
-      requiredKeys.push(key2);
+      requiredKeys.push(key);
     }
   }
   if (requiredKeys.length > 0) {
@@ -16663,8 +16663,8 @@ function rewriteKeyNames(ctx) {
       bySchema.set(entry.schema, entry);
   }
   const rewrites = /* @__PURE__ */ new Map();
-  for (const record2 of pendingRecords.get(ctx) ?? []) {
-    const seen = ctx.seen.get(record2);
+  for (const record3 of pendingRecords.get(ctx) ?? []) {
+    const seen = ctx.seen.get(record3);
     const names = (seen?.def ?? seen?.schema)?.propertyNames;
     if (!names || names === true || rewrites.has(names))
       continue;
@@ -16881,9 +16881,9 @@ function toJSONSchema(input2, params) {
     };
     ctx2.external = external;
     for (const entry of registry2._idmap.entries()) {
-      const [key2, schema] = entry;
+      const [key, schema] = entry;
       extractDefs(ctx2, schema);
-      assignProp(schemas, key2, finalize(ctx2, schema));
+      assignProp(schemas, key, finalize(ctx2, schema));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -17198,17 +17198,17 @@ __export(checks_exports2, {
 
 // node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-function _lazyMethod(proto, key2, make) {
-  Object.defineProperty(proto, key2, {
+function _lazyMethod(proto, key, make) {
+  Object.defineProperty(proto, key, {
     configurable: true,
     enumerable: false,
     get() {
       const value = make(this);
-      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key, { value, configurable: true, writable: true });
       return value;
     },
     set(value) {
-      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key, { value, configurable: true, writable: true });
     }
   });
 }
@@ -18878,11 +18878,11 @@ function resolveRef(ref, ctx) {
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
   if (path[0] === defsKey) {
-    const key2 = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
-    if (!key2 || !ctx.defs[key2]) {
+    const key = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
+    if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
-    return ctx.defs[key2];
+    return ctx.defs[key];
   }
   throw new Error(`Reference not found: ${ref}`);
 }
@@ -18917,16 +18917,16 @@ function checkObjectGuards(objectSchema, guards) {
       });
     }
     if (guards.keySchema) {
-      for (const key2 of keys) {
-        const result = guards.keySchema.safeParse(key2);
+      for (const key of keys) {
+        const result = guards.keySchema.safeParse(key);
         if (result.success)
           continue;
         payload.issues.push({
           code: "invalid_key",
           origin: "record",
           issues: result.error.issues,
-          input: key2,
-          path: [key2],
+          input: key,
+          path: [key],
           continue: true
         });
       }
@@ -18951,20 +18951,20 @@ function canonicalKey(value, seen) {
     if (Array.isArray(value)) {
       const parts2 = [];
       for (const item of value) {
-        const key2 = canonicalKey(item, seen);
-        if (key2 === null)
+        const key = canonicalKey(item, seen);
+        if (key === null)
           return null;
-        parts2.push(key2);
+        parts2.push(key);
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const k of keys) {
-      const key2 = canonicalKey(value[k], seen);
-      if (key2 === null)
+      const key = canonicalKey(value[k], seen);
+      if (key === null)
         return null;
-      parts.push(`${k.length}:${k}=${key2}`);
+      parts.push(`${k.length}:${k}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -19004,10 +19004,10 @@ function containsRef(value) {
     return value.some(containsRef);
   if (typeof value.$ref === "string")
     return true;
-  return Object.entries(value).some(([key2, sub]) => {
-    if (SCHEMA_KEYWORDS.has(key2))
+  return Object.entries(value).some(([key, sub]) => {
+    if (SCHEMA_KEYWORDS.has(key))
       return containsRef(sub);
-    if (!SCHEMA_MAP_KEYWORDS.has(key2) || typeof sub !== "object" || sub === null)
+    if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
       return false;
     return Object.values(sub).some(containsRef);
   });
@@ -19023,12 +19023,12 @@ function checkArrayGuards(arraySchema, guards) {
     if (guards.uniqueItems === true) {
       const firstSeen = /* @__PURE__ */ new Map();
       for (let i = 0; i < items.length; i++) {
-        const key2 = canonicalKey(items[i], /* @__PURE__ */ new Set());
-        if (key2 === null)
+        const key = canonicalKey(items[i], /* @__PURE__ */ new Set());
+        if (key === null)
           continue;
-        const first = firstSeen.get(key2);
+        const first = firstSeen.get(key);
         if (first === void 0) {
-          firstSeen.set(key2, i);
+          firstSeen.set(key, i);
           continue;
         }
         payload.issues.push({
@@ -19267,9 +19267,9 @@ function convertBaseSchema(schema, ctx) {
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
-      for (const [key2, propSchema] of Object.entries(properties)) {
+      for (const [key, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -19304,12 +19304,12 @@ function convertBaseSchema(schema, ctx) {
             if (!isPlainObject(payload.value))
               return;
             const unrecognized = [];
-            for (const key2 of Object.keys(payload.value)) {
-              if (propertyKeys.includes(key2))
+            for (const key of Object.keys(payload.value)) {
+              if (propertyKeys.includes(key))
                 continue;
-              if (patterns.some((regex) => regex.test(key2)))
+              if (patterns.some((regex) => regex.test(key)))
                 continue;
-              unrecognized.push(key2);
+              unrecognized.push(key);
             }
             if (unrecognized.length) {
               payload.issues.push({
@@ -19440,38 +19440,38 @@ function convertSchema(schema, ctx) {
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
-  for (const key2 of coreMetadataKeys) {
-    if (key2 in schema) {
-      extraMeta[key2] = schema[key2];
+  for (const key of coreMetadataKeys) {
+    if (key in schema) {
+      extraMeta[key] = schema[key];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
-  for (const key2 of contentMetadataKeys) {
-    if (key2 in schema) {
-      extraMeta[key2] = schema[key2];
+  for (const key of contentMetadataKeys) {
+    if (key in schema) {
+      extraMeta[key] = schema[key];
     }
   }
   if (schema.type === "object" && schema.$ref === void 0) {
     if (schema.propertyNames !== void 0 && !containsRef(schema.propertyNames)) {
       extraMeta.propertyNames = schema.propertyNames;
     }
-    for (const key2 of ["minProperties", "maxProperties"]) {
-      if (schema[key2] !== void 0)
-        extraMeta[key2] = schema[key2];
+    for (const key of ["minProperties", "maxProperties"]) {
+      if (schema[key] !== void 0)
+        extraMeta[key] = schema[key];
     }
   }
   if (schema.type === "array" && schema.$ref === void 0) {
     if (schema.contains !== void 0 && !containsRef(schema.contains)) {
       extraMeta.contains = schema.contains;
     }
-    for (const key2 of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema[key2] !== void 0)
-        extraMeta[key2] = schema[key2];
+    for (const key of ["uniqueItems", "minContains", "maxContains"]) {
+      if (schema[key] !== void 0)
+        extraMeta[key] = schema[key];
     }
   }
-  for (const key2 of Object.keys(schema)) {
-    if (!RECOGNIZED_KEYS.has(key2)) {
-      assignProp(extraMeta, key2, schema[key2]);
+  for (const key of Object.keys(schema)) {
+    if (!RECOGNIZED_KEYS.has(key)) {
+      assignProp(extraMeta, key, schema[key]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
@@ -19513,7 +19513,7 @@ function visit(schema, fnOrHandlers) {
     return h ? h(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run(s) {
+  function run2(s) {
     const cached2 = cache.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -19539,21 +19539,21 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newShape = {};
         for (const k of keys) {
-          const mapped = run(oldShape[k]);
+          const mapped = run2(oldShape[k]);
           if (mapped !== oldShape[k])
             changed = true;
           newShape[k] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
-          newCatchall = run(def.catchall);
+          newCatchall = run2(def.catchall);
           if (newCatchall !== def.catchall)
             changed = true;
         }
         return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run(def.element);
+        const mapped = run2(def.element);
         return mapped === def.element ? s : clone(s, { ...def, element: mapped });
       }
       case "tuple": {
@@ -19561,14 +19561,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run(item);
+          const mapped = run2(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def.rest;
         if (def.rest) {
-          newRest = run(def.rest);
+          newRest = run2(def.rest);
           if (newRest !== def.rest)
             changed = true;
         }
@@ -19576,12 +19576,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run(def.keyType);
-        const newVal = run(def.valueType);
+        const newKey = run2(def.keyType);
+        const newVal = run2(def.valueType);
         return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run(def.valueType);
+        const newVal = run2(def.valueType);
         return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
       }
       case "union": {
@@ -19589,7 +19589,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run(opt);
+          const mapped = run2(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -19597,8 +19597,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s, { ...def, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run(def.left);
-        const newRight = run(def.right);
+        const newLeft = run2(def.left);
+        const newRight = run2(def.right);
         return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
@@ -19610,23 +19610,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run(def.innerType);
+        const newInner = run2(def.innerType);
         return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run(def.in);
-        const newOut = run(def.out);
+        const newIn = run2(def.in);
+        const newOut = run2(def.out);
         return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run(def.input);
-        const newOutput = run(def.output);
+        const newInput = run2(def.input);
+        const newOutput = run2(def.output);
         return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run(original()) });
+        return clone(s, { ...rest, getter: () => run2(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -19657,7 +19657,7 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run(schema);
+  return run2(schema);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
@@ -19748,6 +19748,18 @@ function normalisePath(value) {
   return normal.length > 1 && normal.endsWith("/") ? normal.slice(0, -1) : normal;
 }
 var SIZE_UNITS = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
+var REMOTE_PREFIX = /^(?:[A-Za-z0-9._-]+\/)+$/;
+var PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+function checkPrefix(value) {
+  if (isPrefix(value)) return void 0;
+  const cleaned = value.replace(/^\/+/, "").replace(/\/*$/, "/");
+  const example = isPrefix(cleaned) ? cleaned : "tv/";
+  return `${JSON.stringify(value)} is not a remote prefix; write folder names of letters, digits, '.', '_' or '-', each followed by '/', such as ${example}`;
+}
+function isPrefix(value) {
+  const segments = value.endsWith("/") ? value.slice(0, -1).split("/") : [];
+  return segments.length > 0 && segments.every((s) => PREFIX_SEGMENT.test(s) && s !== "." && s !== "..");
+}
 var MEDIA_EXTENSIONS = [
   // video
   "mkv",
@@ -19814,24 +19826,17 @@ function checkArchiveType(value) {
   }
   return void 0;
 }
-var MARKER = /^\.[A-Za-z0-9_-]+$/;
-function checkMarker(value) {
-  if (value === "") {
-    return "the marker name is empty; the marker of movie.mkv would be .movie.mkv, which can be a file of the download itself, and every hidden file would pass for a marker. Write a hidden file name such as .uploaded";
-  }
-  if (value.includes("/")) {
-    return `${JSON.stringify(value)} contains '/'; a marker is a file beside the item it marks, not in another folder. Write a hidden file name such as .uploaded`;
-  }
-  return MARKER.test(value) ? void 0 : "write the marker as a hidden file name, such as .uploaded";
-}
+var REMOVED_UPLOAD_FIELDS = {
+  marker: `the field "marker" was removed: upload no longer writes marker files beside items; it records what it uploaded, by each file's inode, size and time, in the state folder (/var/lib/media-pipeline/uploads.json), so an old marker can never vouch for a new file with the same name. Delete the field`
+};
 var REMOVED_CLEANUP_FIELDS = {
   ignorable: 'the field "ignorable" was removed: nothing is exempt from the upload-before-delete rule by name, so a due torrent with a file that is not on B2 (an .nfo, a sample, an episode Sonarr did not import) is kept and cleanup logs why. Delete the field'
 };
 function removedFields(removed) {
   return (issue2) => {
-    if (issue2.code !== "unrecognized_keys" || !issue2.keys?.some((key2) => Object.hasOwn(removed, key2))) return void 0;
-    const gone = issue2.keys.filter((key2) => Object.hasOwn(removed, key2)).map((key2) => removed[key2]);
-    const unknown2 = issue2.keys.filter((key2) => !Object.hasOwn(removed, key2)).map((key2) => JSON.stringify(key2));
+    if (issue2.code !== "unrecognized_keys" || !issue2.keys?.some((key) => Object.hasOwn(removed, key))) return void 0;
+    const gone = issue2.keys.filter((key) => Object.hasOwn(removed, key)).map((key) => removed[key]);
+    const unknown2 = issue2.keys.filter((key) => !Object.hasOwn(removed, key)).map((key) => JSON.stringify(key));
     if (unknown2.length > 0) gone.push(`Unrecognized key${unknown2.length > 1 ? "s" : ""}: ${unknown2.join(", ")}`);
     return gone.join("; ");
   };
@@ -19847,22 +19852,29 @@ var RuntimeConfig = external_exports.strictObject({
   $schema: external_exports.string().optional(),
   /** `remote:bucket`, as rclone names it. */
   remote: external_exports.string().regex(/^[a-z][a-z0-9_]*:[A-Za-z0-9-]+$/),
-  upload: external_exports.strictObject({
-    sources: external_exports.array(external_exports.strictObject({ path: AbsolutePath, prefix: external_exports.string(), kind: external_exports.enum(["library", "uncategorized"]) })).min(1),
-    /** Folders inside the uncategorized source that belong to categories, skipped by the fallback scan. */
-    categoryPaths: external_exports.array(AbsolutePath),
-    tempPath: AbsolutePath,
-    extractDir: AbsolutePath,
-    /** Extensions handed to unar, with their dot; never a media extension. */
-    archiveTypes: external_exports.array(checked(external_exports.string().regex(ARCHIVE_TYPE, { error: "write the extension with its dot, such as .rar" }), (type) => ARCHIVE_TYPE.test(type) ? checkArchiveType(type) : void 0)),
-    /** Suffix of the hidden marker beside each uploaded item: `.uploaded`. */
-    marker: external_exports.string().regex(MARKER, { error: (issue2) => checkMarker(String(issue2.input)) }),
-    quietPeriodSeconds: external_exports.number().int().min(0),
-    rcloneFlags: external_exports.array(external_exports.string())
-  }),
+  upload: external_exports.strictObject(
+    {
+      sources: external_exports.array(external_exports.strictObject({ path: AbsolutePath, prefix: external_exports.string(), kind: external_exports.enum(["library", "uncategorized"]) })).min(1),
+      /** Folders inside the uncategorized source that belong to categories, skipped by the fallback scan. */
+      categoryPaths: external_exports.array(AbsolutePath),
+      tempPath: AbsolutePath,
+      extractDir: AbsolutePath,
+      /** Extensions handed to unar, with their dot; never a media extension. */
+      archiveTypes: external_exports.array(checked(external_exports.string().regex(ARCHIVE_TYPE, { error: "write the extension with its dot, such as .rar" }), (type) => ARCHIVE_TYPE.test(type) ? checkArchiveType(type) : void 0)),
+      /** Where what comes out of archives goes in the bucket: `extracted/`. */
+      extractedPrefix: external_exports.string().regex(REMOTE_PREFIX, { error: (issue2) => checkPrefix(String(issue2.input)) ?? "write a remote prefix such as extracted/" }),
+      /** An item failing the same way this many runs in a row is set aside (media-pipeline attention). */
+      attentionAfterFailures: external_exports.number().int().min(1),
+      quietPeriodSeconds: external_exports.number().int().min(0),
+      rcloneFlags: external_exports.array(external_exports.string())
+    },
+    { error: removedFields(REMOVED_UPLOAD_FIELDS) }
+  ),
   cleanup: external_exports.strictObject(
     {
       seedingPeriodSeconds: external_exports.number().int().min(0),
+      /** A file no torrent lists is removed only after this long unreferenced (and two runs), if uploaded. */
+      orphanGraceSeconds: external_exports.number().int().min(0),
       maxDeletionsPerRun: external_exports.number().int().min(1)
     },
     { error: removedFields(REMOVED_CLEANUP_FIELDS) }
@@ -19876,7 +19888,9 @@ var RuntimeConfig = external_exports.strictObject({
     waitSeconds: external_exports.number().int().min(0)
   }),
   /** Where lock files go; the units provide it as RuntimeDirectory. */
-  lockDir: AbsolutePath
+  lockDir: AbsolutePath,
+  /** Upload records, cleanup's sightings and the attention list; the units provide it as StateDirectory. */
+  stateDir: AbsolutePath
 }).superRefine((config2, ctx) => {
   const uncategorized = config2.upload.sources.find((s) => s.kind === "uncategorized")?.path;
   const intoUncategorized = (path) => `${path} is the uncategorized source itself; a category needs a folder of its own inside it, so the fallback upload can tell categorized items apart`;
@@ -19940,14 +19954,16 @@ var TorrentInfo = external_exports.object({
   name: external_exports.string(),
   category: external_exports.string(),
   state: external_exports.string(),
-  save_path: external_exports.string().min(1),
+  save_path: external_exports.string(),
+  /** The temp folder of an incomplete torrent (WebUI API 2.8+, qBittorrent 4.4+); "" when none. */
+  download_path: external_exports.string().optional(),
   /** "" while a magnet is still fetching its metadata: its files are not known yet. */
   content_path: external_exports.string(),
   progress: external_exports.number(),
   seeding_time: external_exports.number().int().min(0),
   completion_on: external_exports.number().int()
 });
-var TorrentFile = external_exports.object({ name: external_exports.string().min(1), size: external_exports.number().int().min(0) });
+var TorrentFile = external_exports.object({ name: external_exports.string().min(1), size: external_exports.number().int().min(0), priority: external_exports.number().int().optional() });
 var Categories = external_exports.record(external_exports.string(), external_exports.object({ name: external_exports.string(), savePath: external_exports.string() }));
 function readCredentials(file2) {
   let text;
@@ -20107,57 +20123,117 @@ async function categories(config2, options) {
   return 0;
 }
 
-// runtime/cleanup.ts
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync as readFileSync4, realpathSync, rmdirSync, statSync, unlinkSync } from "node:fs";
-import { basename as basename3, dirname as dirname3, join as join4, relative, resolve, sep } from "node:path";
+// runtime/attention.ts
+import { join as join2 } from "node:path";
 
-// runtime/archives.ts
-import { spawn } from "node:child_process";
-import { mkdirSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-var unarBinary = () => process.env.MEDIA_PIPELINE_UNAR || "unar";
-function isArchiveVolume(name, types) {
-  const lower = name.toLowerCase();
-  if (types.includes(".rar") && /\.r[0-9]{2,3}$/.test(lower)) return true;
-  return types.some((t) => lower.endsWith(t));
-}
-function isFirstVolume(name, types) {
-  const lower = name.toLowerCase();
-  if (!types.some((t) => lower.endsWith(t))) return false;
-  const part = lower.match(/\.part0*([0-9]+)\.rar$/);
-  return part ? part[1] === "1" : true;
-}
-function runUnar(archive, into) {
-  return new Promise((resolve2) => {
-    const child = spawn(unarBinary(), ["-q", "-f", "-D", "-o", into, archive], { stdio: ["ignore", "pipe", "pipe"] });
-    let output2 = "";
-    child.stdout.on("data", (d) => output2 += d.toString());
-    child.stderr.on("data", (d) => output2 += d.toString());
-    child.on("error", (error62) => resolve2({ code: -1, output: `cannot run ${unarBinary()}: ${error62.message}` }));
-    child.on("close", (code) => resolve2({ code, output: output2 }));
-  });
-}
-async function extractItem(archives, target) {
-  const staging = join(dirname(target), `.partial-${basename(target)}-${process.pid}`);
-  rmSync(staging, { recursive: true, force: true });
-  for (const archive of archives) {
-    const into = join(staging, archive.relativeDir);
-    mkdirSync(into, { recursive: true });
-    const result = await runUnar(archive.path, into);
-    if (result.code !== 0) {
-      rmSync(staging, { recursive: true, force: true });
-      const reason = result.output.trim().split("\n").filter(Boolean).slice(-1)[0] ?? `unar exited ${result.code}`;
-      return { ok: false, message: `${basename(archive.path)}: ${reason}` };
-    }
+// runtime/state.ts
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync as readFileSync2, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+var StateError = class extends Error {
+  name = "StateError";
+};
+function readState(path) {
+  let text;
+  try {
+    text = readFileSync2(path, "utf8");
+  } catch (error62) {
+    if (error62.code === "ENOENT") return void 0;
+    throw new StateError(`cannot read ${path}: ${error62.code ?? String(error62)}`);
   }
-  rmSync(target, { recursive: true, force: true });
-  renameSync(staging, target);
-  return { ok: true, message: "" };
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new StateError(`${path} is damaged (not JSON); move it aside to start over (uploads are then checked again against the remote)`);
+  }
 }
+function writeState(path, data) {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${path.split("/").pop()}.tmp-${process.pid}`);
+  try {
+    const fd = openSync(temp, "w", 416);
+    try {
+      writeSync(fd, `${JSON.stringify(data)}
+`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error62) {
+    rmSync(temp, { force: true });
+    throw new StateError(`cannot write ${path}: ${error62.code ?? String(error62)}`);
+  }
+  const dir = openSync(dirname(path), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+// runtime/attention.ts
+var FILE = "attention.json";
+var Attention = class _Attention {
+  constructor(path, entries) {
+    this.path = path;
+    this.entries = entries;
+  }
+  path;
+  entries;
+  changed = false;
+  static open(stateDir) {
+    const path = join2(stateDir, FILE);
+    const data = readState(path);
+    const entries = /* @__PURE__ */ new Map();
+    if (data && data.version === 1) {
+      for (const [k, v] of Object.entries(data.items ?? {})) if (v && typeof v.fingerprint === "string") entries.set(k, v);
+    }
+    return new _Attention(path, entries);
+  }
+  /** Whether the item is set aside with the same files as when it was. */
+  isSetAside(key, fingerprint2) {
+    const e = this.entries.get(key);
+    return Boolean(e?.setAside && e.fingerprint === fingerprint2);
+  }
+  /** Records a failure; returns the entry, which says whether the item is now set aside. */
+  failed(key, label2, fingerprint2, error62, now, threshold) {
+    const before = this.entries.get(key);
+    const same = before && before.fingerprint === fingerprint2 && before.lastError === error62;
+    const failures = same ? before.failures + 1 : 1;
+    const entry = {
+      label: label2,
+      failures,
+      lastError: error62,
+      firstFailed: same ? before.firstFailed : now.toISOString(),
+      lastFailed: now.toISOString(),
+      fingerprint: fingerprint2,
+      setAside: failures >= threshold
+    };
+    this.entries.set(key, entry);
+    this.changed = true;
+    return entry;
+  }
+  succeeded(key) {
+    if (this.entries.delete(key)) this.changed = true;
+  }
+  /** `retry`: clears an item so the next run tries it again. */
+  clear(key) {
+    const had = this.entries.delete(key);
+    if (had) this.changed = true;
+    return had;
+  }
+  save() {
+    if (!this.changed) return;
+    writeState(this.path, { version: 1, items: Object.fromEntries([...this.entries].sort(([a], [b]) => a < b ? -1 : 1)) });
+    this.changed = false;
+  }
+};
+
+// runtime/job.ts
+import { join as join3 } from "node:path";
 
 // runtime/lock.ts
-import { closeSync, openSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync as rmSync2, writeSync, linkSync } from "node:fs";
+import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync3, renameSync as renameSync2, rmSync as rmSync2, writeSync as writeSync2, linkSync } from "node:fs";
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -20168,7 +20244,7 @@ function alive(pid) {
 }
 function readPid(path) {
   try {
-    const pid = Number.parseInt(readFileSync2(path, "utf8"), 10);
+    const pid = Number.parseInt(readFileSync3(path, "utf8"), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : void 0;
   } catch {
     return void 0;
@@ -20177,10 +20253,10 @@ function readPid(path) {
 function acquireLock(path) {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, "wx", 420);
-      writeSync(fd, `${process.pid}
+      const fd = openSync2(path, "wx", 420);
+      writeSync2(fd, `${process.pid}
 `);
-      closeSync(fd);
+      closeSync2(fd);
       return { release: () => readPid(path) === process.pid ? rmSync2(path, { force: true }) : void 0 };
     } catch (error62) {
       if (error62.code !== "EEXIST") throw error62;
@@ -20224,49 +20300,37 @@ async function withLock(path, job, dryRun, fn) {
   return true;
 }
 
-// runtime/markers.ts
-import { closeSync as closeSync2, fsyncSync, openSync as openSync2, readFileSync as readFileSync3, renameSync as renameSync3, writeSync as writeSync2, rmSync as rmSync3 } from "node:fs";
-import { basename as basename2, dirname as dirname2, join as join2 } from "node:path";
-function markerPath(itemPath, suffix) {
-  return join2(dirname2(itemPath), `.${basename2(itemPath)}${suffix}`);
+// runtime/job.ts
+async function runJob(name, config2, options, summary, body) {
+  const started = Date.now();
+  let client;
+  const ctx = {
+    config: config2,
+    dryRun: options.dryRun,
+    now: options.now ?? Date.now,
+    qbittorrent: () => client ??= (async () => {
+      const c = clientFor(config2);
+      await c.login();
+      return c;
+    })()
+  };
+  let outcome;
+  const ran = await withLock(join3(config2.lockDir, `${name}.lock`), name, options.dryRun, async () => {
+    outcome = await body(ctx);
+  });
+  if (!ran || !outcome) return { exitCode: 0, summary, locked: true };
+  const line = `${name} ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${outcome.parts.join(", ")}`;
+  if (outcome.failed) log.warn(line);
+  else log.info(line);
+  return { exitCode: outcome.failed ? 1 : 0, summary, locked: false };
 }
-function markedPath(marker, suffix) {
-  return join2(dirname2(marker), basename2(marker).slice(1, -suffix.length));
-}
-function isMarkerName(name, suffix) {
-  return name.startsWith(".") && name.endsWith(suffix) && name.length > suffix.length + 1;
-}
-function readMarker(path) {
-  try {
-    const data = JSON.parse(readFileSync3(path, "utf8"));
-    return data && data.version === 1 && Array.isArray(data.files) ? data : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function writeMarker(path, marker) {
-  const temp = join2(dirname2(path), `.${basename2(path)}.tmp-${process.pid}`);
-  try {
-    const fd = openSync2(temp, "w", 436);
-    try {
-      writeSync2(fd, `${JSON.stringify(marker, null, 2)}
-`);
-      fsyncSync(fd);
-    } finally {
-      closeSync2(fd);
-    }
-    renameSync3(temp, path);
-  } catch (error62) {
-    rmSync3(temp, { force: true });
-    throw error62;
-  }
-}
+var plural2 = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 // runtime/rclone.ts
-import { spawn as spawn2 } from "node:child_process";
-import { mkdtempSync, rmSync as rmSync4, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync as rmSync3, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 import { createInterface } from "node:readline";
 var rcloneBinary = () => process.env.MEDIA_PIPELINE_RCLONE || "rclone";
 var rcloneEnv = () => ({ ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" });
@@ -20274,14 +20338,14 @@ var RemoteError = class extends Error {
   name = "RemoteError";
 };
 async function withFilesFrom(paths, fn) {
-  const dir = mkdtempSync(join3(tmpdir(), "media-pipeline-"));
-  const list = join3(dir, "files-from");
+  const dir = mkdtempSync(join4(tmpdir(), "media-pipeline-"));
+  const list = join4(dir, "files-from");
   writeFileSync(list, paths.map((p) => `${p}
 `).join(""));
   try {
     return await fn(list);
   } finally {
-    rmSync4(dir, { recursive: true, force: true });
+    rmSync3(dir, { recursive: true, force: true });
   }
 }
 var CONFIRMING = /^(Copied \(|Unchanged skipping$)/;
@@ -20300,8 +20364,8 @@ async function copyOne(options) {
   return { ...result, confirmed, errors };
 }
 function runRclone(args, log2, onSpawn) {
-  return new Promise((resolve2, reject) => {
-    const child = spawn2(rcloneBinary(), args, {
+  return new Promise((resolve3, reject) => {
+    const child = spawn(rcloneBinary(), args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: rcloneEnv()
     });
@@ -20332,99 +20396,238 @@ function runRclone(args, log2, onSpawn) {
     child.stdout.resume();
     child.on("close", (exitCode, signal) => {
       lines.close();
-      resolve2({ confirmed, errors, exitCode, signal, general });
+      resolve3({ confirmed, errors, exitCode, signal, general });
+    });
+  });
+}
+function lsjson(args) {
+  return new Promise((resolve3, reject) => {
+    const child = spawn(rcloneBinary(), ["lsjson", ...args, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype"], { stdio: ["ignore", "pipe", "pipe"], env: rcloneEnv() });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => out += d.toString());
+    child.stderr.on("data", (d) => err += d.toString());
+    child.on("error", (error62) => reject(new RemoteError(`cannot run ${rcloneBinary()}: ${error62.message}`)));
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new RemoteError(`cannot list the remote ${args[0]} (rclone exit ${code}): ${err.trim().split("\n").slice(-1)[0] ?? ""}`));
+      try {
+        resolve3(JSON.parse(out));
+      } catch {
+        reject(new RemoteError("rclone lsjson printed something that is not JSON"));
+      }
     });
   });
 }
 async function listRemote(remote, paths) {
   const found = /* @__PURE__ */ new Map();
-  if (paths.length === 0) return found;
-  const { code, stdout, stderr } = await withFilesFrom(
-    [...new Set(paths)],
-    (list) => new Promise((resolve2, reject) => {
-      const child = spawn2(rcloneBinary(), ["lsjson", remote, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype", "--files-from-raw", list, "-R"], {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: rcloneEnv()
-      });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (d) => out += d.toString());
-      child.stderr.on("data", (d) => err += d.toString());
-      child.on("error", (error62) => reject(new RemoteError(`cannot run ${rcloneBinary()}: ${error62.message}`)));
-      child.on("close", (c) => resolve2({ code: c, stdout: out, stderr: err }));
-    })
-  );
-  if (code !== 0) throw new RemoteError(`cannot list the remote ${remote} (rclone exit ${code}): ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
-  let entries;
-  try {
-    entries = JSON.parse(stdout);
-  } catch {
-    throw new RemoteError("rclone lsjson printed something that is not JSON");
+  const unique = [...new Set(paths)];
+  const plain = unique.filter((p) => !/[\n\r]/.test(p));
+  const awkward = unique.filter((p) => /[\n\r]/.test(p));
+  const add = (e, prefix = "") => found.set(prefix + e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || void 0 });
+  if (plain.length > 0) {
+    const entries = await withFilesFrom(plain, (list) => lsjson([remote, "--files-from-raw", list, "-R"]));
+    for (const e of entries) add(e);
   }
-  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || void 0 });
+  for (const dir of new Set(awkward.map((p) => p.slice(0, p.lastIndexOf("/") + 1)))) {
+    const wanted = new Set(awkward.filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes("/")));
+    for (const e of await lsjson([`${remote}/${dir}`])) if (wanted.has(dir + e.Path)) add(e, dir);
+  }
   return found;
 }
 
-// runtime/cleanup.ts
-var CleanupError = class extends Error {
-};
-var toPosix = (p) => p.split(sep).join("/");
-var isInside = (path, root) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
-var key = (st) => `${st.dev}:${st.ino}`;
-function archiveSet(path) {
-  return path.replace(/(\.part[0-9]+)?\.(rar|zip|r[0-9]{2,3})$/i, "");
+// runtime/cleanup/execute.ts
+import { lstatSync as lstatSync2, rmdirSync, unlinkSync } from "node:fs";
+import { dirname as dirname2 } from "node:path";
+
+// runtime/records.ts
+import { lstatSync } from "node:fs";
+import { join as join5 } from "node:path";
+var identityKey = (id) => `${id.dev}:${id.ino}`;
+function statIdentity(path) {
+  let stat;
+  try {
+    stat = lstatSync(path, { bigint: true });
+  } catch {
+    return void 0;
+  }
+  if (!stat.isFile()) return void 0;
+  return { dev: String(stat.dev), ino: String(stat.ino), size: Number(stat.size), mtimeNs: String(stat.mtimeNs) };
 }
-function indexRoot(root, suffix, byInode, markers, byPath) {
-  const visit2 = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) visit2(path);
-      else if (entry.isFile()) {
-        if (isMarkerName(entry.name, suffix)) {
-          markers.push(path);
-          continue;
-        }
-        const stat = lstatSync(path);
-        const item = { path, root, key: key(stat), ino: stat.ino, size: stat.size };
-        const k = item.key;
-        const list = byInode.get(k);
-        if (list) list.push(item);
-        else byInode.set(k, [item]);
-        byPath.set(path, item);
-      }
+var sameFile = (a, b) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+var recordMatches = (record3, id) => record3 !== void 0 && record3.size === id.size && record3.mtimeNs === id.mtimeNs;
+var FILE2 = "uploads.json";
+function parse3(data, path) {
+  if (data === void 0) return /* @__PURE__ */ new Map();
+  const doc = data;
+  if (doc.version !== 1 || !doc.records || typeof doc.records !== "object") {
+    throw new StateError(`${path} is not an upload record document this version understands (version ${JSON.stringify(doc.version)})`);
+  }
+  const records = /* @__PURE__ */ new Map();
+  for (const [key, value] of Object.entries(doc.records)) {
+    const ok = /^[0-9]+:[0-9]+$/.test(key) && value && typeof value.size === "number" && typeof value.mtimeNs === "string" && Array.isArray(value.paths) && Array.isArray(value.copies) && value.copies.every((c) => typeof c.remotePath === "string" && typeof c.size === "number" && (c.sha1 === null || typeof c.sha1 === "string"));
+    if (ok) records.set(key, value);
+  }
+  return records;
+}
+function openRecords(stateDir) {
+  const path = join5(stateDir, FILE2);
+  const records = parse3(readState(path), path);
+  let changed = false;
+  return {
+    path,
+    get: (id) => records.get(identityKey(id)),
+    current(id) {
+      const record3 = records.get(identityKey(id));
+      return recordMatches(record3, id) ? record3 : void 0;
+    },
+    put(id, record3) {
+      records.set(identityKey(id), record3);
+      changed = true;
+    },
+    delete(key) {
+      if (records.delete(key)) changed = true;
+    },
+    entries: () => records.entries(),
+    get size() {
+      return records.size;
+    },
+    save() {
+      if (!changed) return false;
+      writeState(path, { version: 1, records: Object.fromEntries([...records].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) });
+      changed = false;
+      return true;
     }
   };
-  visit2(root);
 }
-async function sha1(path) {
-  const hash2 = createHash("sha1");
-  if (statSync(path).size <= 16 * 2 ** 20) return hash2.update(readFileSync4(path)).digest("hex");
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 2 ** 20 })) hash2.update(chunk);
-  return hash2.digest("hex");
+function readRecords(stateDir) {
+  const path = join5(stateDir, FILE2);
+  return parse3(readState(path), path);
 }
-async function cleanup(config2, options) {
-  const started = Date.now();
-  const summary = { torrentsRemoved: 0, orphansRemoved: 0, keptNotUploaded: 0, keptRemoteMismatch: 0, seeding: 0, freedBytes: 0, capReached: false, locked: false };
-  const ran = await withLock(join4(config2.lockDir, "cleanup.lock"), "cleanup", options.dryRun, () => runCleanup(config2, options, summary));
-  if (!ran) {
-    summary.locked = true;
-    return { exitCode: 0, summary };
+
+// runtime/cleanup/execute.ts
+var inside = (path, root) => path === root || path.startsWith(`${root}/`);
+var Executor = class {
+  constructor(roots2, listedBy, client) {
+    this.roots = roots2;
+    this.listedBy = listedBy;
+    this.client = client;
   }
-  const line = `cleanup ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${summary.torrentsRemoved} torrent${summary.torrentsRemoved === 1 ? "" : "s"} and ${summary.orphansRemoved} orphan${summary.orphansRemoved === 1 ? "" : "s"} ${options.dryRun ? "would be " : ""}removed (${formatBytes(summary.freedBytes)}), ${summary.keptNotUploaded} kept (not uploaded), ${summary.keptRemoteMismatch} kept (remote copy missing or different), ${summary.seeding} still seeding`;
-  if (summary.keptRemoteMismatch > 0) log.warn(line);
-  else log.info(line);
-  return { exitCode: summary.keptRemoteMismatch > 0 ? 1 : 0, summary };
-}
-var isNormalised = (p) => p.startsWith("/") && (resolve(p) === p || `${resolve(p)}/` === p);
-async function runCleanup(config2, options, summary) {
-  const suffix = config2.upload.marker;
-  const configured = [...config2.upload.sources.map((s) => s.path), ...config2.upload.categoryPaths, config2.upload.tempPath, config2.upload.extractDir];
-  for (const p of configured) {
-    if (!isNormalised(p)) throw new CleanupError(`the configured folder ${q(p)} is not a normalised absolute path (it resolves to ${q(resolve(p))}); refusing to clean up`);
+  roots;
+  listedBy;
+  client;
+  /** Torrents removed in this run: what they list no longer keeps a file. */
+  removed = /* @__PURE__ */ new Set();
+  async run(d) {
+    if (d.torrent) {
+      await this.client.deleteTorrent(d.torrent.hash, false);
+      this.removed.add(d.torrent.hash);
+    }
+    const result = { deleted: 0, freedBytes: 0, spared: [] };
+    const freed = /* @__PURE__ */ new Set();
+    for (const file2 of d.files) {
+      const why = this.unlink(file2);
+      if (why) {
+        result.spared.push({ path: file2.path, reason: why });
+        continue;
+      }
+      result.deleted++;
+      if (!freed.has(identityKey(file2.id))) result.freedBytes += file2.id.size;
+      freed.add(identityKey(file2.id));
+    }
+    for (const file2 of d.files) this.pruneEmpty(dirname2(file2.path));
+    return result;
   }
-  const uncategorized = config2.upload.sources.find((s) => s.kind === "uncategorized");
-  if (!uncategorized) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
-  const libraries = config2.upload.sources.filter((s) => s.kind === "library");
+  /** Unlinks one file, or says why not. */
+  unlink(file2) {
+    const watched = [this.roots.completed, ...this.roots.libraries];
+    if (!watched.some((r) => inside(file2.path, r) && file2.path !== r) || this.roots.skipped.some((s) => inside(file2.path, s))) return "outside the configured folders";
+    const holders = (this.listedBy.get(identityKey(file2.id)) ?? []).filter((h) => !this.removed.has(h));
+    if (holders.length > 0) return `torrent ${holders[0]} still lists it`;
+    const now = statIdentity(file2.path);
+    if (!now) return "already gone";
+    if (!sameFile(now, file2.id)) return "it changed since it was observed";
+    unlinkSync(file2.path);
+    return void 0;
+  }
+  /** Removes `dir` and its parents while each is empty, stopping at a configured folder. */
+  pruneEmpty(dir) {
+    for (; ; ) {
+      if (this.roots.kept.includes(dir) || ![this.roots.completed, ...this.roots.libraries].some((r) => inside(dir, r) && dir !== r)) return;
+      try {
+        if (!lstatSync2(dir).isDirectory()) return;
+        rmdirSync(dir);
+      } catch {
+        return;
+      }
+      dir = dirname2(dir);
+    }
+  }
+};
+var describeSpared = (spared) => spared.filter((s) => s.reason !== "already gone").map((s) => `${q(s.path)} (${s.reason})`);
+function logSpared(label2, spared) {
+  const lines = describeSpared(spared);
+  if (lines.length > 0) log.info(`${label2}: kept ${lines.length} file${lines.length === 1 ? "" : "s"}: ${lines.slice(0, 5).join(", ")}${lines.length > 5 ? ", …" : ""}`);
+}
+
+// runtime/cleanup/observe.ts
+import { lstatSync as lstatSync3, readdirSync, realpathSync } from "node:fs";
+import { basename, dirname as dirname3, join as join7, resolve as resolve2 } from "node:path";
+
+// runtime/torrents.ts
+import { resolve } from "node:path";
+var COMPLETE = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP", "queuedUP", "pausedUP", "stoppedUP"]);
+var DOWNLOADING = /* @__PURE__ */ new Set(["downloading", "stalledDL", "forcedDL", "queuedDL", "pausedDL", "stoppedDL"]);
+function classify(torrent, seedingPeriodSeconds) {
+  if (torrent.content_path === "" || !torrent.save_path.startsWith("/")) return "unsettled";
+  if (DOWNLOADING.has(torrent.state)) return "downloading";
+  if (!COMPLETE.has(torrent.state)) return "unsettled";
+  if (torrent.progress < 1) return "downloading";
+  return torrent.seeding_time >= seedingPeriodSeconds ? "due" : "seeding";
+}
+function torrentFilePaths(torrent, name) {
+  const paths = [resolve(torrent.save_path, name)];
+  if (torrent.download_path && torrent.download_path.startsWith("/")) paths.push(resolve(torrent.download_path, name));
+  return paths;
+}
+
+// runtime/cleanup/sightings.ts
+import { join as join6 } from "node:path";
+var FILE3 = "cleanup.json";
+function readCleanupState(stateDir) {
+  const data = readState(join6(stateDir, FILE3));
+  const state = { unreferenced: /* @__PURE__ */ new Map(), mismatched: /* @__PURE__ */ new Map() };
+  if (!data || data.version !== 1) return state;
+  for (const [key, s] of Object.entries(data.unreferenced ?? {})) {
+    if (s && Number.isFinite(s.firstSeen) && Number.isInteger(s.runs) && s.runs > 0) state.unreferenced.set(key, { firstSeen: s.firstSeen, runs: s.runs });
+  }
+  for (const [key, at] of Object.entries(data.mismatched ?? {})) if (Number.isFinite(at)) state.mismatched.set(key, at);
+  return state;
+}
+var readSightings = (stateDir) => readCleanupState(stateDir).unreferenced;
+var sorted = (map2) => Object.fromEntries([...map2].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+function writeCleanupState(stateDir, state) {
+  writeState(join6(stateDir, FILE3), { version: 1, unreferenced: sorted(state.unreferenced), mismatched: sorted(state.mismatched) });
+}
+
+// runtime/cleanup/observe.ts
+var CleanupError = class extends Error {
+  name = "CleanupError";
+};
+function spell(path, cache = /* @__PURE__ */ new Map()) {
+  const abs = resolve2(path);
+  const dir = dirname3(abs);
+  let real = cache.get(dir);
+  if (real === void 0) {
+    try {
+      real = realpathSync(dir);
+    } catch {
+      real = dir;
+    }
+    cache.set(dir, real);
+  }
+  return abs === dir ? real : join7(real, basename(abs));
+}
+function roots(config2) {
   const real = (p) => {
     try {
       return realpathSync(p);
@@ -20432,644 +20635,810 @@ async function runCleanup(config2, options, summary) {
       throw new CleanupError(`the configured folder ${q(p)} does not exist; refusing to clean up`);
     }
   };
-  const realParents = /* @__PURE__ */ new Map();
-  const canonical = (path) => {
-    const abs = resolve(path);
+  const completed = config2.upload.sources.find((s) => s.kind === "uncategorized");
+  if (!completed) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
+  const libraries = config2.upload.sources.filter((s) => s.kind === "library").map((s) => real(s.path));
+  const maybe = (p) => {
     try {
-      if (lstatSync(abs).isDirectory()) return realpathSync(abs);
+      return realpathSync(p);
     } catch {
+      return resolve2(p);
     }
-    const dir = dirname3(abs);
-    let parent = realParents.get(dir);
-    if (parent === void 0) {
-      try {
-        parent = realpathSync(dir);
-      } catch {
-        parent = dir;
-      }
-      realParents.set(dir, parent);
-    }
-    return abs === dir ? parent : join4(parent, basename3(abs));
   };
-  const completedRoot = real(uncategorized.path);
-  const libraryRoots = libraries.map((s) => ({ source: s, root: real(s.path) }));
-  const allRoots = [completedRoot, ...libraryRoots.map((l) => l.root)];
-  const protectedDirs = /* @__PURE__ */ new Set([...allRoots, ...[...config2.upload.categoryPaths, config2.upload.tempPath, config2.upload.extractDir].map(canonical)]);
-  const client = clientFor(config2);
-  await client.login();
-  const torrents = await client.torrents();
-  const byInode = /* @__PURE__ */ new Map();
-  const byPath = /* @__PURE__ */ new Map();
-  const libraryMarkers = [];
-  const completedMarkers = [];
-  for (const { root } of libraryRoots) indexRoot(root, suffix, byInode, libraryMarkers, byPath);
-  indexRoot(completedRoot, suffix, byInode, completedMarkers, byPath);
-  const inside = (path) => {
-    const abs = resolve(path);
-    let parent;
-    try {
-      parent = realpathSync(dirname3(abs));
-    } catch {
-      return void 0;
-    }
-    const full = join4(parent, basename3(abs));
-    return allRoots.some((r) => isInside(full, r)) && !protectedDirs.has(full) ? full : void 0;
-  };
-  const completedItem = (path) => {
-    if (!isInside(path, completedRoot) || path === completedRoot) return void 0;
-    const slash = path.indexOf("/", completedRoot.length + 1);
-    const top = slash === -1 ? path : path.slice(0, slash);
-    return protectedDirs.has(top) ? void 0 : top;
-  };
-  const libraryMarkerFor = (link) => {
-    const lib = libraryRoots.find((l) => isInside(link.path, l.root));
-    if (!lib) return void 0;
-    const marker = markerPath(link.path, suffix);
-    const data = readMarker(marker);
-    const remotePath = `${lib.source.prefix}${toPosix(relative(lib.root, link.path))}`;
-    const entry = data?.files.find((f) => f.remotePath === remotePath && f.size === link.size && (f.inode === void 0 || f.inode === link.ino));
-    return entry ? { marker, entry } : void 0;
-  };
-  const itemMarkerFor = (item) => readMarker(markerPath(item, suffix));
-  const coverage = (file2, stat) => {
-    const needs = [];
-    for (const link of byInode.get(stat.key) ?? []) {
-      if (link.root === completedRoot) continue;
-      const found = libraryMarkerFor(link);
-      if (found) return { needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: link.path }] };
-    }
-    const item = completedItem(file2);
-    const marker = item ? itemMarkerFor(item) : void 0;
-    if (marker && item) {
-      const rel = toPosix(relative(completedRoot, file2));
-      const own2 = marker.files.find((f) => !f.extractedFrom && f.remotePath === `${uncategorized.prefix}${rel}` && f.size === stat.size && (f.inode === void 0 || f.inode === stat.ino));
-      if (own2) return { needs: [{ remotePath: own2.remotePath, size: own2.size, local: file2 }] };
-      if (isArchiveVolume(basename3(file2), config2.upload.archiveTypes)) {
-        const set2 = archiveSet(toPosix(relative(completedRoot, file2)));
-        const extracted = marker.files.filter((f) => f.extractedFrom && archiveSet(f.extractedFrom) === set2);
-        if (extracted.length > 0 && !(lstatSync(file2).mtimeMs <= Date.parse(marker.uploadedAt))) {
-          return { missing: `${q(toPosix(relative(completedRoot, file2)))} was written after its item was uploaded, so its extraction does not cover it` };
-        }
-        if (extracted.length > 0) {
-          for (const f of extracted) needs.push({ remotePath: f.remotePath, size: f.size });
-          return { needs };
-        }
-      }
-    }
-    return { missing: `${q(toPosix(relative(completedRoot, file2)))} has no upload marker` };
-  };
-  const plan = [];
-  const planned = /* @__PURE__ */ new Set();
-  const noMetadata = torrents.filter((t) => t.content_path === "");
-  for (const t of noMetadata) log.info(`kept torrent ${q(t.name)}: qBittorrent has no metadata for it yet (state ${t.state})`);
-  const unsettled = torrents.filter((t) => !noMetadata.includes(t) && (!t.content_path.startsWith("/") || !t.save_path.startsWith("/")));
-  for (const t of unsettled) log.info(`kept torrent ${q(t.name)}: qBittorrent reports no absolute path for it yet (state ${t.state})`);
-  const settled = torrents.filter((t) => !noMetadata.includes(t) && !unsettled.includes(t));
-  const fileLists = /* @__PURE__ */ new Map();
-  for (let i = 0; i < settled.length; i += 8) {
-    const batch = settled.slice(i, i + 8);
-    const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
-    batch.forEach((t, j) => fileLists.set(t.hash, lists[j]));
+  const skipped = [config2.upload.tempPath, config2.upload.extractDir].map(maybe);
+  const completedReal = real(completed.path);
+  return { completed: completedReal, libraries, kept: [completedReal, ...libraries, ...config2.upload.categoryPaths.map(maybe), ...skipped], skipped };
+}
+function walkFiles(root, skip, out) {
+  let entries;
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return;
   }
-  const listedBy = /* @__PURE__ */ new Map();
-  const listedPaths = /* @__PURE__ */ new Set();
-  for (const t of settled) {
-    for (const f of fileLists.get(t.hash)) {
-      const path = canonical(resolve(t.save_path, f.name));
-      listedPaths.add(path);
-      let stat;
-      try {
-        stat = lstatSync(path);
-      } catch {
-        continue;
-      }
-      const k = key(stat);
-      listedBy.set(k, (listedBy.get(k) ?? /* @__PURE__ */ new Set()).add(t.hash));
+  for (const entry of entries) {
+    const path = `${root}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (!skip.has(path)) walkFiles(path, skip, out);
+    } else if (entry.isFile()) {
+      const id = statIdentity(path);
+      if (id) out.push({ path, id });
     }
-  }
-  const referencedItems = /* @__PURE__ */ new Set();
-  for (const p of [...listedPaths, ...settled.map((t) => canonical(t.content_path))]) {
-    const item = completedItem(p);
-    if (item) referencedItems.add(item);
-  }
-  const torrentsInCompleted = [...listedPaths, ...settled.map((t) => canonical(t.content_path))].filter((p) => isInside(p, completedRoot));
-  const filesOfItem = /* @__PURE__ */ new Map();
-  for (const entry of byPath.values()) {
-    if (entry.root !== completedRoot) continue;
-    const item = completedItem(entry.path);
-    if (item) filesOfItem.set(item, [...filesOfItem.get(item) ?? [], entry]);
-  }
-  for (const t of settled) {
-    if (t.progress < 1 || t.seeding_time < config2.cleanup.seedingPeriodSeconds) {
-      summary.seeding++;
-      continue;
-    }
-    const content = canonical(t.content_path);
-    if (!isInside(content, completedRoot)) {
-      log.warn(`kept torrent ${q(t.name)}: its content ${q(t.content_path)} is outside ${q(completedRoot)}`);
-      summary.keptNotUploaded++;
-      continue;
-    }
-    const files = fileLists.get(t.hash);
-    const needs = [];
-    const doomed = [];
-    const markers = /* @__PURE__ */ new Set();
-    let refusal;
-    for (const f of files) {
-      const abs = resolve(t.save_path, f.name);
-      const safe = inside(abs);
-      if (!safe || !isInside(safe, completedRoot)) {
-        refusal = `its file ${q(f.name)} resolves outside ${q(completedRoot)}`;
-        break;
-      }
-      let stat;
-      try {
-        stat = lstatSync(safe);
-      } catch {
-        continue;
-      }
-      if (!stat.isFile()) {
-        refusal = `${q(f.name)} is not a regular file (a symlink?)`;
-        break;
-      }
-      const covered = coverage(safe, { key: key(stat), ino: stat.ino, size: stat.size });
-      if ("missing" in covered) {
-        refusal = covered.missing;
-        break;
-      }
-      needs.push(...covered.needs);
-      doomed.push({ path: safe, key: key(stat), size: stat.size });
-      const item = completedItem(safe);
-      if (item) markers.add(markerPath(item, suffix));
-      for (const link of byInode.get(key(stat)) ?? []) {
-        if (link.root === completedRoot) continue;
-        doomed.push({ path: link.path, key: link.key, size: link.size });
-        markers.add(markerPath(link.path, suffix));
-      }
-    }
-    if (refusal) {
-      log.info(`kept torrent ${q(t.name)}: ${refusal}`);
-      summary.keptNotUploaded++;
-      continue;
-    }
-    for (const d of doomed) planned.add(d.path);
-    const folders = protectedDirs.has(content) ? [] : [content];
-    plan.push({ kind: "torrent", label: t.name, torrent: t, reason: `seeded ${formatSeconds(t.seeding_time * 1e3)}, ${files.length} file${files.length === 1 ? "" : "s"}`, files: doomed, markers: [...markers], folders, needs });
-  }
-  const marked = completedMarkers.length + libraryMarkers.length;
-  if (unsettled.length > 0) {
-    log.info(`not looking for orphans this run: ${unsettled.length} torrent${unsettled.length === 1 ? " is" : "s are"} still being checked`);
-  } else if (settled.length === 0 && marked > 0) {
-    log.warn(
-      `qBittorrent reports no torrents ${noMetadata.length > 0 ? "with metadata" : "at all"}, yet ${marked} item${marked === 1 ? " is" : "s are"} marked uploaded (a lost session or a new profile?); not treating marked items as orphans`
-    );
-  } else if (settled.length > 0 && torrentsInCompleted.length === 0) {
-    log.warn(`no torrent of qBittorrent's ${settled.length} is under ${q(completedRoot)}; not treating marked items as orphans`);
-  } else {
-    for (const marker of completedMarkers) {
-      const item = markedPath(marker, suffix);
-      if (dirname3(marker) !== completedRoot || referencedItems.has(item) || !existsSync(item)) continue;
-      const data = readMarker(marker);
-      if (!data) continue;
-      const itemFiles = filesOfItem.get(item) ?? [];
-      if (itemFiles.length === 0 || itemFiles.some((e) => listedBy.has(e.key))) continue;
-      const needs = [];
-      let missing;
-      for (const e of itemFiles) {
-        const covered = coverage(e.path, e);
-        if ("missing" in covered) missing = covered.missing;
-        else needs.push(...covered.needs);
-      }
-      if (missing) {
-        log.info(`kept orphan ${q(toPosix(relative(completedRoot, item)))}: ${missing}`);
-        summary.keptNotUploaded++;
-        continue;
-      }
-      const links = itemFiles.flatMap((e) => (byInode.get(e.key) ?? []).filter((l) => l.root !== completedRoot));
-      const safe = inside(item);
-      if (!safe) continue;
-      for (const l of links) planned.add(l.path);
-      plan.push({
-        kind: "orphan",
-        label: toPosix(relative(completedRoot, item)),
-        reason: "marked uploaded, no torrent references it",
-        files: [...itemFiles, ...links].map((e) => ({ path: e.path, key: e.key, size: e.size })),
-        markers: [marker, ...links.map((l) => markerPath(l.path, suffix))],
-        folders: [safe],
-        needs
-      });
-    }
-    for (const marker of libraryMarkers) {
-      const file2 = markedPath(marker, suffix);
-      const entry = byPath.get(file2);
-      if (!entry || listedBy.has(entry.key)) continue;
-      const found = libraryMarkerFor(entry);
-      if (!found || planned.has(file2)) continue;
-      const links = byInode.get(entry.key) ?? [];
-      for (const l of links) planned.add(l.path);
-      plan.push({
-        kind: "orphan",
-        label: toPosix(relative(libraryRoots.find((l) => isInside(file2, l.root)).root, file2)),
-        reason: "marked uploaded, no torrent references it",
-        files: links.map((l) => ({ path: l.path, key: l.key, size: l.size })),
-        markers: links.map((l) => markerPath(l.path, suffix)),
-        folders: [],
-        needs: [{ remotePath: found.entry.remotePath, size: found.entry.size, local: file2 }]
-      });
-    }
-  }
-  if (plan.length === 0) return;
-  const removeFile = (file2) => {
-    const path = typeof file2 === "string" ? file2 : file2.path;
-    if (inside(path) !== path) throw new CleanupError(`refusing to delete ${q(path)}: outside the configured folders`);
-    let stat;
-    try {
-      stat = lstatSync(path);
-    } catch {
-      return false;
-    }
-    if (!stat.isFile() || typeof file2 !== "string" && (key(stat) !== file2.key || stat.size !== file2.size)) {
-      log.warn(`kept ${q(path)}: it is not the file that was checked (replaced or changed since)`);
-      return false;
-    }
-    unlinkSync(path);
-    return true;
-  };
-  const pruneUp = (dir) => {
-    const root = allRoots.find((r) => isInside(dir, r));
-    while (root && dir !== root && isInside(dir, root) && !protectedDirs.has(dir)) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        break;
-      }
-      dir = dirname3(dir);
-    }
-  };
-  const removeEmptyFolders = (dir) => {
-    if (inside(dir) !== dir) return;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) if (e.isDirectory()) removeEmptyFolders(join4(dir, e.name));
-    pruneUp(dir);
-  };
-  const gone = (path) => {
-    try {
-      lstatSync(path);
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  const removed = /* @__PURE__ */ new Set();
-  const listedByOther = (k, self) => [...listedBy.get(k) ?? []].some((h) => h !== self && !removed.has(h));
-  const cap = config2.cleanup.maxDeletionsPerRun;
-  let done = 0;
-  let next = 0;
-  while (next < plan.length && done < cap) {
-    const batch = plan.slice(next, next + (cap - done));
-    next += batch.length;
-    const remote = await listRemote(config2.remote, batch.flatMap((d) => d.needs.map((n) => n.remotePath)));
-    for (const d of batch) {
-      const problem = await remoteProblem(d, remote);
-      if (problem) {
-        log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; upload it again (delete its marker) before it can be cleaned up`);
-        summary.keptRemoteMismatch++;
-        continue;
-      }
-      const files = d.files.filter((f) => !listedByOther(f.key, d.torrent?.hash));
-      const shared = d.files.length - files.length;
-      const bytes = [...new Map(files.map((f) => [f.key, f.size])).values()].reduce((n, size) => n + size, 0);
-      const what = `${d.kind === "torrent" ? "torrent" : "orphan"} ${q(d.label)} (${d.reason}; ${d.needs.length} remote cop${d.needs.length === 1 ? "y" : "ies"} confirmed)`;
-      const keptShared = shared > 0 ? `; ${shared} file${shared === 1 ? "" : "s"} kept, another torrent lists ${shared === 1 ? "it" : "them"}` : "";
-      if (options.dryRun) {
-        log.info(`would remove ${what}: ${formatBytes(bytes)}, ${files.length} file${files.length === 1 ? "" : "s"}${keptShared}`);
-      } else {
-        if (d.torrent) await client.deleteTorrent(d.torrent.hash, false);
-        let deleted = 0;
-        for (const f of files) if (removeFile(f)) deleted++;
-        for (const f of files) pruneUp(dirname3(f.path));
-        for (const dir of d.folders) removeEmptyFolders(dir);
-        let markers = 0;
-        for (const m of d.markers) if (gone(markedPath(m, suffix)) && removeFile(m)) markers++;
-        for (const m of d.markers) pruneUp(dirname3(m));
-        log.info(`removed ${what}: freed ${formatBytes(bytes)}, ${deleted} file${deleted === 1 ? "" : "s"} and ${markers} marker${markers === 1 ? "" : "s"} deleted${keptShared}`);
-      }
-      if (d.torrent) removed.add(d.torrent.hash);
-      done++;
-      summary.freedBytes += bytes;
-      if (d.kind === "torrent") summary.torrentsRemoved++;
-      else summary.orphansRemoved++;
-    }
-  }
-  if (next < plan.length) {
-    summary.capReached = true;
-    log.warn(`cleanup: the cap of ${cap} deletions per run is reached; ${plan.length - next} more wait for the next run`);
   }
 }
-async function remoteProblem(d, remote) {
-  for (const need of d.needs) {
-    const copy = remote.get(need.remotePath);
-    if (!copy) return `${q(need.remotePath)} is missing on the remote`;
-    if (copy.size !== need.size) return `${q(need.remotePath)} is ${copy.size} bytes on the remote, ${need.size} here`;
-    if (copy.sha1 && need.local && existsSync(need.local) && await sha1(need.local) !== copy.sha1) return `${q(need.remotePath)} has a different SHA-1 on the remote`;
+async function observeTorrents(client, config2) {
+  const torrents = await client.torrents();
+  const cache = /* @__PURE__ */ new Map();
+  const observed = [];
+  for (let i = 0; i < torrents.length; i += 8) {
+    const batch = torrents.slice(i, i + 8);
+    const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
+    batch.forEach((t, j) => {
+      const files = lists[j].map((f) => {
+        const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
+        let odd = false;
+        let id;
+        try {
+          const stat = lstatSync3(paths[0]);
+          if (stat.isFile()) id = statIdentity(paths[0]);
+          else odd = true;
+        } catch {
+        }
+        return { name: f.name, priority: f.priority ?? 1, paths, ...id ? { id } : {}, ...odd ? { odd } : {} };
+      });
+      observed.push({ hash: t.hash, name: t.name, state: t.state, class: classify(t, config2.cleanup.seedingPeriodSeconds), seedingSeconds: t.seeding_time, files });
+    });
+  }
+  return observed;
+}
+async function observe(config2, client, now) {
+  const r = roots(config2);
+  const torrents = await observeTorrents(client, config2);
+  const local = [];
+  const skip = new Set(r.skipped);
+  for (const root of [r.completed, ...r.libraries]) walkFiles(root, skip, local);
+  return { now, roots: r, torrents, local, records: readRecords(config2.stateDir), sightings: readSightings(config2.stateDir) };
+}
+async function sessionHashes(client) {
+  return (await client.torrents()).map((t) => t.hash).sort();
+}
+
+// runtime/cleanup/plan.ts
+function coverage(records, id) {
+  const record3 = records.get(identityKey(id));
+  if (!record3) return { missing: "has no upload record", waitingForUpload: true };
+  if (!recordMatches(record3, id)) return { missing: "changed since it was uploaded (size or modification time differ)", waitingForUpload: true };
+  if (record3.copies.length === 0) return { missing: "its upload record names no remote copy", waitingForUpload: false };
+  const unhashed = record3.copies.find((c) => c.sha1 === null);
+  if (unhashed) return { missing: `the remote reported no SHA-1 for ${JSON.stringify(unhashed.remotePath)} at upload, so its copy cannot be verified`, waitingForUpload: false };
+  return { copies: record3.copies };
+}
+var sightingKey = (id) => `${id.dev}:${id.ino}:${id.size}:${id.mtimeNs}`;
+var inside2 = (path, root) => path === root || path.startsWith(`${root}/`);
+var label = (path, obs) => {
+  const root = [obs.roots.completed, ...obs.roots.libraries].find((r) => inside2(path, r));
+  return root ? path.slice(root.length + 1) : path;
+};
+function torrentDeletion(t, obs, byKey) {
+  const keep = (reason, waitingForUpload = false) => ({ kind: "torrent", label: t.name, reason, waitingForUpload });
+  const files = [];
+  const needs = /* @__PURE__ */ new Map();
+  for (const f of t.files) {
+    const path = f.paths[0];
+    if (!inside2(path, obs.roots.completed) || obs.roots.skipped.some((s) => inside2(path, s))) return keep(`its file ${JSON.stringify(f.name)} is at ${JSON.stringify(path)}, outside the completed folder`);
+    if (f.odd) return keep(`${JSON.stringify(f.name)} is not a regular file on disk (a folder or a symlink)`);
+    if (!f.id) {
+      if (f.priority === 0) continue;
+      return keep(`${JSON.stringify(f.name)} is missing on disk`);
+    }
+    const covered = coverage(obs.records, f.id);
+    if ("missing" in covered) return keep(`${JSON.stringify(f.name)} ${covered.missing}`, covered.waitingForUpload);
+    for (const c of covered.copies) needs.set(c.remotePath, c);
+    for (const local of byKey.get(identityKey(f.id)) ?? [{ path, id: f.id }]) files.push({ path: local.path, id: local.id });
+    if (!(byKey.get(identityKey(f.id)) ?? []).some((l) => l.path === path)) files.push({ path, id: f.id });
+  }
+  const unique = [...new Map(files.map((f) => [f.path, f])).values()];
+  const days = (t.seedingSeconds / 86400).toFixed(1);
+  return { kind: "torrent", label: t.name, torrent: { hash: t.hash, name: t.name }, files: unique, needs: [...needs.values()], reason: `seeded ${days} days, ${t.files.length} file${t.files.length === 1 ? "" : "s"}` };
+}
+function untrusted(obs) {
+  if (obs.torrents.length === 0) return "qBittorrent reports no torrents at all (a lost session or a new profile?)";
+  const unsettled = obs.torrents.filter((t) => t.class === "unsettled");
+  if (unsettled.length > 0) return `${unsettled.length} torrent${unsettled.length === 1 ? " is" : "s are"} not settled (${[...new Set(unsettled.map((t) => t.state))].join(", ")}): its files are not known for sure`;
+  const watched = [obs.roots.completed, ...obs.roots.libraries];
+  if (!obs.torrents.some((t) => t.files.some((f) => f.paths.some((p) => watched.some((r) => inside2(p, r)))))) {
+    return `no torrent of qBittorrent's ${obs.torrents.length} has a file under ${JSON.stringify(obs.roots.completed)} (is it looking at another folder?)`;
+  }
+  return void 0;
+}
+function plan(obs, settings) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const f of obs.local) byKey.set(identityKey(f.id), [...byKey.get(identityKey(f.id)) ?? [], f]);
+  const listedBy = /* @__PURE__ */ new Map();
+  const listedPaths = /* @__PURE__ */ new Set();
+  for (const t of obs.torrents) {
+    for (const f of t.files) {
+      for (const p of f.paths) listedPaths.add(p);
+      if (f.id) listedBy.set(identityKey(f.id), [...listedBy.get(identityKey(f.id)) ?? [], t.hash]);
+    }
+  }
+  const result = { deletions: [], deferred: 0, kept: [], seeding: 0, orphansWaiting: 0, sightings: new Map(obs.sightings), listedBy };
+  const candidates = [];
+  for (const t of [...obs.torrents].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : a.hash < b.hash ? -1 : 1)) {
+    if (t.class === "seeding" || t.class === "downloading") {
+      result.seeding++;
+      continue;
+    }
+    if (t.class === "unsettled") {
+      result.kept.push({ kind: "torrent", label: t.name, reason: `qBittorrent reports it ${t.state}; its files are not settled`, waitingForUpload: false });
+      continue;
+    }
+    const d = torrentDeletion(t, obs, byKey);
+    if ("files" in d) candidates.push(d);
+    else result.kept.push(d);
+  }
+  const why = untrusted(obs);
+  if (why) {
+    result.orphanScanSkipped = why;
+  } else {
+    const unreferenced = /* @__PURE__ */ new Map();
+    for (const f of obs.local) {
+      const key = identityKey(f.id);
+      if (listedBy.has(key) || listedPaths.has(f.path)) continue;
+      unreferenced.set(key, [...unreferenced.get(key) ?? [], f]);
+    }
+    const next = /* @__PURE__ */ new Map();
+    for (const [key, files] of [...unreferenced].sort(([a], [b]) => a < b ? -1 : 1)) {
+      if ((byKey.get(key) ?? []).length !== files.length) continue;
+      const id = files[0].id;
+      const skey = sightingKey(id);
+      const before = obs.sightings.get(skey);
+      const seen = { firstSeen: before?.firstSeen ?? obs.now, runs: (before?.runs ?? 0) + 1 };
+      next.set(skey, seen);
+      const sorted2 = files.map((f) => f.path).sort();
+      const what = label(sorted2[0], obs);
+      if (seen.runs < 2 || obs.now - seen.firstSeen < settings.orphanGraceSeconds * 1e3) {
+        result.orphansWaiting++;
+        continue;
+      }
+      const covered = coverage(obs.records, id);
+      if ("missing" in covered) {
+        result.kept.push({ kind: "orphan", label: what, reason: `no torrent lists it, but it ${covered.missing}`, waitingForUpload: covered.waitingForUpload });
+        continue;
+      }
+      const since = Math.round((obs.now - seen.firstSeen) / 36e5);
+      candidates.push({
+        kind: "orphan",
+        label: what,
+        files: files.map((f) => ({ path: f.path, id: f.id })).sort((a, b) => a.path < b.path ? -1 : 1),
+        needs: covered.copies,
+        reason: `no torrent has listed it for ${since} h (${seen.runs} runs)`
+      });
+    }
+    result.sightings = next;
+  }
+  result.deletions = candidates.slice(0, settings.maxDeletionsPerRun);
+  result.deferred = candidates.length - result.deletions.length;
+  return result;
+}
+
+// runtime/cleanup/verify.ts
+function copyProblem(copy, listing) {
+  const found = listing.get(copy.remotePath);
+  if (!found) return `${JSON.stringify(copy.remotePath)} is missing on the remote`;
+  if (found.size !== copy.size) return `${JSON.stringify(copy.remotePath)} is ${found.size} bytes on the remote, ${copy.size} when uploaded`;
+  if (!found.sha1) return `the remote lists no SHA-1 for ${JSON.stringify(copy.remotePath)}`;
+  if (copy.sha1 === null || found.sha1.toLowerCase() !== copy.sha1.toLowerCase()) return `${JSON.stringify(copy.remotePath)} on the remote has another SHA-1 than when it was uploaded`;
+  return void 0;
+}
+function verifyDeletion(d, listing) {
+  for (const copy of d.needs) {
+    const problem = copyProblem(copy, listing);
+    if (problem) return problem;
   }
   return void 0;
 }
 
-// runtime/upload.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync2, rmSync as rmSync5, statSync as statSync2 } from "node:fs";
-import { join as join5, relative as relative2, sep as sep2 } from "node:path";
-
-// runtime/upload-index.ts
-import { readFileSync as readFileSync5, renameSync as renameSync4, writeFileSync as writeFileSync2 } from "node:fs";
-function openUploadIndex(path) {
-  let entries = /* @__PURE__ */ new Map();
-  try {
-    const data = JSON.parse(readFileSync5(path, "utf8"));
-    if (data && typeof data === "object" && !Array.isArray(data)) entries = new Map(Object.entries(data).filter(([, v]) => typeof v === "string"));
-  } catch {
-  }
-  const seen = /* @__PURE__ */ new Map();
-  let changed = false;
-  return {
-    entries,
-    remember(marker, fingerprint2) {
-      if (entries.get(marker) !== fingerprint2) changed = true;
-      seen.set(marker, fingerprint2);
-    },
-    save() {
-      if (!changed && seen.size === entries.size) return;
-      const temp = `${path}.tmp-${process.pid}`;
-      writeFileSync2(temp, JSON.stringify(Object.fromEntries(seen)));
-      renameSync4(temp, path);
+// runtime/cleanup/index.ts
+async function cleanup(config2, options) {
+  const summary = { torrentsRemoved: 0, orphansRemoved: 0, freedBytes: 0, keptNotUploaded: 0, keptOther: 0, keptRemoteMismatch: 0, seeding: 0, orphansWaiting: 0, deferred: 0 };
+  return runJob("cleanup", config2, options, summary, async (ctx) => {
+    const client = await ctx.qbittorrent();
+    const obs = await observe(config2, client, ctx.now());
+    const p = plan(obs, config2.cleanup);
+    summary.seeding = p.seeding;
+    summary.orphansWaiting = p.orphansWaiting;
+    summary.deferred = p.deferred;
+    for (const k of p.kept) {
+      if (k.waitingForUpload) summary.keptNotUploaded++;
+      else summary.keptOther++;
+      log.info(`kept ${k.kind} ${q(k.label)}: ${k.reason}`);
     }
-  };
-}
-
-// runtime/upload.ts
-var toPosix2 = (p) => p.split(sep2).join("/");
-var isHidden = (name) => name.startsWith(".");
-function* walk(dir, skip, suffix, relDir = "") {
-  const entries = readdirSync2(dir, { withFileTypes: true });
-  const markers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => e.name));
-  for (const entry of entries) {
-    const path = `${dir}/${entry.name}`;
-    if (skip(entry.name, path)) continue;
-    const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) yield* walk(path, skip, suffix, rel);
-    else if (entry.isFile()) {
-      const stat = lstatSync2(path);
-      yield { path, rel, size: stat.size, ino: stat.ino, mtimeMs: stat.mtimeMs, hasMarker: markers.has(`.${entry.name}${suffix}`) };
-    }
-  }
-}
-var fingerprint = (item) => item.files.length === 1 ? `${item.files[0].size}:${item.files[0].inode}:${item.files[0].mtimeMs}` : item.files.map((f) => `${f.rel}:${f.size}:${f.inode}:${f.mtimeMs}`).join("/");
-function markerIsCurrent(item, index) {
-  if (!item.hasMarker) return false;
-  const print = fingerprint(item);
-  if (index.entries.get(item.marker) === print) {
-    index.remember(item.marker, print);
-    return true;
-  }
-  const marker = readMarker(item.marker);
-  if (!marker) return false;
-  const recorded = new Map(marker.files.filter((f) => !f.extractedFrom).map((f) => [f.remotePath, f]));
-  const current = item.files.every((f) => {
-    const r = recorded.get(`${item.source.prefix}${f.rel}`);
-    return r !== void 0 && r.size === f.size && (r.inode === void 0 || r.inode === f.inode);
-  });
-  if (current) index.remember(item.marker, print);
-  return current;
-}
-function* scanLibrary(source, config2) {
-  const suffix = config2.upload.marker;
-  for (const file2 of walk(source.path, (name) => isHidden(name), suffix)) {
-    yield {
-      source,
-      name: file2.rel,
-      path: file2.path,
-      marker: markerPath(file2.path, suffix),
-      hasMarker: file2.hasMarker,
-      files: [{ rel: file2.rel, abs: file2.path, size: file2.size, inode: file2.ino, mtimeMs: file2.mtimeMs }],
-      archives: [],
-      newestMtimeMs: file2.mtimeMs
-    };
-  }
-}
-function scanUncategorized(source, config2) {
-  const { marker: suffix, archiveTypes, categoryPaths, tempPath, extractDir } = config2.upload;
-  const excluded = /* @__PURE__ */ new Set([...categoryPaths, tempPath, extractDir]);
-  const items = [];
-  const entries = readdirSync2(source.path, { withFileTypes: true });
-  const topMarkers = new Set(entries.filter((e) => isMarkerName(e.name, suffix)).map((e) => join5(source.path, e.name)));
-  for (const entry of entries) {
-    const path = join5(source.path, entry.name);
-    if (isHidden(entry.name) || isMarkerName(entry.name, suffix) || excluded.has(path)) continue;
-    const found = entry.isDirectory() ? [...walk(path, (name, p) => isMarkerName(name, suffix) || excluded.has(p), suffix)] : entry.isFile() ? [lstatSync2(path)].map((st) => ({ path, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs })) : [];
-    const files = [];
-    const archives = [];
-    let newest = 0;
-    for (const { path: file2, ...stat } of found) {
-      newest = Math.max(newest, stat.mtimeMs);
-      const rel = toPosix2(relative2(source.path, file2));
-      const base = rel.split("/").pop();
-      if (isArchiveVolume(base, archiveTypes)) {
-        if (isFirstVolume(base, archiveTypes)) archives.push({ path: file2, relativeDir: toPosix2(relative2(path, join5(file2, ".."))) });
-      } else {
-        files.push({ rel, abs: file2, size: stat.size, inode: stat.ino, mtimeMs: stat.mtimeMs });
+    if (p.orphanScanSkipped) log.info(`no file judged an orphan this run: ${p.orphanScanSkipped}`);
+    const mismatched = /* @__PURE__ */ new Map();
+    if (p.deletions.length > 0) {
+      const listing = await listRemote(config2.remote, p.deletions.flatMap((d) => d.needs.map((n) => n.remotePath)));
+      const sessionChanged = p.deletions.some((d) => d.kind === "orphan") && (await sessionHashes(client)).join() !== obs.torrents.map((t) => t.hash).sort().join();
+      if (sessionChanged) log.info("qBittorrent's torrents changed during this run: no orphan is removed this run");
+      const executor = new Executor(obs.roots, p.listedBy, client);
+      for (const d of p.deletions) {
+        if (d.kind === "orphan" && sessionChanged) continue;
+        const problem = verifyDeletion(d, listing);
+        if (problem) {
+          summary.keptRemoteMismatch++;
+          for (const f of d.files) mismatched.set(`${f.id.dev}:${f.id.ino}`, ctx.now());
+          log.warn(`kept ${d.kind} ${q(d.label)}: ${problem}; the next upload run sends it again`);
+          continue;
+        }
+        const copies = plural2(d.needs.length, "remote copy", "remote copies");
+        const size = formatBytes([...new Map(d.files.map((f) => [`${f.id.dev}:${f.id.ino}`, f.id.size])).values()].reduce((a, b) => a + b, 0));
+        if (ctx.dryRun) {
+          log.info(`would remove ${d.kind} ${q(d.label)} (${d.reason}; ${copies} verified): ${plural2(d.files.length, "file")}, ${size}`);
+        } else {
+          const done = await executor.run(d);
+          summary.freedBytes += done.freedBytes;
+          log.info(`removed ${d.kind} ${q(d.label)} (${d.reason}; ${copies} verified): ${plural2(done.deleted, "file")} deleted, ${formatBytes(done.freedBytes)} freed`);
+          logSpared(`${d.kind} ${q(d.label)}`, done.spared);
+        }
+        if (d.kind === "torrent") summary.torrentsRemoved++;
+        else summary.orphansRemoved++;
       }
     }
-    if (files.length === 0 && archives.length === 0) continue;
-    const marker = markerPath(path, suffix);
-    items.push({ source, name: entry.name, path, marker, hasMarker: topMarkers.has(marker), files, archives, newestMtimeMs: newest });
-  }
-  return items;
+    if (!ctx.dryRun) writeCleanupState(config2.stateDir, { unreferenced: p.sightings, mismatched });
+    if (p.deferred > 0) log.warn(`cleanup: the cap of ${config2.cleanup.maxDeletionsPerRun} deletions per run is reached; ${p.deferred} more wait for the next run`);
+    const verb = ctx.dryRun ? "would be removed" : "removed";
+    return {
+      parts: [
+        `${plural2(summary.torrentsRemoved, "torrent")} and ${plural2(summary.orphansRemoved, "orphan")} ${verb} (${formatBytes(summary.freedBytes)} freed)`,
+        `${summary.keptNotUploaded} kept (not on the remote yet)`,
+        `${summary.keptOther} kept (other reasons, logged above)`,
+        `${summary.keptRemoteMismatch} kept (remote copy missing or different)`,
+        `${summary.seeding} still seeding or downloading`,
+        `${summary.orphansWaiting} unreferenced, waiting out the grace period`
+      ],
+      failed: summary.keptRemoteMismatch > 0
+    };
+  });
 }
-function remoteDest(config2, source) {
-  return `${config2.remote}/${source.prefix}`;
+
+// runtime/main.ts
+import { join as join10 } from "node:path";
+
+// runtime/upload.ts
+import { createHash } from "node:crypto";
+import { readdirSync as readdirSync3, realpathSync as realpathSync2, rmSync as rmSync5 } from "node:fs";
+import { join as join9, relative as relative2, sep } from "node:path";
+
+// runtime/archives.ts
+import { spawn as spawn2 } from "node:child_process";
+import { chmodSync, existsSync, lstatSync as lstatSync4, mkdirSync as mkdirSync2, readdirSync as readdirSync2, renameSync as renameSync3, rmdirSync as rmdirSync2, rmSync as rmSync4 } from "node:fs";
+import { basename as basename2, dirname as dirname4, join as join8, relative } from "node:path";
+var unarBinary = () => process.env.MEDIA_PIPELINE_UNAR || "unar";
+function lsarBinary() {
+  if (process.env.MEDIA_PIPELINE_LSAR) return process.env.MEDIA_PIPELINE_LSAR;
+  const unar = unarBinary();
+  if (unar.includes("/")) {
+    const beside = join8(dirname4(unar), "lsar");
+    if (existsSync(beside)) return beside;
+  }
+  return "lsar";
+}
+function volumeOf(name, types) {
+  const lower = name.toLowerCase();
+  const has = (type) => types.includes(type);
+  let m;
+  if (has(".rar")) {
+    if (m = lower.match(/^(.*)\.part([0-9]+)\.rar$/)) {
+      const group = `rar-new:${m[1]}:${m[2].length}`;
+      const n = Number(m[2]);
+      return n === 1 ? { first: true, groups: [group, `rar-old:${lower.slice(0, -4)}`] } : { first: false, group, order: n };
+    }
+    if (m = lower.match(/^(.*)\.rar$/)) return { first: true, groups: [`rar-old:${m[1]}`] };
+    if (m = lower.match(/^(.*)\.([rs])([0-9]{2})$/)) return { first: false, group: `rar-old:${m[1]}`, order: (m[2] === "s" ? 100 : 0) + Number(m[3]) };
+  }
+  for (const type of [".zip", ".7z"].filter(has)) {
+    if ((m = lower.match(/^(.*)\.([0-9]{3,})$/)) && m[1].endsWith(type)) {
+      const n = Number(m[2]);
+      return n === 1 ? { first: true, groups: [`split:${m[1]}`] } : { first: false, group: `split:${m[1]}`, order: n };
+    }
+  }
+  if (has(".zip")) {
+    if (m = lower.match(/^(.*)\.zip$/)) return { first: true, groups: [`zip:${m[1]}`] };
+    if (m = lower.match(/^(.*)\.z([0-9]{2,})$/)) return { first: false, group: `zip:${m[1]}`, order: Number(m[2]) };
+  }
+  if (types.some((type) => lower.endsWith(type))) return { first: true, groups: [] };
+  return void 0;
+}
+function archiveSets(files, types) {
+  const loose = [];
+  const later = [];
+  const byGroup = /* @__PURE__ */ new Map();
+  const sets = [];
+  for (const path of files) {
+    const slash = path.lastIndexOf("/");
+    const dir = path.slice(0, slash + 1);
+    const volume = volumeOf(path.slice(slash + 1), types);
+    if (!volume) loose.push(path);
+    else if (!volume.first) later.push({ path, group: dir + volume.group, order: volume.order });
+    else {
+      const entry = { set: { first: path, volumes: [path] }, order: /* @__PURE__ */ new Map([[path, -1]]) };
+      sets.push(entry);
+      for (const group of volume.groups) byGroup.set(dir + group, [...byGroup.get(dir + group) ?? [], entry]);
+    }
+  }
+  const orphanVolumes = [];
+  for (const v of later) {
+    const candidates = byGroup.get(v.group);
+    if (!candidates) {
+      orphanVolumes.push(v.path);
+      continue;
+    }
+    const stem = (p) => p.replace(/\.(part[0-9]+\.rar|rar|[rs][0-9]{2}|zip|z[0-9]{2,}|[0-9]{3,})$/i, "");
+    const owner = candidates.find((c) => stem(c.set.first) === stem(v.path)) ?? candidates[0];
+    owner.set.volumes.push(v.path);
+    owner.order.set(v.path, v.order);
+  }
+  for (const { set: set2, order } of sets) set2.volumes.sort((a, b) => order.get(a) - order.get(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const result = sets.map((s) => s.set).sort((a, b) => a.first < b.first ? -1 : a.first > b.first ? 1 : 0);
+  return { sets: result, loose, orphanVolumes };
+}
+function run(command, args) {
+  return new Promise((resolve3) => {
+    const child = spawn2(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    const text = () => ({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    child.on("error", (error62) => resolve3({ code: null, signal: null, ...text(), error: `cannot run ${command}: ${error62.message}` }));
+    child.on("close", (code, signal) => resolve3({ code, signal, ...text() }));
+  });
+}
+var quote = (s) => JSON.stringify(s);
+function unarReason(result) {
+  const lines = `${result.stderr}
+${result.stdout}`.split("\n").map((l) => l.trim().replace(/\s+/g, " ")).filter((l) => l && !/^Extraction to directory .* failed/.test(l));
+  const exit = result.signal ? `killed by ${result.signal}` : `exit ${result.code}`;
+  const text = lines.join("; ");
+  return `unar failed (${exit})${text ? `: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}` : ""}`;
+}
+async function listArchive(archive) {
+  const result = await run(lsarBinary(), ["-j", archive]);
+  if (result.error) return { refusal: `${result.error}; lsar comes with unar and checks an archive before it is extracted` };
+  let json2;
+  try {
+    json2 = JSON.parse(result.stdout);
+  } catch {
+    return { incomplete: `lsar printed no listing (exit ${result.code})` };
+  }
+  const entries = Array.isArray(json2.lsarContents) ? json2.lsarContents : [];
+  const encrypted = entries.find((e) => e.XADIsEncrypted);
+  if (encrypted || json2.lsarProperties?.XADIsEncrypted) {
+    return { refusal: `encrypted${encrypted ? ` (${quote(String(encrypted.XADFileName))})` : ""}: it needs a password, which is never given` };
+  }
+  for (const e of entries) {
+    const name = typeof e.XADFileName === "string" ? e.XADFileName : String(e.XADFileName);
+    const kind = e.XADIsHardLink ? "a hard link" : e.XADIsLink ? "a symbolic link" : e.XADIsFIFO ? "a FIFO" : e.XADIsCharacterDevice || e.XADIsBlockDevice ? "a device" : void 0;
+    if (kind) return { refusal: `holds ${kind} (${quote(name)}); only regular files and folders are extracted` };
+    if (name.startsWith("/") || name.split("/").includes("..")) {
+      return { refusal: `holds an entry that points outside its folder (${quote(name)}); such an archive is refused` };
+    }
+  }
+  if (result.code !== 0 || json2.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json2.lsarError ?? "none"})` };
+  return {};
+}
+function checkTree(root) {
+  let files = 0;
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop();
+    const mode = lstatSync4(dir).mode;
+    if ((mode & 448) !== 448) chmodSync(dir, mode | 448);
+    for (const name of readdirSync2(dir)) {
+      const path = join8(dir, name);
+      const st = lstatSync4(path);
+      const shown = quote(relative(root, path));
+      if (st.isDirectory()) pending.push(path);
+      else if (st.isFile()) {
+        if (st.nlink > 1) return { refusal: `unar produced a hard link (${shown}); only regular files and folders are extracted`, files };
+        files++;
+      } else {
+        const kind = st.isSymbolicLink() ? "a symbolic link" : st.isFIFO() ? "a FIFO" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : st.isSocket() ? "a socket" : "a special file";
+        return { refusal: `unar produced ${kind} (${shown}); only regular files and folders are extracted`, files };
+      }
+    }
+  }
+  return { files };
+}
+function removeTree(path) {
+  try {
+    rmSync4(path, { recursive: true, force: true });
+  } catch {
+    const pending = [path];
+    while (pending.length > 0) {
+      const dir = pending.pop();
+      try {
+        if (!lstatSync4(dir).isDirectory()) continue;
+        chmodSync(dir, 448);
+        for (const name of readdirSync2(dir)) pending.push(join8(dir, name));
+      } catch {
+      }
+    }
+    rmSync4(path, { recursive: true, force: true });
+  }
+}
+async function extractSet(archive, target) {
+  const fail = (reason) => ({ ok: false, message: `${basename2(archive)}: ${reason}` });
+  const parent = dirname4(target);
+  const staging = join8(parent, `.${basename2(target)}.partial`);
+  let created;
+  let result;
+  try {
+    created = mkdirSync2(parent, { recursive: true });
+    removeTree(staging);
+    const listing = await listArchive(archive);
+    if (listing.refusal) return result = fail(listing.refusal);
+    mkdirSync2(staging);
+    const unar = await run(unarBinary(), ["-q", "-f", "-D", "-o", staging, archive]);
+    if (unar.error) return result = fail(unar.error);
+    if (unar.code !== 0) return result = fail(unarReason(unar));
+    if (listing.incomplete) return result = fail(`${listing.incomplete}, though unar did not fail; an archive that cannot be checked is not extracted`);
+    const tree = checkTree(staging);
+    if (tree.refusal) return result = fail(tree.refusal);
+    removeTree(target);
+    renameSync3(staging, target);
+    return result = { ok: true, message: `${tree.files} file${tree.files === 1 ? "" : "s"} extracted` };
+  } catch (error62) {
+    return result = fail(error62.message);
+  } finally {
+    if (!result?.ok) {
+      try {
+        removeTree(staging);
+        for (let dir = parent; created && dir.length >= created.length; dir = dirname4(dir)) rmdirSync2(dir);
+      } catch {
+      }
+    }
+  }
+}
+
+// runtime/upload.ts
+var toPosix = (p) => p.split(sep).join("/");
+var inside3 = (path, root) => path === root || path.startsWith(`${root}/`);
+var mtimeMs = (id) => Number(BigInt(id.mtimeNs) / 1000000n);
+function fingerprint(ids) {
+  const text = ids.map((f) => `${f.path}\0${f.id.dev}:${f.id.ino}:${f.id.size}:${f.id.mtimeNs}`).sort().join("\n");
+  return createHash("sha1").update(text).digest("hex");
+}
+var isRecordedAt = (store, id, remotePath) => store.current(id)?.copies.some((c) => c.remotePath === remotePath) ?? false;
+function scanLibrary(source, store, scan) {
+  const root = realpathSync2(source.path);
+  const files = [];
+  walkFiles(root, /* @__PURE__ */ new Set(), files);
+  for (const f of files) {
+    scan.seen.add(identityKey(f.id));
+    const rel = toPosix(relative2(root, f.path));
+    if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) {
+      scan.alreadyUploaded++;
+      continue;
+    }
+    const send = { abs: f.path, root, rel, destBase: source.prefix, id: f.id };
+    scan.items.push({ key: `${source.prefix}${rel}`, files: [send], sets: [], newestMtimeMs: mtimeMs(f.id), immutable: false, fingerprint: fingerprint([f]) });
+  }
+}
+function scanUncategorized(config2, source, store, scan) {
+  const root = realpathSync2(source.path);
+  const real = (p) => {
+    try {
+      return realpathSync2(p);
+    } catch {
+      return p;
+    }
+  };
+  const excluded = new Set([...config2.upload.categoryPaths, config2.upload.tempPath, config2.upload.extractDir].map(real));
+  const types = config2.upload.archiveTypes;
+  for (const entry of readdirSync3(root, { withFileTypes: true })) {
+    const path = `${root}/${entry.name}`;
+    if (excluded.has(path) || !(entry.isDirectory() || entry.isFile())) continue;
+    const found = [];
+    if (entry.isDirectory()) walkFiles(path, excluded, found);
+    else {
+      const id = statIdentity(path);
+      if (id) found.push({ path, id });
+    }
+    if (found.length === 0) continue;
+    for (const f of found) scan.seen.add(identityKey(f.id));
+    const byRel = new Map(found.map((f) => [toPosix(relative2(root, f.path)), f]));
+    const { sets, loose, orphanVolumes } = archiveSets([...byRel.keys()], types);
+    const item = { key: `${source.prefix}${entry.name}`, files: [], sets: [], newestMtimeMs: Math.max(...found.map((f) => mtimeMs(f.id))), immutable: true, fingerprint: fingerprint(found) };
+    let current = 0;
+    for (const rel of [...loose, ...orphanVolumes]) {
+      const f = byRel.get(rel);
+      if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) current++;
+      else item.files.push({ abs: f.path, root, rel, destBase: source.prefix, id: f.id });
+    }
+    for (const set2 of sets) {
+      const destBase = `${config2.upload.extractedPrefix}${set2.first}/`;
+      const volumes = set2.volumes.map((rel) => ({ abs: byRel.get(rel).path, id: byRel.get(rel).id }));
+      const recorded = volumes.every((v) => {
+        const r = store.current(v.id);
+        return r?.kind === "archive-volume" && r.copies.every((c) => c.remotePath.startsWith(destBase));
+      });
+      if (recorded) current++;
+      else item.sets.push({ first: join9(root, set2.first), volumes, target: join9(config2.upload.extractDir, set2.first), destBase, extracted: [] });
+    }
+    if (item.files.length === 0 && item.sets.length === 0) {
+      if (current > 0) scan.alreadyUploaded++;
+      continue;
+    }
+    scan.items.push(item);
+  }
+}
+async function scanExtras(ctx, source, store, scan) {
+  const { config: config2 } = ctx;
+  const client = await ctx.qbittorrent();
+  const completed = realpathSync2(source.path);
+  const skipped = [config2.upload.tempPath, config2.upload.extractDir];
+  const cache = /* @__PURE__ */ new Map();
+  for (const t of await client.torrents()) {
+    if (classify(t, config2.cleanup.seedingPeriodSeconds) !== "due") continue;
+    const saveRoot = spell(t.save_path.replace(/\/+$/, "") || "/", cache);
+    if (!inside3(saveRoot, completed)) continue;
+    const destBase = `${source.prefix}${t.name}/`;
+    const files = [];
+    for (const f of await client.files(t.hash)) {
+      const abs = spell(join9(saveRoot, f.name), cache);
+      if (!inside3(abs, completed) || skipped.some((s) => inside3(abs, s))) continue;
+      const id = statIdentity(abs);
+      if (!id || store.current(id)) continue;
+      if (scan.claimed.has(abs)) continue;
+      const rel = toPosix(relative2(saveRoot, abs));
+      const base = rel.startsWith(`${t.name}/`) ? source.prefix : destBase;
+      files.push({ abs, root: saveRoot, rel, destBase: base, id });
+    }
+    if (files.length === 0) continue;
+    const key = `${source.prefix}${t.name} (torrent ${t.hash.slice(0, 8)})`;
+    scan.items.push({ key, files, sets: [], newestMtimeMs: 0, immutable: true, fingerprint: fingerprint(files.map((f) => ({ path: f.abs, id: f.id }))) });
+  }
 }
 async function upload(config2, options) {
-  const started = Date.now();
-  const now = options.now ?? Date.now;
-  const summary = { uploaded: 0, uploadedBytes: 0, failed: 0, waiting: 0, alreadyUploaded: 0, rcloneRuns: 0, locked: false };
-  const ran = await withLock(join5(config2.lockDir, "upload.lock"), "upload", options.dryRun, () => runUpload(config2, options, summary, now));
-  if (!ran) {
-    summary.locked = true;
-    return { exitCode: 0, summary };
-  }
-  const parts = [
-    `${summary.uploaded} uploaded (${formatBytes(summary.uploadedBytes)})`,
-    `${summary.failed} failed`,
-    `${summary.waiting} waiting for the quiet period`,
-    `${summary.alreadyUploaded} already uploaded`,
-    `${summary.rcloneRuns} rclone run${summary.rcloneRuns === 1 ? "" : "s"}`
-  ];
-  const line = `upload ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${parts.join(", ")}`;
-  if (summary.failed > 0) log.warn(line);
-  else log.info(line);
-  return { exitCode: summary.failed > 0 ? 1 : 0, summary };
+  const summary = { uploaded: 0, uploadedFiles: 0, uploadedBytes: 0, failed: 0, setAside: 0, waiting: 0, alreadyUploaded: 0, rcloneRuns: 0 };
+  return runJob("upload", config2, options, summary, async (ctx) => {
+    await runUpload(ctx, summary);
+    const parts = [
+      `${plural2(summary.uploaded, "item")} uploaded (${plural2(summary.uploadedFiles, "file")}, ${formatBytes(summary.uploadedBytes)})`,
+      `${summary.failed} failed`,
+      `${summary.setAside} set aside (media-pipeline attention)`,
+      `${summary.waiting} waiting for the quiet period`,
+      `${summary.alreadyUploaded} already uploaded`,
+      plural2(summary.rcloneRuns, "rclone run")
+    ];
+    return { parts, failed: summary.failed > 0 };
+  });
 }
-async function runUpload(config2, options, summary, now) {
-  const index = openUploadIndex(join5(config2.lockDir, "upload-index.json"));
-  try {
-    await scanAndUpload(config2, options, summary, now, index);
-  } finally {
-    if (!options.dryRun) index.save();
+async function runUpload(ctx, summary) {
+  const { config: config2 } = ctx;
+  const store = openRecords(config2.stateDir);
+  const attention = Attention.open(config2.stateDir);
+  const mismatched = readCleanupState(config2.stateDir).mismatched;
+  const byKey = mismatched.size > 0 ? new Map(store.entries()) : /* @__PURE__ */ new Map();
+  for (const [key, at] of mismatched) {
+    const record3 = byKey.get(key);
+    if (record3 && Date.parse(record3.uploadedAt) < at) {
+      log.warn(`upload: the remote copy of ${q(record3.paths[0] ?? key)} was missing or different at cleanup's last check; sending it again`);
+      store.delete(key);
+    }
   }
-}
-async function scanAndUpload(config2, options, summary, now, index) {
-  const quietMs = config2.upload.quietPeriodSeconds * 1e3;
-  const pending = [];
-  const consider = (item) => {
-    if (markerIsCurrent(item, index)) {
-      summary.alreadyUploaded++;
-      return;
-    }
-    const age = now() - item.newestMtimeMs;
-    if (age < quietMs) {
-      log.info(`waiting: ${q(item.source.prefix + item.name)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config2.upload.quietPeriodSeconds}s`);
-      summary.waiting++;
-      return;
-    }
-    pending.push(item);
-  };
+  const scan = { items: [], alreadyUploaded: 0, seen: /* @__PURE__ */ new Set(), claimed: /* @__PURE__ */ new Set() };
+  const uncategorized = config2.upload.sources.find((s) => s.kind === "uncategorized");
   for (const source of config2.upload.sources) {
     try {
-      statSync2(source.path);
-      for (const item of source.kind === "library" ? scanLibrary(source, config2) : scanUncategorized(source, config2)) consider(item);
+      if (source.kind === "library") scanLibrary(source, store, scan);
+      else scanUncategorized(config2, source, store, scan);
     } catch (error62) {
       log.error(`upload: cannot scan ${q(source.path)}: ${error62.message}`);
       summary.failed++;
     }
   }
-  if (pending.length === 0) return;
-  if (options.dryRun) {
+  for (const item of scan.items) {
+    if (attention.isSetAside(item.key, item.fingerprint)) continue;
+    for (const f of item.files) scan.claimed.add(f.abs);
+    for (const s of item.sets) for (const v of s.volumes) scan.claimed.add(v.abs);
+  }
+  if (uncategorized) {
+    try {
+      await scanExtras(ctx, uncategorized, store, scan);
+    } catch (error62) {
+      log.warn(`upload: no extras of due torrents this run: ${error62.message}`);
+    }
+  }
+  summary.alreadyUploaded = scan.alreadyUploaded;
+  const quietMs = config2.upload.quietPeriodSeconds * 1e3;
+  const pending = [];
+  for (const item of scan.items) {
+    if (attention.isSetAside(item.key, item.fingerprint)) {
+      summary.setAside++;
+      continue;
+    }
+    const age = ctx.now() - item.newestMtimeMs;
+    if (age < quietMs) {
+      log.info(`waiting: ${q(item.key)} was modified ${formatSeconds(Math.max(age, 0))} ago; quiet period ${config2.upload.quietPeriodSeconds}s`);
+      summary.waiting++;
+      continue;
+    }
+    pending.push(item);
+  }
+  if (summary.setAside > 0) log.warn(`upload: ${plural2(summary.setAside, "item")} set aside after failing repeatedly; see media-pipeline attention`);
+  if (ctx.dryRun) {
     for (const item of pending) {
-      const size = item.files.reduce((n, f) => n + f.size, 0);
-      const extract = item.archives.length > 0 ? `, extracting ${item.archives.map((a) => q(a.path)).join(", ")}` : "";
-      log.info(`would upload ${q(item.name)} → ${remoteDest(config2, item.source)}${item.name} (${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(size)}${extract})`);
+      const size = item.files.reduce((n, f) => n + f.id.size, 0);
+      const extract = item.sets.length > 0 ? `, extracting ${item.sets.map((s) => q(s.first)).join(", ")}` : "";
+      log.info(`would upload ${q(item.key)}: ${plural2(item.files.length, "file")}, ${formatBytes(size)}${extract}`);
     }
     return;
   }
-  const extractRoot = config2.upload.extractDir;
-  const failedItems = /* @__PURE__ */ new Map();
-  const extracted = [];
-  for (const item of pending.filter((i) => i.archives.length > 0)) {
-    const target = join5(extractRoot, item.name);
-    const result = await extractItem(item.archives, target);
-    if (!result.ok) {
-      failedItems.set(item, `extraction failed: ${result.message}`);
-      continue;
-    }
-    extracted.push(target);
-    for (const file2 of walk(target, () => false, config2.upload.marker)) {
-      item.files.push({ rel: toPosix2(relative2(extractRoot, file2.path)), abs: file2.path, size: file2.size, extractedFrom: item.archives[0].path });
-    }
-  }
+  const failures = /* @__PURE__ */ new Map();
   try {
-    const batches = /* @__PURE__ */ new Map();
     for (const item of pending) {
-      if (failedItems.has(item)) continue;
-      for (const file2 of item.files) {
-        const root = file2.extractedFrom ? extractRoot : item.source.path;
-        const key2 = `${root}\0${item.source.prefix}`;
-        const batch = batches.get(key2) ?? { root, dest: remoteDest(config2, item.source), files: [] };
-        batch.files.push(file2);
-        batches.set(key2, batch);
-      }
-    }
-    const results = /* @__PURE__ */ new Map();
-    for (const [key2, batch] of batches) {
-      const batchStart = Date.now();
-      const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
-      const awkward = batch.files.filter((f) => /[\n\r]/.test(f.rel));
-      const merged = { confirmed: /* @__PURE__ */ new Map(), errors: /* @__PURE__ */ new Map(), exitCode: 0, signal: null, general: [] };
-      const runs = [];
-      if (plain.length > 0) {
-        summary.rcloneRuns++;
-        runs.push(copyFiles({ root: batch.root, dest: batch.dest, files: plain.map((f) => f.rel), flags: config2.upload.rcloneFlags, log }));
-      }
-      for (const file2 of awkward) {
-        summary.rcloneRuns++;
-        runs.push(copyOne({ source: file2.abs, dest: `${batch.dest}${file2.rel}`, object: file2.rel, flags: config2.upload.rcloneFlags, log }));
-      }
-      for (const run of runs) {
-        const result = await run;
-        for (const [k, v] of result.confirmed) merged.confirmed.set(k, v);
-        for (const [k, v] of result.errors) merged.errors.set(k, v);
-        merged.general.push(...result.general);
-        if (result.exitCode !== 0) {
-          merged.exitCode = result.exitCode;
-          merged.signal = result.signal;
+      for (const set2 of item.sets) {
+        const result = await extractSet(set2.first, set2.target);
+        if (!result.ok) {
+          failures.set(item, `extraction failed: ${result.message}`);
+          break;
         }
+        const out = [];
+        walkFiles(set2.target, /* @__PURE__ */ new Set(), out);
+        set2.extracted = out.map((f) => ({ abs: f.path, root: config2.upload.extractDir, rel: toPosix(relative2(config2.upload.extractDir, f.path)), destBase: config2.upload.extractedPrefix, id: f.id }));
       }
-      for (const message of merged.general) log.error(`rclone (${batch.root} → ${batch.dest}): ${message}`);
-      results.set(key2, { result: merged, started: batchStart });
     }
-    for (const item of pending) {
-      const failure2 = failedItems.get(item) ?? checkItem(item, results, extractRoot);
-      if (failure2) {
-        summary.failed++;
-        log.error(`failed: ${q(item.source.prefix + item.name)}: ${failure2}; it will be retried on the next run`);
-        continue;
+    const sendable = pending.filter((i) => !failures.has(i));
+    const copies = await copyAll(config2, sendable, summary);
+    const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.rel);
+    let listing = /* @__PURE__ */ new Map();
+    if (sentPaths.length > 0) {
+      try {
+        listing = await listRemote(config2.remote, sentPaths);
+      } catch (error62) {
+        log.error(`upload: cannot list what was sent: ${error62.message}; nothing is recorded this run`);
       }
-      const files = item.files.map((f) => ({
-        remotePath: `${item.source.prefix}${f.rel}`,
-        size: f.size,
-        ...f.inode !== void 0 && !f.extractedFrom ? { inode: f.inode } : {},
-        ...f.extractedFrom ? { extractedFrom: toPosix2(relative2(item.source.path, f.extractedFrom)) } : {}
-      }));
-      writeMarker(item.marker, { version: 1, uploadedAt: new Date(now()).toISOString(), remote: `${remoteDest(config2, item.source)}${item.name}`, files });
-      item.files = item.files.filter((f) => !f.extractedFrom);
-      index.remember(item.marker, fingerprint(item));
-      const bytes = item.files.reduce((n, f) => n + f.size, 0);
-      const { took } = timing(item, results, extractRoot);
-      summary.uploaded++;
-      summary.uploadedBytes += bytes;
-      log.info(`uploaded ${q(item.source.prefix + item.name)}: ${item.files.length} file${item.files.length === 1 ? "" : "s"}, ${formatBytes(bytes)}, ${formatSeconds(took)}`);
+    }
+    const now = new Date(ctx.now()).toISOString();
+    for (const item of sendable) {
+      const problem = record2(item, copies, listing, store, now);
+      if (problem) failures.set(item, problem);
+      else {
+        attention.succeeded(item.key);
+        const files = [...item.files, ...item.sets.flatMap((s) => s.extracted)];
+        const bytes = files.reduce((n, f) => n + f.id.size, 0);
+        summary.uploaded++;
+        summary.uploadedFiles += files.length;
+        summary.uploadedBytes += bytes;
+        const sets = item.sets.length > 0 ? ` (${plural2(item.sets.reduce((n, s) => n + s.extracted.length, 0), "file")} extracted from ${plural2(item.sets.length, "archive set")})` : "";
+        log.info(`uploaded ${q(item.key)}: ${plural2(files.length, "file")}, ${formatBytes(bytes)}${sets}`);
+      }
     }
   } finally {
-    for (const dir of extracted) rmSync5(dir, { recursive: true, force: true });
+    for (const item of pending) for (const set2 of item.sets) rmSync5(set2.target, { recursive: true, force: true });
   }
+  for (const [item, problem] of failures) {
+    summary.failed++;
+    const entry = attention.failed(item.key, item.key, item.fingerprint, problem, new Date(ctx.now()), config2.upload.attentionAfterFailures);
+    if (entry.setAside) log.error(`failed: ${q(item.key)}: ${problem}; failed ${entry.failures} times in a row the same way, so it is set aside until its files change or \`media-pipeline retry ${JSON.stringify(item.key)}\``);
+    else log.error(`failed: ${q(item.key)}: ${problem}; it will be retried on the next run`);
+  }
+  pruneRecords(store, scan.seen);
+  store.save();
+  attention.save();
 }
-function resultFor(item, file2, results, extractRoot) {
-  const root = file2.extractedFrom ? extractRoot : item.source.path;
-  return results.get(`${root}\0${item.source.prefix}`);
-}
-function checkItem(item, results, extractRoot) {
-  for (const file2 of item.files) {
-    const entry = resultFor(item, file2, results, extractRoot);
-    if (!entry) return `no rclone run covered ${q(file2.rel)}`;
-    const error62 = entry.result.errors.get(file2.rel);
-    if (error62) return `${q(file2.rel)}: ${error62}`;
-    if (!entry.result.confirmed.has(file2.rel)) {
-      const how = entry.result.signal ? `rclone was killed (${entry.result.signal})` : `rclone exited ${entry.result.exitCode}`;
-      return `${q(file2.rel)} was not confirmed on the remote (${how})`;
+var batchKey = (f, immutable) => `${f.root}\0${f.destBase}\0${immutable}`;
+async function copyAll(config2, items, summary) {
+  const batches = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    for (const f of [...item.files, ...item.sets.flatMap((s) => s.extracted)]) {
+      const key = batchKey(f, item.immutable);
+      const batch = batches.get(key) ?? { root: f.root, destBase: f.destBase, immutable: item.immutable, files: [] };
+      batch.files.push(f);
+      batches.set(key, batch);
     }
   }
-  return void 0;
-}
-function timing(item, results, extractRoot) {
-  let took = 0;
-  for (const file2 of item.files) {
-    const entry = resultFor(item, file2, results, extractRoot);
-    took = Math.max(took, (entry.result.confirmed.get(file2.rel) ?? entry.started) - entry.started);
+  const flags = [.../* @__PURE__ */ new Set(["--checksum", ...config2.upload.rcloneFlags])];
+  const results = /* @__PURE__ */ new Map();
+  for (const [key, batch] of batches) {
+    const dest = `${config2.remote}/${batch.destBase}`;
+    const runFlags = batch.immutable ? [...flags, "--immutable"] : flags;
+    const merged = { confirmed: /* @__PURE__ */ new Map(), errors: /* @__PURE__ */ new Map(), exitCode: 0, signal: null, general: [] };
+    const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
+    const runs = [];
+    if (plain.length > 0) {
+      summary.rcloneRuns++;
+      runs.push(copyFiles({ root: batch.root, dest, files: plain.map((f) => f.rel), flags: runFlags, log }));
+    }
+    for (const f of batch.files.filter((x) => /[\n\r]/.test(x.rel))) {
+      summary.rcloneRuns++;
+      runs.push(copyOne({ source: f.abs, dest: `${dest}${f.rel}`, object: f.rel, flags: runFlags, log }));
+    }
+    for (const run2 of runs) {
+      const r = await run2;
+      for (const [k, v] of r.confirmed) merged.confirmed.set(k, v);
+      for (const [k, v] of r.errors) merged.errors.set(k, v);
+      merged.general.push(...r.general);
+      if (r.exitCode !== 0) Object.assign(merged, { exitCode: r.exitCode, signal: r.signal });
+    }
+    for (const message of merged.general) log.error(`rclone (${batch.root} → ${dest}): ${message}`);
+    results.set(key, merged);
   }
-  return { took };
+  return results;
+}
+function record2(item, copies, listing, store, now) {
+  const confirm = (f) => {
+    const result = copies.get(batchKey(f, item.immutable));
+    if (!result) return `no rclone run covered ${q(f.rel)}`;
+    const error62 = result.errors.get(f.rel);
+    if (error62) return `${q(f.rel)}: ${error62}`;
+    if (!result.confirmed.has(f.rel)) return `${q(f.rel)} was not confirmed on the remote (${result.signal ? `rclone was killed (${result.signal})` : `rclone exited ${result.exitCode}`})`;
+    const remotePath = f.destBase + f.rel;
+    const listed = listing.get(remotePath);
+    if (!listed) return `${q(remotePath)} is not in the remote's listing after the upload`;
+    if (listed.size !== f.id.size) return `${q(remotePath)} is ${listed.size} bytes on the remote, ${f.id.size} here`;
+    return { remotePath, size: listed.size, sha1: listed.sha1 ?? null };
+  };
+  const unchanged = (abs, id) => {
+    const now2 = statIdentity(abs);
+    return now2 !== void 0 && sameFile(now2, id);
+  };
+  const plain = [];
+  let problem;
+  for (const f of item.files) {
+    const copy = confirm(f);
+    if (typeof copy === "string") problem ??= copy;
+    else if (!unchanged(f.abs, f.id)) problem ??= `${q(f.rel)} changed while it was uploaded`;
+    else plain.push({ f, copy });
+  }
+  for (const { f, copy } of plain) {
+    const before = store.current(f.id);
+    const others = before && before.kind === "file" ? before.copies.filter((c) => c.remotePath !== copy.remotePath) : [];
+    store.put(f.id, { size: f.id.size, mtimeNs: f.id.mtimeNs, paths: [.../* @__PURE__ */ new Set([f.abs, ...before?.paths ?? []])], kind: "file", copies: [copy, ...others], uploadedAt: now });
+  }
+  for (const set2 of item.sets) {
+    const setCopies = [];
+    let setProblem;
+    for (const f of set2.extracted) {
+      const copy = confirm(f);
+      if (typeof copy === "string") setProblem ??= copy;
+      else setCopies.push(copy);
+    }
+    if (!setProblem && !set2.volumes.every((v) => unchanged(v.abs, v.id))) setProblem = `a volume of ${q(set2.first)} changed while it was extracted and uploaded`;
+    if (setProblem) {
+      problem ??= setProblem;
+      continue;
+    }
+    for (const v of set2.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
+  }
+  return problem;
+}
+function pruneRecords(store, seen) {
+  const gone = [];
+  for (const [key, record3] of store.entries()) {
+    if (seen.has(key)) continue;
+    const alive2 = record3.paths.some((p) => {
+      const id = statIdentity(p);
+      return id !== void 0 && identityKey(id) === key;
+    });
+    if (!alive2) gone.push(key);
+  }
+  for (const key of gone) store.delete(key);
 }
 
 // runtime/main.ts
 var HELP = `Usage: media-pipeline <command> --config FILE [options]
 
 Commands:
-  upload       Upload new library items and uncategorized downloads to B2, then mark them
-  cleanup      Remove torrents past the seeding period whose files are confirmed on B2
+  upload       Upload library files, uncategorized downloads and the extras of due torrents
+               to B2, and record each file confirmed there
+  cleanup      Remove torrents past the seeding period, and unreferenced files, whose every
+               file is recorded as uploaded and verified on B2 now
   categories   Create qBittorrent's download categories with their save paths
+  attention    List the items upload set aside after failing the same way repeatedly
+  retry KEY    Clear a set-aside item so the next upload run tries it again
   check-config Validate the config file and print it
 
 Options:
@@ -21077,13 +21446,13 @@ Options:
   --dry-run      Print what would be done; change nothing
   -h, --help     Show this help
 
-Exit codes: 0 success, 1 a job failed, 2 bad usage or config.`;
+Exit codes: 0 success, 1 a job failed, 2 bad usage or config, 75 retry while upload runs.`;
 var UsageError = class extends Error {
 };
 function loadConfig(file2) {
   let text;
   try {
-    text = readFileSync6(file2, "utf8");
+    text = readFileSync4(file2, "utf8");
   } catch (error62) {
     throw new UsageError(`cannot read config ${file2}: ${error62.code ?? String(error62)}`);
   }
@@ -21101,10 +21470,54 @@ ${lines.join("\n")}`);
   }
   return parsed.data;
 }
+function listAttention(config2) {
+  const attention = Attention.open(config2.stateDir);
+  if (attention.entries.size === 0) {
+    process.stdout.write("No item needs attention.\n");
+    return 0;
+  }
+  for (const [key, e] of attention.entries) {
+    const status = e.setAside ? "set aside" : `failed ${e.failures}×, still retried`;
+    process.stdout.write(`${JSON.stringify(key)}: ${status} since ${e.firstFailed}, last ${e.lastFailed}
+    ${e.lastError}
+`);
+  }
+  process.stdout.write(`
+Retry one with: media-pipeline retry KEY --config FILE
+`);
+  return 0;
+}
+function retry(config2, key, dryRun) {
+  if (!key) throw new UsageError("retry needs the KEY of an item; media-pipeline attention lists them");
+  const lock = dryRun ? void 0 : acquireLock(join10(config2.lockDir, "upload.lock"));
+  if (lock && "heldBy" in lock) {
+    process.stderr.write(`media-pipeline: an upload run (pid ${lock.heldBy}) is in progress; try again when it ends
+`);
+    return 75;
+  }
+  try {
+    const attention = Attention.open(config2.stateDir);
+    if (!attention.entries.has(key)) throw new UsageError(`no item ${JSON.stringify(key)} needs attention; media-pipeline attention lists them`);
+    if (dryRun) {
+      process.stdout.write(`would clear ${JSON.stringify(key)}; the next upload run would try it again
+`);
+      return 0;
+    }
+    attention.clear(key);
+    attention.save();
+    process.stdout.write(`cleared ${JSON.stringify(key)}; the next upload run tries it again
+`);
+    return 0;
+  } finally {
+    lock?.release();
+  }
+}
 var COMMANDS = {
   upload: async (config2, options) => (await upload(config2, options)).exitCode,
   cleanup: async (config2, options) => (await cleanup(config2, options)).exitCode,
   categories,
+  attention: async (config2) => listAttention(config2),
+  retry: async (config2, options) => retry(config2, options.args[0], options.dryRun),
   "check-config": async (config2) => {
     process.stdout.write(`${JSON.stringify(config2, null, 2)}
 `);
@@ -21146,7 +21559,7 @@ ${HELP}
 `);
     return 2;
   }
-  if (extra.length > 0) {
+  if (extra.length > (name === "retry" ? 1 : 0)) {
     process.stderr.write(`media-pipeline: unexpected argument ${JSON.stringify(extra[0])}
 `);
     return 2;
@@ -21157,14 +21570,14 @@ ${HELP}
     return 2;
   }
   try {
-    return await command(loadConfig(values.config), { dryRun: values["dry-run"] ?? false });
+    return await command(loadConfig(values.config), { dryRun: values["dry-run"] ?? false, args: extra });
   } catch (error62) {
     if (error62 instanceof UsageError) {
       process.stderr.write(`media-pipeline: ${error62.message}
 `);
       return 2;
     }
-    const expected = error62 instanceof QbittorrentError || error62 instanceof CleanupError || error62 instanceof RemoteError;
+    const expected = error62 instanceof QbittorrentError || error62 instanceof CleanupError || error62 instanceof RemoteError || error62 instanceof StateError;
     process.stderr.write(`media-pipeline: ${name} failed: ${expected ? error62.message : error62.stack ?? String(error62)}
 `);
     return 1;

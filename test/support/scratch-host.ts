@@ -32,8 +32,10 @@ export function scratchHost(root: string, overrides: { quietPeriodSeconds: numbe
     },
     qbittorrent: { ...base.qbittorrent, categories: Object.fromEntries(Object.entries(base.qbittorrent.categories).map(([k, v]) => [k, path(v)])) },
     lockDir: path("/run/media-pipeline"),
+    stateDir: path("/var/lib/media-pipeline"),
   };
   for (const dir of spec.directories.filter((d) => d.filesystem === "root")) mkdirSync(path(dir.path), { recursive: true });
   mkdirSync(config.lockDir, { recursive: true });
+  mkdirSync(config.stateDir, { recursive: true });
   return { config, path };
 }

@@ -1,0 +1,166 @@
+/**
+ * Cleanup, step 1: observe. Everything the plan needs, read once: qBittorrent's torrents and their
+ * files, every regular file under the completed folder and the libraries, the upload records and
+ * cleanup's own sightings of unreferenced files. Reads metadata only (one lstat per file), never a
+ * media byte. Paths are spelled through the configured folders' real paths, so folders reached
+ * through a symlink compare equal to what qBittorrent reports.
+ */
+import { lstatSync, readdirSync, realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { RuntimeConfigModel } from "../config.ts";
+import { q } from "../log.ts";
+import type { QbittorrentClient, Torrent } from "../qbittorrent.ts";
+import { readRecords, statIdentity, type FileIdentity, type UploadRecord } from "../records.ts";
+import { classify, torrentFilePaths, type TorrentClass } from "../torrents.ts";
+import { readSightings, type Sighting } from "./sightings.ts";
+
+export class CleanupError extends Error {
+  override name = "CleanupError";
+}
+
+export interface LocalFile {
+  path: string;
+  id: FileIdentity;
+}
+
+export interface ListedFile {
+  /** As qBittorrent names it, relative to the save path. */
+  name: string;
+  /** 0 = "do not download": such a file may be absent, or partial. */
+  priority: number;
+  /** Where it is, spelled through real folders; the first is below the save path. */
+  paths: string[];
+  /** The regular file at the first path, if there is one. */
+  id?: FileIdentity;
+  /** Something other than a regular file is there (a folder, a symlink). */
+  odd?: boolean;
+}
+
+export interface ObservedTorrent {
+  hash: string;
+  name: string;
+  state: string;
+  class: TorrentClass;
+  seedingSeconds: number;
+  files: ListedFile[];
+}
+
+export interface Roots {
+  completed: string;
+  libraries: string[];
+  /** Never removed, even when empty: the roots, the category folders, the temp and extraction folders. */
+  kept: string[];
+  /** Below the completed folder but not walked: qBittorrent's temp folder, the extraction folder. */
+  skipped: string[];
+}
+
+export interface Observation {
+  now: number;
+  roots: Roots;
+  torrents: ObservedTorrent[];
+  /** Every regular file under the completed folder (categories included) and the libraries. */
+  local: LocalFile[];
+  records: ReadonlyMap<string, UploadRecord>;
+  sightings: ReadonlyMap<string, Sighting>;
+}
+
+/** A path through its parent's real path (the file itself may be a symlink, which is never followed). */
+export function spell(path: string, cache = new Map<string, string>()): string {
+  const abs = resolve(path);
+  const dir = dirname(abs);
+  let real = cache.get(dir);
+  if (real === undefined) {
+    try {
+      real = realpathSync(dir);
+    } catch {
+      real = dir;
+    }
+    cache.set(dir, real);
+  }
+  return abs === dir ? real : join(real, basename(abs));
+}
+
+export function roots(config: RuntimeConfigModel): Roots {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      throw new CleanupError(`the configured folder ${q(p)} does not exist; refusing to clean up`);
+    }
+  };
+  const completed = config.upload.sources.find((s) => s.kind === "uncategorized");
+  if (!completed) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
+  const libraries = config.upload.sources.filter((s) => s.kind === "library").map((s) => real(s.path));
+  const maybe = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const skipped = [config.upload.tempPath, config.upload.extractDir].map(maybe);
+  const completedReal = real(completed.path);
+  return { completed: completedReal, libraries, kept: [completedReal, ...libraries, ...config.upload.categoryPaths.map(maybe), ...skipped], skipped };
+}
+
+/** Every regular file below `root`, without following symlinks, skipping the folders in `skip`. */
+export function walkFiles(root: string, skip: ReadonlySet<string>, out: LocalFile[]): void {
+  let entries;
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = `${root}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (!skip.has(path)) walkFiles(path, skip, out);
+    } else if (entry.isFile()) {
+      const id = statIdentity(path);
+      if (id) out.push({ path, id });
+    }
+  }
+}
+
+async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigModel): Promise<ObservedTorrent[]> {
+  const torrents = await client.torrents();
+  const cache = new Map<string, string>();
+  const observed: ObservedTorrent[] = [];
+  // File lists eight at a time: a large session answers in seconds, not minutes.
+  for (let i = 0; i < torrents.length; i += 8) {
+    const batch = torrents.slice(i, i + 8);
+    const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
+    batch.forEach((t: Torrent, j) => {
+      const files: ListedFile[] = lists[j]!.map((f) => {
+        const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
+        let odd = false;
+        let id: FileIdentity | undefined;
+        try {
+          const stat = lstatSync(paths[0]!);
+          if (stat.isFile()) id = statIdentity(paths[0]!);
+          else odd = true;
+        } catch {
+          /* not on disk */
+        }
+        return { name: f.name, priority: f.priority ?? 1, paths, ...(id ? { id } : {}), ...(odd ? { odd } : {}) };
+      });
+      observed.push({ hash: t.hash, name: t.name, state: t.state, class: classify(t, config.cleanup.seedingPeriodSeconds), seedingSeconds: t.seeding_time, files });
+    });
+  }
+  return observed;
+}
+
+export async function observe(config: RuntimeConfigModel, client: QbittorrentClient, now: number): Promise<Observation> {
+  const r = roots(config);
+  // qBittorrent first: if it cannot be reached or answers nonsense, this throws and nothing is deleted.
+  const torrents = await observeTorrents(client, config);
+  const local: LocalFile[] = [];
+  const skip = new Set(r.skipped);
+  for (const root of [r.completed, ...r.libraries]) walkFiles(root, skip, local);
+  return { now, roots: r, torrents, local, records: readRecords(config.stateDir), sightings: readSightings(config.stateDir) };
+}
+
+/** The torrents' hashes now, to tell whether the session changed while cleanup was deciding. */
+export async function sessionHashes(client: QbittorrentClient): Promise<string[]> {
+  return (await client.torrents()).map((t) => t.hash).sort();
+}

@@ -1,0 +1,42 @@
+/**
+ * What cleanup and upload both need to know about a torrent: whether its answer can be acted on,
+ * whether it is due (seeded long enough), and where its files are. One definition, used by both, so
+ * upload prepares exactly the torrents cleanup will free.
+ *
+ * States are qBittorrent's WebUI API strings (4.x and 5.x; 5.x renamed paused* to stopped* and added
+ * forcedMetaDL). See test/support/qbittorrent-facts.ts for what each real version reports.
+ */
+import { resolve } from "node:path";
+import type { Torrent } from "./qbittorrent.ts";
+
+/** Complete torrents whose files are in place: seeding, stalled, forced, queued, paused or stopped. */
+const COMPLETE = new Set(["uploading", "stalledUP", "forcedUP", "queuedUP", "pausedUP", "stoppedUP"]);
+/** Downloading: the file list is known, the torrent is not due. */
+const DOWNLOADING = new Set(["downloading", "stalledDL", "forcedDL", "queuedDL", "pausedDL", "stoppedDL"]);
+/**
+ * Everything else (metaDL, forcedMetaDL, checkingUP, checkingDL, checkingResumeData, moving,
+ * allocating, missingFiles, error, unknown, and any state a later version adds): its files or paths
+ * are not settled, so nothing it might list is touched and no file counts as unreferenced this run.
+ */
+export type TorrentClass = "due" | "seeding" | "downloading" | "unsettled";
+
+export function classify(torrent: Torrent, seedingPeriodSeconds: number): TorrentClass {
+  if (torrent.content_path === "" || !torrent.save_path.startsWith("/")) return "unsettled";
+  if (DOWNLOADING.has(torrent.state)) return "downloading";
+  if (!COMPLETE.has(torrent.state)) return "unsettled";
+  if (torrent.progress < 1) return "downloading";
+  return torrent.seeding_time >= seedingPeriodSeconds ? "due" : "seeding";
+}
+
+/** Seconds left before a seeding torrent is due (for logs and, later, the status view). */
+export const secondsLeft = (torrent: Torrent, seedingPeriodSeconds: number) => Math.max(0, seedingPeriodSeconds - torrent.seeding_time);
+
+/**
+ * Every path where a file the torrent lists may be: below its save path, and below its download
+ * (temp) path while incomplete. File names are relative to those, root folder included.
+ */
+export function torrentFilePaths(torrent: Torrent, name: string): string[] {
+  const paths = [resolve(torrent.save_path, name)];
+  if (torrent.download_path && torrent.download_path.startsWith("/")) paths.push(resolve(torrent.download_path, name));
+  return paths;
+}
