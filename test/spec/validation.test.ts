@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import builder from "../../spec/builder.ts";
 import type { SpecInput } from "../../spec/schema.ts";
 import { formatProblem, validateSpec } from "../../spec/validate.ts";
+import { REMOVED_UPLOAD_FIELDS } from "../../spec/syntax.ts";
 import { specWith } from "../helpers.ts";
 
 function problems(spec: SpecInput): string[] {
@@ -17,6 +18,7 @@ describe("the default spec", () => {
 });
 
 const CLIMBS = "contains a '..' segment, which leads out of the folder it seems to name; write the folder's own absolute path, without '..'";
+const MARKER_REMOVED = REMOVED_UPLOAD_FIELDS.marker;
 const IGNORABLE_REMOVED =
   'the field "ignorable" was removed: nothing is exempt from the upload-before-delete rule by name, so a due torrent with a file that is not on B2 (an .nfo, a sample, an episode Sonarr did not import) is kept and cleanup logs why. Delete the field';
 
@@ -155,16 +157,14 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
     ['upload.extractDir: "/var/lib/qBittorrent/extracted/." is not normalised; write /var/lib/qBittorrent/extracted'],
   ],
   [
-    "an empty upload marker",
-    (s) => void (s.upload.marker = ""),
-    [
-      "upload.marker: the marker name is empty; the marker of movie.mkv would be .movie.mkv, which can be a file of the download itself, and every hidden file would pass for a marker. Write a hidden file name such as .uploaded",
-    ],
+    "an upload.marker field, which was removed",
+    (s) => void ((s.upload as Record<string, unknown>).marker = ".uploaded"),
+    [`upload: ${MARKER_REMOVED}`],
   ],
   [
-    "an upload marker containing '/'",
-    (s) => void (s.upload.marker = ".up/loaded"),
-    [`upload.marker: ".up/loaded" contains '/'; a marker is a file beside the item it marks, not in another folder. Write a hidden file name such as .uploaded`],
+    "an extractedPrefix that is also a source's prefix",
+    (s) => void (s.upload.extractedPrefix = "downloads/"),
+    [`upload.extractedPrefix: "downloads/" is also the prefix of upload.sources[2]; what comes out of archives needs a folder of its own on B2, or it could collide with a download's own files`],
   ],
   [
     "a cleanup.ignorable field, which was removed",
