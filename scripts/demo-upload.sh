@@ -24,6 +24,7 @@ node -e '
   c.upload.categoryPaths = c.upload.categoryPaths.map(re);
   for (const k of ["tempPath", "extractDir"]) c.upload[k] = re(c.upload[k]);
   c.lockDir = demo + "/run";
+  c.stateDir = demo + "/state";
   delete c.$schema;
   require("fs").writeFileSync(demo + "/config.json", JSON.stringify(c, null, 2));
 ' "$demo"
@@ -35,3 +36,5 @@ node "$OLDPWD/out/runtime/media-pipeline.mjs" upload --config "$demo/config.json
 node "$OLDPWD/out/runtime/media-pipeline.mjs" upload --config "$demo/config.json"
 echo "on the stand-in remote:"
 find "$demo/remote" -type f | sed "s|$demo/remote/||" | sort
+echo "upload records ($demo/state/uploads.json):"
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).records; for (const [k, v] of Object.entries(r)) console.log(`  ${k} ${v.size} B → ${v.copies.map((c) => `${c.remotePath} sha1 ${c.sha1}`).join(", ")}`)' "$demo/state/uploads.json"
