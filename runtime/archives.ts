@@ -17,7 +17,7 @@
  */
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 
 export const unarBinary = () => process.env.MEDIA_PIPELINE_UNAR || "unar";
 
@@ -127,6 +127,11 @@ export function archiveSets(files: readonly string[], types: readonly string[]):
 export interface ExtractResult {
   ok: boolean;
   message: string;
+  /**
+   * The volumes the archive itself says it is made of (lsar's XADVolumes), absolute: only these
+   * hold what was extracted. A file merely named like a later volume is not among them.
+   */
+  volumes: string[];
 }
 
 interface Run {
@@ -171,6 +176,10 @@ interface Listing {
   refusal?: string;
   /** Why the listing is incomplete; unar usually fails on the same archive and says it better. */
   incomplete?: string;
+  /** The volumes lsar says the archive is made of, absolute. */
+  volumes?: string[];
+  /** How many entries are files (not folders). */
+  files?: number;
 }
 
 /**
@@ -192,6 +201,9 @@ async function listArchive(archive: string): Promise<Listing> {
   if (encrypted || json.lsarProperties?.XADIsEncrypted) {
     return { refusal: `encrypted${encrypted ? ` (${quote(String(encrypted.XADFileName))})` : ""}: it needs a password, which is never given` };
   }
+  const listed = json.lsarProperties?.XADVolumes;
+  const volumes = Array.isArray(listed) ? listed.map((v) => resolve(dirname(archive), String(v))) : [archive];
+  const files = entries.filter((e) => !e.XADIsDirectory).length;
   for (const e of entries) {
     const name = typeof e.XADFileName === "string" ? e.XADFileName : String(e.XADFileName);
     const kind = e.XADIsHardLink ? "a hard link" : e.XADIsLink ? "a symbolic link" : e.XADIsFIFO ? "a FIFO" : e.XADIsCharacterDevice || e.XADIsBlockDevice ? "a device" : undefined;
@@ -200,8 +212,8 @@ async function listArchive(archive: string): Promise<Listing> {
       return { refusal: `holds an entry that points outside its folder (${quote(name)}); such an archive is refused` };
     }
   }
-  if (result.code !== 0 || json.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json.lsarError ?? "none"})` };
-  return {};
+  if (result.code !== 0 || json.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json.lsarError ?? "none"})`, volumes, files };
+  return { volumes, files };
 }
 
 /**
@@ -261,7 +273,7 @@ function removeTree(path: string): void {
  */
 export async function extractSet(archive: string, target: string): Promise<ExtractResult> {
   // One line, as the log writes it, even for a file name with a line break in it.
-  const fail = (reason: string): ExtractResult => ({ ok: false, message: `${basename(archive)}: ${reason}`.replace(/\r?\n/g, "⏎") });
+  const fail = (reason: string): ExtractResult => ({ ok: false, message: `${basename(archive)}: ${reason}`.replace(/\r?\n/g, "⏎"), volumes: [] });
   const parent = dirname(target);
   // A fixed name (not a random one) so a staging folder left by a killed run is removed by the next.
   const staging = join(parent, `.${basename(target)}.partial`);
@@ -279,9 +291,13 @@ export async function extractSet(archive: string, target: string): Promise<Extra
     if (listing.incomplete) return (result = fail(`${listing.incomplete}, though unar did not fail; an archive that cannot be checked is not extracted`));
     const tree = checkTree(staging);
     if (tree.refusal) return (result = fail(tree.refusal));
+    // Two entries with one name: unar -f keeps the last, so the first would be covered by nothing.
+    if (listing.files !== undefined && tree.files < listing.files) {
+      return (result = fail(`lists ${listing.files} files but ${tree.files} came out (entries with the same name overwrite each other); such an archive is not extracted`));
+    }
     removeTree(target);
     renameSync(staging, target);
-    return (result = { ok: true, message: `${tree.files} file${tree.files === 1 ? "" : "s"} extracted` });
+    return (result = { ok: true, message: `${tree.files} file${tree.files === 1 ? "" : "s"} extracted`, volumes: listing.volumes ?? [archive] });
   } catch (error) {
     return (result = fail((error as Error).message));
   } finally {

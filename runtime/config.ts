@@ -13,6 +13,7 @@ import {
   checkAbsolutePath,
   checkArchiveType,
   checkPrefix,
+  checkUploadFlag,
   REMOTE_PREFIX,
   REMOVED_UPLOAD_FIELDS,
   NORMALISED_ABSOLUTE_PATH,
@@ -48,7 +49,8 @@ export const RuntimeConfig = z
       /** An item failing the same way this many runs in a row is set aside (media-pipeline attention). */
       attentionAfterFailures: z.number().int().min(1),
       quietPeriodSeconds: z.number().int().min(0),
-      rcloneFlags: z.array(z.string()),
+      /** Never one that weakens rclone's comparison (spec/syntax.ts UNSAFE_RCLONE_FLAGS). */
+      rcloneFlags: z.array(checked(z.string(), checkUploadFlag)),
       },
       { error: removedFields(REMOVED_UPLOAD_FIELDS) },
     ),

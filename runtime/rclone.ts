@@ -12,8 +12,33 @@ import type { Logger } from "./log.ts";
 
 export const rcloneBinary = () => process.env.MEDIA_PIPELINE_RCLONE || "rclone";
 
-/** Credentials come from RCLONE_CONFIG_<REMOTE>_* in the environment; no config file is read. */
-const rcloneEnv = () => ({ ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" });
+/**
+ * Credentials come from RCLONE_CONFIG_<REMOTE>_* in the environment; no config file is read. Every
+ * other RCLONE_* variable is dropped: RCLONE_SIZE_ONLY=true, say, would make rclone call a different
+ * file "unchanged", and upload would record it as uploaded.
+ */
+const rcloneEnv = () => {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("RCLONE_") || k.startsWith("RCLONE_CONFIG")) env[k] = v;
+  return { ...env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" };
+};
+
+/**
+ * A file name as rclone names it inside (its "standard" encoding, which the local and B2 backends
+ * both use): control characters become control pictures (\x01 → ␁, \n → ␊, DEL → ␡), so they can
+ * go in a --files-from list and be found in a listing. Names rclone cannot tell apart from such an
+ * encoding (with a literal control picture, or rclone's quote ‛, which rclone 1.60 cannot even copy)
+ * are refused by upload instead: `undefined`.
+ */
+export function rcloneName(name: string): string | undefined {
+  let out = "";
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x2400 && c <= 0x2421) || c === 0x201b) return undefined;
+    out += c < 0x20 ? String.fromCodePoint(0x2400 + c) : c === 0x7f ? "\u2421" : ch;
+  }
+  return out;
+}
 
 /** A remote could not be read; callers must not act on what they did not see. */
 export class RemoteError extends Error {
@@ -65,17 +90,6 @@ export async function copyFiles(options: {
   return withFilesFrom(options.files, (list) =>
     runRclone(["copy", options.root, options.dest, "--files-from-raw", list, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn),
   );
-}
-
-/** `rclone copyto FILE DEST`, for a file whose name cannot go in a --files-from list (a newline). */
-export async function copyOne(options: { source: string; dest: string; object: string; flags: readonly string[]; log: Logger; onSpawn?: (pid: number) => void }): Promise<CopyResult> {
-  const result = await runRclone(["copyto", options.source, options.dest, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn);
-  // copyto logs the destination's leaf name; map it back to the object we asked for.
-  const confirmed = new Map<string, number>();
-  for (const at of result.confirmed.values()) confirmed.set(options.object, at);
-  const errors = new Map<string, string>();
-  for (const message of result.errors.values()) errors.set(options.object, message);
-  return { ...result, confirmed, errors };
 }
 
 function runRclone(args: string[], log: Logger, onSpawn?: (pid: number) => void): Promise<CopyResult> {
@@ -137,24 +151,15 @@ function lsjson(args: string[]): Promise<{ Path: string; Size: number; Hashes?: 
 }
 
 /**
- * Size and SHA-1 (as the remote stores it) of each listed remote path that exists; throws when the
- * remote cannot be listed, so callers never act on what they did not see. One `rclone lsjson` for
- * all paths; a path with a line break cannot be named in a --files-from list, so its folder is
- * listed on its own.
+ * Size and SHA-1 (as the remote stores it) of each listed remote path that exists, by rclone's name
+ * for it (rcloneName); throws when the remote cannot be listed, so callers never act on what they did
+ * not see. One `rclone lsjson` for all paths.
  */
 export async function listRemote(remote: string, paths: readonly string[]): Promise<Map<string, { size: number; sha1?: string }>> {
   const found = new Map<string, { size: number; sha1?: string }>();
   const unique = [...new Set(paths)];
-  const plain = unique.filter((p) => !/[\n\r]/.test(p));
-  const awkward = unique.filter((p) => /[\n\r]/.test(p));
-  const add = (e: { Path: string; Size: number; Hashes?: Record<string, string> }, prefix = "") => found.set(prefix + e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || undefined });
-  if (plain.length > 0) {
-    const entries = await withFilesFrom(plain, (list) => lsjson([remote, "--files-from-raw", list, "-R"]));
-    for (const e of entries) add(e);
-  }
-  for (const dir of new Set(awkward.map((p) => p.slice(0, p.lastIndexOf("/") + 1)))) {
-    const wanted = new Set(awkward.filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes("/")));
-    for (const e of await lsjson([`${remote}/${dir}`])) if (wanted.has(dir + e.Path)) add(e, dir);
-  }
+  if (unique.length === 0) return found;
+  const entries = await withFilesFrom(unique, (list) => lsjson([remote, "--files-from-raw", list, "-R"]));
+  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || undefined });
   return found;
 }

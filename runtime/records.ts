@@ -1,6 +1,9 @@
 /**
  * Upload records: what upload confirmed on the remote, keyed by the identity of the local file it
- * read (device and inode, with size and modification time in nanoseconds), never by its name. So a
+ * read (device and inode, with size, modification time and change time in nanoseconds), never by its
+ * name. The change time (ctime) cannot be set back by a program, so content rewritten in place with
+ * its size kept and its mtime restored (`cp -p`, `touch -r`, `rsync --inplace`) no longer matches
+ * its record; a new hard link or a chmod changes it too, which only costs a re-check. So a
  * new file with an old name has no record, a renamed file keeps its record, and every hard link of a
  * file (the torrent's name and the library's) shares one record.
  *
@@ -23,6 +26,7 @@ export interface FileIdentity {
   ino: string;
   size: number;
   mtimeNs: string;
+  ctimeNs: string;
 }
 
 export const identityKey = (id: Pick<FileIdentity, "dev" | "ino">) => `${id.dev}:${id.ino}`;
@@ -36,10 +40,16 @@ export function statIdentity(path: string): FileIdentity | undefined {
     return undefined;
   }
   if (!stat.isFile()) return undefined;
-  return { dev: String(stat.dev), ino: String(stat.ino), size: Number(stat.size), mtimeNs: String(stat.mtimeNs) };
+  return { dev: String(stat.dev), ino: String(stat.ino), size: Number(stat.size), mtimeNs: String(stat.mtimeNs), ctimeNs: String(stat.ctimeNs) };
 }
 
+/**
+ * The same file, unchanged: inode, size and modification time. Not the change time, which moves
+ * when another name of the file is unlinked (cleanup removes the torrent's name, then the library's).
+ */
 export const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+/** The same file and nothing written to it or linked to it since: the change time too. */
+export const untouched = (a: FileIdentity, b: FileIdentity) => sameFile(a, b) && a.ctimeNs === b.ctimeNs;
 
 export interface RemoteCopy {
   /** Relative to the bucket: `tv/Show/Season 1/S01E01.mkv`. */
@@ -52,6 +62,7 @@ export interface RemoteCopy {
 export interface UploadRecord {
   size: number;
   mtimeNs: string;
+  ctimeNs: string;
   /** Local paths the file had when it was uploaded or last seen: the library name, the torrent's name. */
   paths: string[];
   kind: "file" | "archive-volume";
@@ -59,9 +70,9 @@ export interface UploadRecord {
   uploadedAt: string;
 }
 
-/** Whether a record still describes the file now at hand: same inode (its key), size and modification time. */
+/** Whether a record still describes the file now at hand: same inode (its key), size, modification and change time. */
 export const recordMatches = (record: UploadRecord | undefined, id: FileIdentity): record is UploadRecord =>
-  record !== undefined && record.size === id.size && record.mtimeNs === id.mtimeNs;
+  record !== undefined && record.size === id.size && record.mtimeNs === id.mtimeNs && record.ctimeNs === id.ctimeNs;
 
 export interface RecordStore {
   readonly path: string;
@@ -91,6 +102,7 @@ function parse(data: unknown, path: string): Map<string, UploadRecord> {
       value &&
       typeof value.size === "number" &&
       typeof value.mtimeNs === "string" &&
+      typeof value.ctimeNs === "string" &&
       Array.isArray(value.paths) &&
       Array.isArray(value.copies) &&
       value.copies.every((c) => typeof c.remotePath === "string" && typeof c.size === "number" && (c.sha1 === null || typeof c.sha1 === "string"));

@@ -22,25 +22,38 @@ import { spell, walkFiles, type LocalFile } from "./cleanup/observe.ts";
 import type { RuntimeConfigModel } from "./config.ts";
 import { runJob, plural, type JobContext, type JobOptions } from "./job.ts";
 import { formatBytes, formatSeconds, log, q } from "./log.ts";
-import { copyFiles, copyOne, listRemote, type CopyResult } from "./rclone.ts";
-import { identityKey, openRecords, sameFile, statIdentity, type FileIdentity, type RecordStore, type RemoteCopy } from "./records.ts";
-import { classify } from "./torrents.ts";
+import { copyFiles, listRemote, rcloneName, type CopyResult } from "./rclone.ts";
+import type { Torrent, TorrentFileInfo } from "./qbittorrent.ts";
+import { identityKey, openRecords, statIdentity, untouched, type FileIdentity, type RecordStore, type RemoteCopy } from "./records.ts";
+import { classify, torrentFilePaths } from "./torrents.ts";
 
 const toPosix = (p: string) => p.split(sep).join("/");
 const inside = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
 
-/** One file to send: `root/rel` goes to `destBase + rel` in the bucket. */
+/** One file to send: `root/rel` goes to `destBase + remote` in the bucket. */
 interface SendFile {
   abs: string;
   root: string;
   rel: string;
+  /** `rel` as rclone names it (control characters as control pictures); see rcloneName. */
+  remote: string;
   destBase: string;
   id: FileIdentity;
 }
 
+/** A file to send, or why it cannot be sent (a name rclone cannot tell apart from another). */
+function sendFile(abs: string, root: string, rel: string, destBase: string, id: FileIdentity): SendFile | string {
+  const remote = rcloneName(rel);
+  if (remote === undefined) return `${q(rel)} has a control picture (␀…␡) or rclone's quote ‛ in its name, which rclone cannot tell apart from other names; rename it`;
+  return { abs, root, rel, remote, destBase, id };
+}
+
 interface SetWork {
   first: string;
+  /** Every file named like a volume of the set; after extraction, only those unar read (lsar's list). */
   volumes: { abs: string; id: FileIdentity }[];
+  /** Each volume as a loose file, for those that turn out not to be part of the archive. */
+  asLoose: Map<string, SendFile | string>;
   /** Where it is extracted: `${extractDir}/${relative path of the first volume}`. */
   target: string;
   /** `extracted/<relative path of the first volume>/`. */
@@ -52,6 +65,8 @@ interface SetWork {
 interface Item {
   key: string;
   files: SendFile[];
+  /** Why the item cannot be uploaded as it is, found by the scan. */
+  refusal?: string;
   sets: SetWork[];
   newestMtimeMs: number;
   immutable: boolean;
@@ -72,7 +87,7 @@ export interface UploadSummary {
 const mtimeMs = (id: FileIdentity) => Number(BigInt(id.mtimeNs) / 1_000_000n);
 
 function fingerprint(ids: { path: string; id: FileIdentity }[]): string {
-  const text = ids.map((f) => `${f.path}\0${f.id.dev}:${f.id.ino}:${f.id.size}:${f.id.mtimeNs}`).sort().join("\n");
+  const text = ids.map((f) => `${f.path}\0${f.id.dev}:${f.id.ino}:${f.id.size}:${f.id.mtimeNs}:${f.id.ctimeNs}`).sort().join("\n");
   return createHash("sha1").update(text).digest("hex");
 }
 
@@ -84,8 +99,22 @@ interface Scan {
   alreadyUploaded: number;
   /** Identities seen by the scans: their records are alive. */
   seen: Set<string>;
-  /** Files of uncategorized items still to upload (not set aside): extras leave them to their item. */
+  /** Identities of files an item of this run sends: extras leave them to their item. */
   claimed: Set<string>;
+}
+
+/** What qBittorrent says about the completed folder this run. */
+interface Downloads {
+  /** Paths qBittorrent is still writing or checking (files of incomplete or unsettled torrents). */
+  busy: Set<string>;
+  /** Due torrents, with their files, for the extras. */
+  due: { torrent: Torrent; files: TorrentFileInfo[] }[];
+}
+
+/** Adds a file to an item, or records why it cannot go. */
+function add(item: Item, file: SendFile | string): void {
+  if (typeof file === "string") item.refusal ??= file;
+  else item.files.push(file);
 }
 
 function scanLibrary(source: { path: string; prefix: string }, store: RecordStore, scan: Scan): void {
@@ -95,16 +124,18 @@ function scanLibrary(source: { path: string; prefix: string }, store: RecordStor
   for (const f of files) {
     scan.seen.add(identityKey(f.id));
     const rel = toPosix(relative(root, f.path));
-    if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) {
+    const send = sendFile(f.path, root, rel, source.prefix, f.id);
+    if (typeof send !== "string" && isRecordedAt(store, f.id, `${source.prefix}${send.remote}`)) {
       scan.alreadyUploaded++;
       continue;
     }
-    const send: SendFile = { abs: f.path, root, rel, destBase: source.prefix, id: f.id };
-    scan.items.push({ key: `${source.prefix}${rel}`, files: [send], sets: [], newestMtimeMs: mtimeMs(f.id), immutable: false, fingerprint: fingerprint([f]) });
+    const item: Item = { key: `${source.prefix}${rel}`, files: [], sets: [], newestMtimeMs: mtimeMs(f.id), immutable: false, fingerprint: fingerprint([f]) };
+    add(item, send);
+    scan.items.push(item);
   }
 }
 
-function scanUncategorized(config: RuntimeConfigModel, source: { path: string; prefix: string }, store: RecordStore, scan: Scan): void {
+function scanUncategorized(config: RuntimeConfigModel, source: { path: string; prefix: string }, store: RecordStore, scan: Scan, downloads: Downloads | undefined, waiting: (item: string, why: string) => void): void {
   const root = realpathSync(source.path);
   const real = (p: string) => {
     try {
@@ -126,25 +157,47 @@ function scanUncategorized(config: RuntimeConfigModel, source: { path: string; p
     }
     if (found.length === 0) continue;
     for (const f of found) scan.seen.add(identityKey(f.id));
+    const key = `${source.prefix}${entry.name}`;
+    // Only what qBittorrent has finished: a file still downloading or being checked (or its
+    // `.!qB` stand-in) is not uploaded, or the remote would keep a half-written copy.
+    if (!downloads) {
+      waiting(key, "qBittorrent cannot be asked whether it is complete");
+      continue;
+    }
+    const busy = found.find((f) => downloads.busy.has(f.path) || f.path.endsWith(".!qB"));
+    if (busy) {
+      waiting(key, `qBittorrent is still downloading or checking ${q(toPosix(relative(root, busy.path)))}`);
+      continue;
+    }
     const byRel = new Map(found.map((f) => [toPosix(relative(root, f.path)), f]));
     const { sets, loose, orphanVolumes } = archiveSets([...byRel.keys()], types);
-    const item: Item = { key: `${source.prefix}${entry.name}`, files: [], sets: [], newestMtimeMs: Math.max(...found.map((f) => mtimeMs(f.id))), immutable: true, fingerprint: fingerprint(found) };
+    const item: Item = { key, files: [], sets: [], newestMtimeMs: Math.max(...found.map((f) => mtimeMs(f.id))), immutable: true, fingerprint: fingerprint(found) };
     let current = 0;
+    const looseFile = (rel: string) => sendFile(byRel.get(rel)!.path, root, rel, source.prefix, byRel.get(rel)!.id);
     // A volume whose set has no first volume is uploaded as a file: nothing would otherwise cover it.
     for (const rel of [...loose, ...orphanVolumes]) {
-      const f = byRel.get(rel)!;
-      if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) current++;
-      else item.files.push({ abs: f.path, root, rel, destBase: source.prefix, id: f.id });
+      const send = looseFile(rel);
+      if (typeof send !== "string" && isRecordedAt(store, send.id, `${source.prefix}${send.remote}`)) current++;
+      else add(item, send);
     }
     for (const set of sets) {
-      const destBase = `${config.upload.extractedPrefix}${set.first}/`;
+      const destBase = `${config.upload.extractedPrefix}${rcloneName(set.first) ?? set.first}/`;
       const volumes = set.volumes.map((rel) => ({ abs: byRel.get(rel)!.path, id: byRel.get(rel)!.id }));
-      const recorded = volumes.every((v) => {
-        const r = store.current(v.id);
-        return r?.kind === "archive-volume" && r.copies.every((c) => c.remotePath.startsWith(destBase));
-      });
+      const asLoose = new Map(set.volumes.map((rel) => [byRel.get(rel)!.path, looseFile(rel)]));
+      // Current when the first volume is recorded as this set's, and every file named like a volume
+      // is recorded either so or (not being part of the archive after all) as a file of its own.
+      const first = store.current(volumes[0]!.id);
+      const recorded =
+        first?.kind === "archive-volume" &&
+        first.copies.every((c) => c.remotePath.startsWith(destBase)) &&
+        volumes.every((v) => {
+          const r = store.current(v.id);
+          const alone = asLoose.get(v.abs);
+          return (r?.kind === "archive-volume" && r.copies.every((c) => c.remotePath.startsWith(destBase))) || (typeof alone !== "string" && alone !== undefined && isRecordedAt(store, v.id, `${source.prefix}${alone.remote}`));
+        });
       if (recorded) current++;
-      else item.sets.push({ first: join(root, set.first), volumes, target: join(config.upload.extractDir, set.first), destBase, extracted: [] });
+      else if (rcloneName(set.first) === undefined) add(item, `${q(set.first)} has a name rclone cannot tell apart from other names; rename it`);
+      else item.sets.push({ first: join(root, set.first), volumes, asLoose, target: join(config.upload.extractDir, set.first), destBase, extracted: [] });
     }
     if (item.files.length === 0 && item.sets.length === 0) {
       if (current > 0) scan.alreadyUploaded++;
@@ -154,34 +207,50 @@ function scanUncategorized(config: RuntimeConfigModel, source: { path: string; p
   }
 }
 
-/** Files of due torrents that no record covers, to `downloads/<torrent name>/…`. */
-async function scanExtras(ctx: JobContext, source: { path: string; prefix: string }, store: RecordStore, scan: Scan): Promise<void> {
-  const { config } = ctx;
+/** What qBittorrent is doing in the completed folder: the files it is still writing, and its due torrents. */
+async function askQbittorrent(ctx: JobContext, completed: string): Promise<Downloads> {
   const client = await ctx.qbittorrent();
+  const cache = new Map<string, string>();
+  const downloads: Downloads = { busy: new Set(), due: [] };
+  for (const t of await client.torrents()) {
+    const kind = classify(t, ctx.config.cleanup.seedingPeriodSeconds);
+    if (kind === "seeding") continue;
+    const files = await client.files(t.hash);
+    if (kind === "due") downloads.due.push({ torrent: t, files });
+    else {
+      for (const f of files) {
+        for (const p of torrentFilePaths(t, f.name)) {
+          const abs = spell(p, cache);
+          if (inside(abs, completed)) downloads.busy.add(abs).add(`${abs}.!qB`);
+        }
+      }
+    }
+  }
+  return downloads;
+}
+
+/** Files of due torrents that no record covers, to `downloads/<torrent name>/…`. */
+function scanExtras(config: RuntimeConfigModel, source: { path: string; prefix: string }, store: RecordStore, scan: Scan, downloads: Downloads): void {
   const completed = realpathSync(source.path);
   const skipped = [config.upload.tempPath, config.upload.extractDir];
   const cache = new Map<string, string>();
-  for (const t of await client.torrents()) {
-    if (classify(t, config.cleanup.seedingPeriodSeconds) !== "due") continue;
+  for (const { torrent: t, files: listed } of downloads.due) {
     const saveRoot = spell(t.save_path.replace(/\/+$/, "") || "/", cache);
     if (!inside(saveRoot, completed)) continue;
-    const destBase = `${source.prefix}${t.name}/`;
-    const files: SendFile[] = [];
-    for (const f of await client.files(t.hash)) {
+    const item: Item = { key: `${source.prefix}${t.name} (torrent ${t.hash.slice(0, 8)})`, files: [], sets: [], newestMtimeMs: 0, immutable: true, fingerprint: "" };
+    for (const f of listed) {
       const abs = spell(join(saveRoot, f.name), cache);
       if (!inside(abs, completed) || skipped.some((s) => inside(abs, s))) continue;
       const id = statIdentity(abs);
-      if (!id || store.current(id)) continue;
-      // A file of an uncategorized item that upload is still working on goes with that item.
-      if (scan.claimed.has(abs)) continue;
+      // Covered already, or sent this run by its own item (a library file, an uncategorized download).
+      if (!id || store.current(id) || scan.claimed.has(identityKey(id))) continue;
       const rel = toPosix(relative(saveRoot, abs));
       // `Name/x.nfo` of torrent `Name` goes to `downloads/Name/x.nfo`, not `downloads/Name/Name/x.nfo`.
-      const base = rel.startsWith(`${t.name}/`) ? source.prefix : destBase;
-      files.push({ abs, root: saveRoot, rel, destBase: base, id });
+      add(item, sendFile(abs, saveRoot, rel, rel.startsWith(`${t.name}/`) ? source.prefix : `${source.prefix}${t.name}/`, id));
     }
-    if (files.length === 0) continue;
-    const key = `${source.prefix}${t.name} (torrent ${t.hash.slice(0, 8)})`;
-    scan.items.push({ key, files, sets: [], newestMtimeMs: 0, immutable: true, fingerprint: fingerprint(files.map((f) => ({ path: f.abs, id: f.id }))) });
+    if (item.files.length === 0 && !item.refusal) continue;
+    item.fingerprint = fingerprint(item.files.map((f) => ({ path: f.abs, id: f.id })));
+    scan.items.push(item);
   }
 }
 
@@ -217,10 +286,22 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
   }
   const scan: Scan = { items: [], alreadyUploaded: 0, seen: new Set(), claimed: new Set() };
   const uncategorized = config.upload.sources.find((s) => s.kind === "uncategorized");
+  let downloads: Downloads | undefined;
+  if (uncategorized) {
+    try {
+      downloads = await askQbittorrent(ctx, realpathSync(uncategorized.path));
+    } catch (error) {
+      log.warn(`upload: qBittorrent cannot be asked (${(error as Error).message}): no uncategorized download and no extra is uploaded this run`);
+    }
+  }
+  const waiting = (key: string, why: string) => {
+    log.info(`waiting: ${q(key)}: ${why}`);
+    summary.waiting++;
+  };
   for (const source of config.upload.sources) {
     try {
       if (source.kind === "library") scanLibrary(source, store, scan);
-      else scanUncategorized(config, source, store, scan);
+      else scanUncategorized(config, source, store, scan, downloads, waiting);
     } catch (error) {
       log.error(`upload: cannot scan ${q(source.path)}: ${(error as Error).message}`);
       summary.failed++;
@@ -228,16 +309,10 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
   }
   for (const item of scan.items) {
     if (attention.isSetAside(item.key, item.fingerprint)) continue;
-    for (const f of item.files) scan.claimed.add(f.abs);
-    for (const s of item.sets) for (const v of s.volumes) scan.claimed.add(v.abs);
+    for (const f of item.files) scan.claimed.add(identityKey(f.id));
+    for (const s of item.sets) for (const v of s.volumes) scan.claimed.add(identityKey(v.id));
   }
-  if (uncategorized) {
-    try {
-      await scanExtras(ctx, uncategorized, store, scan);
-    } catch (error) {
-      log.warn(`upload: no extras of due torrents this run: ${(error as Error).message}`);
-    }
-  }
+  if (uncategorized && downloads) scanExtras(config, uncategorized, store, scan, downloads);
   summary.alreadyUploaded = scan.alreadyUploaded;
 
   const quietMs = config.upload.quietPeriodSeconds * 1000;
@@ -267,24 +342,38 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
   }
 
   const failures = new Map<Item, string>();
+  for (const item of pending) if (item.refusal) failures.set(item, item.refusal);
   try {
     // Extract each archive set into its own folder; a set that fails fails its item.
     for (const item of pending) {
+      if (failures.has(item)) continue;
       for (const set of item.sets) {
         const result = await extractSet(set.first, set.target);
         if (!result.ok) {
           failures.set(item, `extraction failed: ${result.message}`);
           break;
         }
+        // Only the volumes unar read hold what came out; a file merely named like one goes up as itself.
+        const read = new Set(result.volumes);
+        for (const v of set.volumes.filter((x) => !read.has(x.abs))) add(item, set.asLoose.get(v.abs)!);
+        set.volumes = set.volumes.filter((x) => read.has(x.abs));
         const out: LocalFile[] = [];
         walkFiles(set.target, new Set(), out);
-        set.extracted = out.map((f) => ({ abs: f.path, root: config.upload.extractDir, rel: toPosix(relative(config.upload.extractDir, f.path)), destBase: config.upload.extractedPrefix, id: f.id }));
+        for (const f of out) {
+          const send = sendFile(f.path, config.upload.extractDir, toPosix(relative(config.upload.extractDir, f.path)), config.upload.extractedPrefix, f.id);
+          if (typeof send === "string") item.refusal ??= `extracted from ${q(set.first)}: ${send}`;
+          else set.extracted.push(send);
+        }
+        if (item.refusal) {
+          failures.set(item, item.refusal);
+          break;
+        }
       }
     }
 
     const sendable = pending.filter((i) => !failures.has(i));
     const copies = await copyAll(config, sendable, summary);
-    const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.rel);
+    const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.remote);
     let listing = new Map<string, { size: number; sha1?: string }>();
     if (sentPaths.length > 0) {
       try {
@@ -327,7 +416,7 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
 type Copies = Map<string, CopyResult>;
 const batchKey = (f: SendFile, immutable: boolean) => `${f.root}\0${f.destBase}\0${immutable}`;
 
-/** One rclone run per (root, destination, immutability); a name with a line break gets a run of its own. */
+/** One rclone run per (root, destination, immutability), naming files as rclone does (rcloneName). */
 async function copyAll(config: RuntimeConfigModel, items: Item[], summary: UploadSummary): Promise<Copies> {
   const batches = new Map<string, { root: string; destBase: string; immutable: boolean; files: SendFile[] }>();
   for (const item of items) {
@@ -342,27 +431,10 @@ async function copyAll(config: RuntimeConfigModel, items: Item[], summary: Uploa
   const results: Copies = new Map();
   for (const [key, batch] of batches) {
     const dest = `${config.remote}/${batch.destBase}`;
-    const runFlags = batch.immutable ? [...flags, "--immutable"] : flags;
-    const merged: CopyResult = { confirmed: new Map(), errors: new Map(), exitCode: 0, signal: null, general: [] };
-    const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
-    const runs: Promise<CopyResult>[] = [];
-    if (plain.length > 0) {
-      summary.rcloneRuns++;
-      runs.push(copyFiles({ root: batch.root, dest, files: plain.map((f) => f.rel), flags: runFlags, log }));
-    }
-    for (const f of batch.files.filter((x) => /[\n\r]/.test(x.rel))) {
-      summary.rcloneRuns++;
-      runs.push(copyOne({ source: f.abs, dest: `${dest}${f.rel}`, object: f.rel, flags: runFlags, log }));
-    }
-    for (const run of runs) {
-      const r = await run;
-      for (const [k, v] of r.confirmed) merged.confirmed.set(k, v);
-      for (const [k, v] of r.errors) merged.errors.set(k, v);
-      merged.general.push(...r.general);
-      if (r.exitCode !== 0) Object.assign(merged, { exitCode: r.exitCode, signal: r.signal });
-    }
-    for (const message of merged.general) log.error(`rclone (${batch.root} → ${dest}): ${message}`);
-    results.set(key, merged);
+    summary.rcloneRuns++;
+    const result = await copyFiles({ root: batch.root, dest, files: batch.files.map((f) => f.remote), flags: batch.immutable ? [...flags, "--immutable"] : flags, log });
+    for (const message of result.general) log.error(`rclone (${batch.root} → ${dest}): ${message}`);
+    results.set(key, result);
   }
   return results;
 }
@@ -372,10 +444,10 @@ function record(item: Item, copies: Copies, listing: Map<string, { size: number;
   const confirm = (f: SendFile): RemoteCopy | string => {
     const result = copies.get(batchKey(f, item.immutable));
     if (!result) return `no rclone run covered ${q(f.rel)}`;
-    const error = result.errors.get(f.rel);
+    const error = result.errors.get(f.remote);
     if (error) return `${q(f.rel)}: ${error}`;
-    if (!result.confirmed.has(f.rel)) return `${q(f.rel)} was not confirmed on the remote (${result.signal ? `rclone was killed (${result.signal})` : `rclone exited ${result.exitCode}`})`;
-    const remotePath = f.destBase + f.rel;
+    if (!result.confirmed.has(f.remote)) return `${q(f.rel)} was not confirmed on the remote (${result.signal ? `rclone was killed (${result.signal})` : `rclone exited ${result.exitCode}`})`;
+    const remotePath = f.destBase + f.remote;
     const listed = listing.get(remotePath);
     if (!listed) return `${q(remotePath)} is not in the remote's listing after the upload`;
     if (listed.size !== f.id.size) return `${q(remotePath)} is ${listed.size} bytes on the remote, ${f.id.size} here`;
@@ -384,7 +456,7 @@ function record(item: Item, copies: Copies, listing: Map<string, { size: number;
   // The local file must still be the one that was read: same inode, size and time after the upload.
   const unchanged = (abs: string, id: FileIdentity) => {
     const now = statIdentity(abs);
-    return now !== undefined && sameFile(now, id);
+    return now !== undefined && untouched(now, id);
   };
   const plain: { f: SendFile; copy: RemoteCopy }[] = [];
   let problem: string | undefined;
@@ -398,7 +470,7 @@ function record(item: Item, copies: Copies, listing: Map<string, { size: number;
   for (const { f, copy } of plain) {
     const before = store.current(f.id);
     const others = before && before.kind === "file" ? before.copies.filter((c) => c.remotePath !== copy.remotePath) : [];
-    store.put(f.id, { size: f.id.size, mtimeNs: f.id.mtimeNs, paths: [...new Set([f.abs, ...(before?.paths ?? [])])], kind: "file", copies: [copy, ...others], uploadedAt: now });
+    store.put(f.id, { size: f.id.size, mtimeNs: f.id.mtimeNs, ctimeNs: f.id.ctimeNs, paths: [...new Set([f.abs, ...(before?.paths ?? [])])], kind: "file", copies: [copy, ...others], uploadedAt: now });
   }
   for (const set of item.sets) {
     const setCopies: RemoteCopy[] = [];
@@ -413,7 +485,7 @@ function record(item: Item, copies: Copies, listing: Map<string, { size: number;
       problem ??= setProblem;
       continue;
     }
-    for (const v of set.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
+    for (const v of set.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, ctimeNs: v.id.ctimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
   }
   return problem;
 }

@@ -6,7 +6,7 @@
  */
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "./rclone-flags.ts";
 import type { SpecInput } from "./schema.ts";
-import { checkAbsolutePath, checkDuration, checkSize, compareVersions, checkVersion, isWithin } from "./syntax.ts";
+import { checkAbsolutePath, checkDuration, checkSize, checkUploadFlag, compareVersions, checkVersion, isWithin } from "./syntax.ts";
 
 export type SpecPath = readonly (string | number)[];
 export interface Problem {
@@ -262,6 +262,7 @@ function rcloneFlags(spec: LooseSpec): Problem[] {
       const at: SpecPath = [...base, i];
       if (seen.has(name)) problems.push({ path: [...at, "flag"], message: `${name} is given twice; keep one` });
       seen.add(name);
+      if (base[0] === "upload" && checkUploadFlag(name)) return; // refused below, with the reason
       if (!isKnownRcloneFlag(name)) {
         problems.push({ path: [...at, "flag"], message: `${name} is not a flag media-pipeline knows; add it to spec/rclone-flags.ts with its type and the rclone version that introduced it` });
         return;
@@ -288,6 +289,10 @@ function rcloneFlags(spec: LooseSpec): Problem[] {
   };
   check(spec.rclone?.mount?.flags, ["rclone", "mount", "flags"]);
   check(spec.upload?.flags, ["upload", "flags"]);
+  list(spec.upload?.flags as { flag?: string }[] | undefined).forEach((entry, i) => {
+    const message = typeof entry?.flag === "string" ? checkUploadFlag(entry.flag) : undefined;
+    if (message) problems.push({ path: ["upload", "flags", i, "flag"], message });
+  });
   return problems;
 }
 

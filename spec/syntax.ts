@@ -178,3 +178,28 @@ export function removedFields(removed: Readonly<Record<string, string>>) {
     return gone.join("; ");
   };
 }
+
+/**
+ * Flags that let rclone skip a file whose content differs from the remote copy, or not compare at
+ * all; with one of them "Unchanged skipping" no longer means "same hash". Refused in the spec and the
+ * runtime config.
+ */
+export const UNSAFE_RCLONE_FLAGS: Readonly<Record<string, string>> = {
+  "--size-only": "compares sizes only, so a different file of the same size counts as uploaded",
+  "--ignore-size": "ignores sizes, so a different file counts as uploaded",
+  "--ignore-checksum": "skips the hash check after a transfer",
+  "--ignore-existing": "skips every file already on the remote, whatever its content",
+  "--ignore-times": "uploads every file again every run, which upload's --checksum already avoids",
+  "--no-check-dest": "does not look at the remote, so rclone cannot say a file is unchanged",
+  "--update": "skips files newer on the remote, whatever their content",
+  "-u": "skips files newer on the remote, whatever their content",
+  "--dry-run": "uploads nothing but still logs files as copied; use the runtime's own --dry-run",
+  "-n": "uploads nothing but still logs files as copied; use the runtime's own --dry-run",
+};
+
+/** Why an upload flag is refused, or undefined. */
+export function checkUploadFlag(flag: string): string | undefined {
+  const name = flag.split("=")[0]!;
+  const why = Object.hasOwn(UNSAFE_RCLONE_FLAGS, name) ? UNSAFE_RCLONE_FLAGS[name] : undefined;
+  return why ? `${name} is refused for uploads: it ${why}, and upload would then record a file as on the remote when it is not. Remove it` : undefined;
+}

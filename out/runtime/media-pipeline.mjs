@@ -5077,7 +5077,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve3) {
+function isRecursive(inst, stack, resolve4) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -5087,7 +5087,7 @@ function isRecursive(inst, stack, resolve3) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve3);
+      const answer = isRecursive(child, stack, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -5098,7 +5098,7 @@ function isRecursive(inst, stack, resolve3) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -5162,7 +5162,7 @@ function isRecursive(inst, stack, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -19841,6 +19841,23 @@ function removedFields(removed) {
     return gone.join("; ");
   };
 }
+var UNSAFE_RCLONE_FLAGS = {
+  "--size-only": "compares sizes only, so a different file of the same size counts as uploaded",
+  "--ignore-size": "ignores sizes, so a different file counts as uploaded",
+  "--ignore-checksum": "skips the hash check after a transfer",
+  "--ignore-existing": "skips every file already on the remote, whatever its content",
+  "--ignore-times": "uploads every file again every run, which upload's --checksum already avoids",
+  "--no-check-dest": "does not look at the remote, so rclone cannot say a file is unchanged",
+  "--update": "skips files newer on the remote, whatever their content",
+  "-u": "skips files newer on the remote, whatever their content",
+  "--dry-run": "uploads nothing but still logs files as copied; use the runtime's own --dry-run",
+  "-n": "uploads nothing but still logs files as copied; use the runtime's own --dry-run"
+};
+function checkUploadFlag(flag) {
+  const name = flag.split("=")[0];
+  const why = Object.hasOwn(UNSAFE_RCLONE_FLAGS, name) ? UNSAFE_RCLONE_FLAGS[name] : void 0;
+  return why ? `${name} is refused for uploads: it ${why}, and upload would then record a file as on the remote when it is not. Remove it` : void 0;
+}
 
 // runtime/config.ts
 var AbsolutePath = external_exports.string().regex(NORMALISED_ABSOLUTE_PATH, { error: (issue2) => checkAbsolutePath(String(issue2.input)) ?? "must be an absolute path" });
@@ -19866,7 +19883,8 @@ var RuntimeConfig = external_exports.strictObject({
       /** An item failing the same way this many runs in a row is set aside (media-pipeline attention). */
       attentionAfterFailures: external_exports.number().int().min(1),
       quietPeriodSeconds: external_exports.number().int().min(0),
-      rcloneFlags: external_exports.array(external_exports.string())
+      /** Never one that weakens rclone's comparison (spec/syntax.ts UNSAFE_RCLONE_FLAGS). */
+      rcloneFlags: external_exports.array(checked(external_exports.string(), checkUploadFlag))
     },
     { error: removedFields(REMOVED_UPLOAD_FIELDS) }
   ),
@@ -20333,7 +20351,20 @@ import { tmpdir } from "node:os";
 import { join as join4 } from "node:path";
 import { createInterface } from "node:readline";
 var rcloneBinary = () => process.env.MEDIA_PIPELINE_RCLONE || "rclone";
-var rcloneEnv = () => ({ ...process.env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" });
+var rcloneEnv = () => {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("RCLONE_") || k.startsWith("RCLONE_CONFIG")) env[k] = v;
+  return { ...env, RCLONE_CONFIG: process.env.RCLONE_CONFIG ?? "/dev/null" };
+};
+function rcloneName(name) {
+  let out = "";
+  for (const ch of name) {
+    const c = ch.codePointAt(0);
+    if (c >= 9216 && c <= 9249 || c === 8219) return void 0;
+    out += c < 32 ? String.fromCodePoint(9216 + c) : c === 127 ? "␡" : ch;
+  }
+  return out;
+}
 var RemoteError = class extends Error {
   name = "RemoteError";
 };
@@ -20355,16 +20386,8 @@ async function copyFiles(options) {
     (list) => runRclone(["copy", options.root, options.dest, "--files-from-raw", list, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn)
   );
 }
-async function copyOne(options) {
-  const result = await runRclone(["copyto", options.source, options.dest, "--use-json-log", "-vv", "--stats-one-line", ...options.flags], options.log, options.onSpawn);
-  const confirmed = /* @__PURE__ */ new Map();
-  for (const at of result.confirmed.values()) confirmed.set(options.object, at);
-  const errors = /* @__PURE__ */ new Map();
-  for (const message of result.errors.values()) errors.set(options.object, message);
-  return { ...result, confirmed, errors };
-}
 function runRclone(args, log2, onSpawn) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn(rcloneBinary(), args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: rcloneEnv()
@@ -20396,12 +20419,12 @@ function runRclone(args, log2, onSpawn) {
     child.stdout.resume();
     child.on("close", (exitCode, signal) => {
       lines.close();
-      resolve3({ confirmed, errors, exitCode, signal, general });
+      resolve4({ confirmed, errors, exitCode, signal, general });
     });
   });
 }
 function lsjson(args) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn(rcloneBinary(), ["lsjson", ...args, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype"], { stdio: ["ignore", "pipe", "pipe"], env: rcloneEnv() });
     let out = "";
     let err = "";
@@ -20411,7 +20434,7 @@ function lsjson(args) {
     child.on("close", (code) => {
       if (code !== 0) return reject(new RemoteError(`cannot list the remote ${args[0]} (rclone exit ${code}): ${err.trim().split("\n").slice(-1)[0] ?? ""}`));
       try {
-        resolve3(JSON.parse(out));
+        resolve4(JSON.parse(out));
       } catch {
         reject(new RemoteError("rclone lsjson printed something that is not JSON"));
       }
@@ -20421,17 +20444,9 @@ function lsjson(args) {
 async function listRemote(remote, paths) {
   const found = /* @__PURE__ */ new Map();
   const unique = [...new Set(paths)];
-  const plain = unique.filter((p) => !/[\n\r]/.test(p));
-  const awkward = unique.filter((p) => /[\n\r]/.test(p));
-  const add = (e, prefix = "") => found.set(prefix + e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || void 0 });
-  if (plain.length > 0) {
-    const entries = await withFilesFrom(plain, (list) => lsjson([remote, "--files-from-raw", list, "-R"]));
-    for (const e of entries) add(e);
-  }
-  for (const dir of new Set(awkward.map((p) => p.slice(0, p.lastIndexOf("/") + 1)))) {
-    const wanted = new Set(awkward.filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes("/")));
-    for (const e of await lsjson([`${remote}/${dir}`])) if (wanted.has(dir + e.Path)) add(e, dir);
-  }
+  if (unique.length === 0) return found;
+  const entries = await withFilesFrom(unique, (list) => lsjson([remote, "--files-from-raw", list, "-R"]));
+  for (const e of entries) found.set(e.Path, { size: e.Size, sha1: e.Hashes?.sha1 || void 0 });
   return found;
 }
 
@@ -20451,10 +20466,11 @@ function statIdentity(path) {
     return void 0;
   }
   if (!stat.isFile()) return void 0;
-  return { dev: String(stat.dev), ino: String(stat.ino), size: Number(stat.size), mtimeNs: String(stat.mtimeNs) };
+  return { dev: String(stat.dev), ino: String(stat.ino), size: Number(stat.size), mtimeNs: String(stat.mtimeNs), ctimeNs: String(stat.ctimeNs) };
 }
 var sameFile = (a, b) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
-var recordMatches = (record3, id) => record3 !== void 0 && record3.size === id.size && record3.mtimeNs === id.mtimeNs;
+var untouched = (a, b) => sameFile(a, b) && a.ctimeNs === b.ctimeNs;
+var recordMatches = (record3, id) => record3 !== void 0 && record3.size === id.size && record3.mtimeNs === id.mtimeNs && record3.ctimeNs === id.ctimeNs;
 var FILE2 = "uploads.json";
 function parse3(data, path) {
   if (data === void 0) return /* @__PURE__ */ new Map();
@@ -20464,7 +20480,7 @@ function parse3(data, path) {
   }
   const records = /* @__PURE__ */ new Map();
   for (const [key, value] of Object.entries(doc.records)) {
-    const ok = /^[0-9]+:[0-9]+$/.test(key) && value && typeof value.size === "number" && typeof value.mtimeNs === "string" && Array.isArray(value.paths) && Array.isArray(value.copies) && value.copies.every((c) => typeof c.remotePath === "string" && typeof c.size === "number" && (c.sha1 === null || typeof c.sha1 === "string"));
+    const ok = /^[0-9]+:[0-9]+$/.test(key) && value && typeof value.size === "number" && typeof value.mtimeNs === "string" && typeof value.ctimeNs === "string" && Array.isArray(value.paths) && Array.isArray(value.copies) && value.copies.every((c) => typeof c.remotePath === "string" && typeof c.size === "number" && (c.sha1 === null || typeof c.sha1 === "string"));
     if (ok) records.set(key, value);
   }
   return records;
@@ -20676,6 +20692,7 @@ async function observeTorrents(client, config2) {
     batch.forEach((t, j) => {
       const files = lists[j].map((f) => {
         const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
+        paths.push(...paths.map((p) => `${p}.!qB`));
         let odd = false;
         let id;
         try {
@@ -20707,7 +20724,7 @@ async function sessionHashes(client) {
 function coverage(records, id) {
   const record3 = records.get(identityKey(id));
   if (!record3) return { missing: "has no upload record", waitingForUpload: true };
-  if (!recordMatches(record3, id)) return { missing: "changed since it was uploaded (size or modification time differ)", waitingForUpload: true };
+  if (!recordMatches(record3, id)) return { missing: "changed since it was uploaded (its size, modification or change time differ)", waitingForUpload: true };
   if (record3.copies.length === 0) return { missing: "its upload record names no remote copy", waitingForUpload: false };
   const unhashed = record3.copies.find((c) => c.sha1 === null);
   if (unhashed) return { missing: `the remote reported no SHA-1 for ${JSON.stringify(unhashed.remotePath)} at upload, so its copy cannot be verified`, waitingForUpload: false };
@@ -20912,7 +20929,7 @@ import { join as join9, relative as relative2, sep } from "node:path";
 // runtime/archives.ts
 import { spawn as spawn2 } from "node:child_process";
 import { chmodSync, existsSync, lstatSync as lstatSync4, mkdirSync as mkdirSync2, readdirSync as readdirSync2, renameSync as renameSync3, rmdirSync as rmdirSync2, rmSync as rmSync4 } from "node:fs";
-import { basename as basename2, dirname as dirname4, join as join8, relative } from "node:path";
+import { basename as basename2, dirname as dirname4, join as join8, relative, resolve as resolve3 } from "node:path";
 var unarBinary = () => process.env.MEDIA_PIPELINE_UNAR || "unar";
 function lsarBinary() {
   if (process.env.MEDIA_PIPELINE_LSAR) return process.env.MEDIA_PIPELINE_LSAR;
@@ -20983,15 +21000,15 @@ function archiveSets(files, types) {
   return { sets: result, loose, orphanVolumes };
 }
 function run(command, args) {
-  return new Promise((resolve3) => {
+  return new Promise((resolve4) => {
     const child = spawn2(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));
     const text = () => ({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    child.on("error", (error62) => resolve3({ code: null, signal: null, ...text(), error: `cannot run ${command}: ${error62.message}` }));
-    child.on("close", (code, signal) => resolve3({ code, signal, ...text() }));
+    child.on("error", (error62) => resolve4({ code: null, signal: null, ...text(), error: `cannot run ${command}: ${error62.message}` }));
+    child.on("close", (code, signal) => resolve4({ code, signal, ...text() }));
   });
 }
 var quote = (s) => JSON.stringify(s);
@@ -21016,6 +21033,9 @@ async function listArchive(archive) {
   if (encrypted || json2.lsarProperties?.XADIsEncrypted) {
     return { refusal: `encrypted${encrypted ? ` (${quote(String(encrypted.XADFileName))})` : ""}: it needs a password, which is never given` };
   }
+  const listed = json2.lsarProperties?.XADVolumes;
+  const volumes = Array.isArray(listed) ? listed.map((v) => resolve3(dirname4(archive), String(v))) : [archive];
+  const files = entries.filter((e) => !e.XADIsDirectory).length;
   for (const e of entries) {
     const name = typeof e.XADFileName === "string" ? e.XADFileName : String(e.XADFileName);
     const kind = e.XADIsHardLink ? "a hard link" : e.XADIsLink ? "a symbolic link" : e.XADIsFIFO ? "a FIFO" : e.XADIsCharacterDevice || e.XADIsBlockDevice ? "a device" : void 0;
@@ -21024,8 +21044,8 @@ async function listArchive(archive) {
       return { refusal: `holds an entry that points outside its folder (${quote(name)}); such an archive is refused` };
     }
   }
-  if (result.code !== 0 || json2.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json2.lsarError ?? "none"})` };
-  return {};
+  if (result.code !== 0 || json2.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json2.lsarError ?? "none"})`, volumes, files };
+  return { volumes, files };
 }
 function checkTree(root) {
   let files = 0;
@@ -21068,7 +21088,7 @@ function removeTree(path) {
   }
 }
 async function extractSet(archive, target) {
-  const fail = (reason) => ({ ok: false, message: `${basename2(archive)}: ${reason}` });
+  const fail = (reason) => ({ ok: false, message: `${basename2(archive)}: ${reason}`.replace(/\r?\n/g, "⏎"), volumes: [] });
   const parent = dirname4(target);
   const staging = join8(parent, `.${basename2(target)}.partial`);
   let created;
@@ -21085,9 +21105,12 @@ async function extractSet(archive, target) {
     if (listing.incomplete) return result = fail(`${listing.incomplete}, though unar did not fail; an archive that cannot be checked is not extracted`);
     const tree = checkTree(staging);
     if (tree.refusal) return result = fail(tree.refusal);
+    if (listing.files !== void 0 && tree.files < listing.files) {
+      return result = fail(`lists ${listing.files} files but ${tree.files} came out (entries with the same name overwrite each other); such an archive is not extracted`);
+    }
     removeTree(target);
     renameSync3(staging, target);
-    return result = { ok: true, message: `${tree.files} file${tree.files === 1 ? "" : "s"} extracted` };
+    return result = { ok: true, message: `${tree.files} file${tree.files === 1 ? "" : "s"} extracted`, volumes: listing.volumes ?? [archive] };
   } catch (error62) {
     return result = fail(error62.message);
   } finally {
@@ -21104,12 +21127,21 @@ async function extractSet(archive, target) {
 // runtime/upload.ts
 var toPosix = (p) => p.split(sep).join("/");
 var inside3 = (path, root) => path === root || path.startsWith(`${root}/`);
+function sendFile(abs, root, rel, destBase, id) {
+  const remote = rcloneName(rel);
+  if (remote === void 0) return `${q(rel)} has a control picture (␀…␡) or rclone's quote ‛ in its name, which rclone cannot tell apart from other names; rename it`;
+  return { abs, root, rel, remote, destBase, id };
+}
 var mtimeMs = (id) => Number(BigInt(id.mtimeNs) / 1000000n);
 function fingerprint(ids) {
-  const text = ids.map((f) => `${f.path}\0${f.id.dev}:${f.id.ino}:${f.id.size}:${f.id.mtimeNs}`).sort().join("\n");
+  const text = ids.map((f) => `${f.path}\0${f.id.dev}:${f.id.ino}:${f.id.size}:${f.id.mtimeNs}:${f.id.ctimeNs}`).sort().join("\n");
   return createHash("sha1").update(text).digest("hex");
 }
 var isRecordedAt = (store, id, remotePath) => store.current(id)?.copies.some((c) => c.remotePath === remotePath) ?? false;
+function add(item, file2) {
+  if (typeof file2 === "string") item.refusal ??= file2;
+  else item.files.push(file2);
+}
 function scanLibrary(source, store, scan) {
   const root = realpathSync2(source.path);
   const files = [];
@@ -21117,15 +21149,17 @@ function scanLibrary(source, store, scan) {
   for (const f of files) {
     scan.seen.add(identityKey(f.id));
     const rel = toPosix(relative2(root, f.path));
-    if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) {
+    const send = sendFile(f.path, root, rel, source.prefix, f.id);
+    if (typeof send !== "string" && isRecordedAt(store, f.id, `${source.prefix}${send.remote}`)) {
       scan.alreadyUploaded++;
       continue;
     }
-    const send = { abs: f.path, root, rel, destBase: source.prefix, id: f.id };
-    scan.items.push({ key: `${source.prefix}${rel}`, files: [send], sets: [], newestMtimeMs: mtimeMs(f.id), immutable: false, fingerprint: fingerprint([f]) });
+    const item = { key: `${source.prefix}${rel}`, files: [], sets: [], newestMtimeMs: mtimeMs(f.id), immutable: false, fingerprint: fingerprint([f]) };
+    add(item, send);
+    scan.items.push(item);
   }
 }
-function scanUncategorized(config2, source, store, scan) {
+function scanUncategorized(config2, source, store, scan, downloads, waiting) {
   const root = realpathSync2(source.path);
   const real = (p) => {
     try {
@@ -21147,24 +21181,39 @@ function scanUncategorized(config2, source, store, scan) {
     }
     if (found.length === 0) continue;
     for (const f of found) scan.seen.add(identityKey(f.id));
+    const key = `${source.prefix}${entry.name}`;
+    if (!downloads) {
+      waiting(key, "qBittorrent cannot be asked whether it is complete");
+      continue;
+    }
+    const busy = found.find((f) => downloads.busy.has(f.path) || f.path.endsWith(".!qB"));
+    if (busy) {
+      waiting(key, `qBittorrent is still downloading or checking ${q(toPosix(relative2(root, busy.path)))}`);
+      continue;
+    }
     const byRel = new Map(found.map((f) => [toPosix(relative2(root, f.path)), f]));
     const { sets, loose, orphanVolumes } = archiveSets([...byRel.keys()], types);
-    const item = { key: `${source.prefix}${entry.name}`, files: [], sets: [], newestMtimeMs: Math.max(...found.map((f) => mtimeMs(f.id))), immutable: true, fingerprint: fingerprint(found) };
+    const item = { key, files: [], sets: [], newestMtimeMs: Math.max(...found.map((f) => mtimeMs(f.id))), immutable: true, fingerprint: fingerprint(found) };
     let current = 0;
+    const looseFile = (rel) => sendFile(byRel.get(rel).path, root, rel, source.prefix, byRel.get(rel).id);
     for (const rel of [...loose, ...orphanVolumes]) {
-      const f = byRel.get(rel);
-      if (isRecordedAt(store, f.id, `${source.prefix}${rel}`)) current++;
-      else item.files.push({ abs: f.path, root, rel, destBase: source.prefix, id: f.id });
+      const send = looseFile(rel);
+      if (typeof send !== "string" && isRecordedAt(store, send.id, `${source.prefix}${send.remote}`)) current++;
+      else add(item, send);
     }
     for (const set2 of sets) {
-      const destBase = `${config2.upload.extractedPrefix}${set2.first}/`;
+      const destBase = `${config2.upload.extractedPrefix}${rcloneName(set2.first) ?? set2.first}/`;
       const volumes = set2.volumes.map((rel) => ({ abs: byRel.get(rel).path, id: byRel.get(rel).id }));
-      const recorded = volumes.every((v) => {
+      const asLoose = new Map(set2.volumes.map((rel) => [byRel.get(rel).path, looseFile(rel)]));
+      const first = store.current(volumes[0].id);
+      const recorded = first?.kind === "archive-volume" && first.copies.every((c) => c.remotePath.startsWith(destBase)) && volumes.every((v) => {
         const r = store.current(v.id);
-        return r?.kind === "archive-volume" && r.copies.every((c) => c.remotePath.startsWith(destBase));
+        const alone = asLoose.get(v.abs);
+        return r?.kind === "archive-volume" && r.copies.every((c) => c.remotePath.startsWith(destBase)) || typeof alone !== "string" && alone !== void 0 && isRecordedAt(store, v.id, `${source.prefix}${alone.remote}`);
       });
       if (recorded) current++;
-      else item.sets.push({ first: join9(root, set2.first), volumes, target: join9(config2.upload.extractDir, set2.first), destBase, extracted: [] });
+      else if (rcloneName(set2.first) === void 0) add(item, `${q(set2.first)} has a name rclone cannot tell apart from other names; rename it`);
+      else item.sets.push({ first: join9(root, set2.first), volumes, asLoose, target: join9(config2.upload.extractDir, set2.first), destBase, extracted: [] });
     }
     if (item.files.length === 0 && item.sets.length === 0) {
       if (current > 0) scan.alreadyUploaded++;
@@ -21173,31 +21222,45 @@ function scanUncategorized(config2, source, store, scan) {
     scan.items.push(item);
   }
 }
-async function scanExtras(ctx, source, store, scan) {
-  const { config: config2 } = ctx;
+async function askQbittorrent(ctx, completed) {
   const client = await ctx.qbittorrent();
+  const cache = /* @__PURE__ */ new Map();
+  const downloads = { busy: /* @__PURE__ */ new Set(), due: [] };
+  for (const t of await client.torrents()) {
+    const kind = classify(t, ctx.config.cleanup.seedingPeriodSeconds);
+    if (kind === "seeding") continue;
+    const files = await client.files(t.hash);
+    if (kind === "due") downloads.due.push({ torrent: t, files });
+    else {
+      for (const f of files) {
+        for (const p of torrentFilePaths(t, f.name)) {
+          const abs = spell(p, cache);
+          if (inside3(abs, completed)) downloads.busy.add(abs).add(`${abs}.!qB`);
+        }
+      }
+    }
+  }
+  return downloads;
+}
+function scanExtras(config2, source, store, scan, downloads) {
   const completed = realpathSync2(source.path);
   const skipped = [config2.upload.tempPath, config2.upload.extractDir];
   const cache = /* @__PURE__ */ new Map();
-  for (const t of await client.torrents()) {
-    if (classify(t, config2.cleanup.seedingPeriodSeconds) !== "due") continue;
+  for (const { torrent: t, files: listed } of downloads.due) {
     const saveRoot = spell(t.save_path.replace(/\/+$/, "") || "/", cache);
     if (!inside3(saveRoot, completed)) continue;
-    const destBase = `${source.prefix}${t.name}/`;
-    const files = [];
-    for (const f of await client.files(t.hash)) {
+    const item = { key: `${source.prefix}${t.name} (torrent ${t.hash.slice(0, 8)})`, files: [], sets: [], newestMtimeMs: 0, immutable: true, fingerprint: "" };
+    for (const f of listed) {
       const abs = spell(join9(saveRoot, f.name), cache);
       if (!inside3(abs, completed) || skipped.some((s) => inside3(abs, s))) continue;
       const id = statIdentity(abs);
-      if (!id || store.current(id)) continue;
-      if (scan.claimed.has(abs)) continue;
+      if (!id || store.current(id) || scan.claimed.has(identityKey(id))) continue;
       const rel = toPosix(relative2(saveRoot, abs));
-      const base = rel.startsWith(`${t.name}/`) ? source.prefix : destBase;
-      files.push({ abs, root: saveRoot, rel, destBase: base, id });
+      add(item, sendFile(abs, saveRoot, rel, rel.startsWith(`${t.name}/`) ? source.prefix : `${source.prefix}${t.name}/`, id));
     }
-    if (files.length === 0) continue;
-    const key = `${source.prefix}${t.name} (torrent ${t.hash.slice(0, 8)})`;
-    scan.items.push({ key, files, sets: [], newestMtimeMs: 0, immutable: true, fingerprint: fingerprint(files.map((f) => ({ path: f.abs, id: f.id }))) });
+    if (item.files.length === 0 && !item.refusal) continue;
+    item.fingerprint = fingerprint(item.files.map((f) => ({ path: f.abs, id: f.id })));
+    scan.items.push(item);
   }
 }
 async function upload(config2, options) {
@@ -21230,10 +21293,22 @@ async function runUpload(ctx, summary) {
   }
   const scan = { items: [], alreadyUploaded: 0, seen: /* @__PURE__ */ new Set(), claimed: /* @__PURE__ */ new Set() };
   const uncategorized = config2.upload.sources.find((s) => s.kind === "uncategorized");
+  let downloads;
+  if (uncategorized) {
+    try {
+      downloads = await askQbittorrent(ctx, realpathSync2(uncategorized.path));
+    } catch (error62) {
+      log.warn(`upload: qBittorrent cannot be asked (${error62.message}): no uncategorized download and no extra is uploaded this run`);
+    }
+  }
+  const waiting = (key, why) => {
+    log.info(`waiting: ${q(key)}: ${why}`);
+    summary.waiting++;
+  };
   for (const source of config2.upload.sources) {
     try {
       if (source.kind === "library") scanLibrary(source, store, scan);
-      else scanUncategorized(config2, source, store, scan);
+      else scanUncategorized(config2, source, store, scan, downloads, waiting);
     } catch (error62) {
       log.error(`upload: cannot scan ${q(source.path)}: ${error62.message}`);
       summary.failed++;
@@ -21241,16 +21316,10 @@ async function runUpload(ctx, summary) {
   }
   for (const item of scan.items) {
     if (attention.isSetAside(item.key, item.fingerprint)) continue;
-    for (const f of item.files) scan.claimed.add(f.abs);
-    for (const s of item.sets) for (const v of s.volumes) scan.claimed.add(v.abs);
+    for (const f of item.files) scan.claimed.add(identityKey(f.id));
+    for (const s of item.sets) for (const v of s.volumes) scan.claimed.add(identityKey(v.id));
   }
-  if (uncategorized) {
-    try {
-      await scanExtras(ctx, uncategorized, store, scan);
-    } catch (error62) {
-      log.warn(`upload: no extras of due torrents this run: ${error62.message}`);
-    }
-  }
+  if (uncategorized && downloads) scanExtras(config2, uncategorized, store, scan, downloads);
   summary.alreadyUploaded = scan.alreadyUploaded;
   const quietMs = config2.upload.quietPeriodSeconds * 1e3;
   const pending = [];
@@ -21277,22 +21346,35 @@ async function runUpload(ctx, summary) {
     return;
   }
   const failures = /* @__PURE__ */ new Map();
+  for (const item of pending) if (item.refusal) failures.set(item, item.refusal);
   try {
     for (const item of pending) {
+      if (failures.has(item)) continue;
       for (const set2 of item.sets) {
         const result = await extractSet(set2.first, set2.target);
         if (!result.ok) {
           failures.set(item, `extraction failed: ${result.message}`);
           break;
         }
+        const read = new Set(result.volumes);
+        for (const v of set2.volumes.filter((x) => !read.has(x.abs))) add(item, set2.asLoose.get(v.abs));
+        set2.volumes = set2.volumes.filter((x) => read.has(x.abs));
         const out = [];
         walkFiles(set2.target, /* @__PURE__ */ new Set(), out);
-        set2.extracted = out.map((f) => ({ abs: f.path, root: config2.upload.extractDir, rel: toPosix(relative2(config2.upload.extractDir, f.path)), destBase: config2.upload.extractedPrefix, id: f.id }));
+        for (const f of out) {
+          const send = sendFile(f.path, config2.upload.extractDir, toPosix(relative2(config2.upload.extractDir, f.path)), config2.upload.extractedPrefix, f.id);
+          if (typeof send === "string") item.refusal ??= `extracted from ${q(set2.first)}: ${send}`;
+          else set2.extracted.push(send);
+        }
+        if (item.refusal) {
+          failures.set(item, item.refusal);
+          break;
+        }
       }
     }
     const sendable = pending.filter((i) => !failures.has(i));
     const copies = await copyAll(config2, sendable, summary);
-    const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.rel);
+    const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.remote);
     let listing = /* @__PURE__ */ new Map();
     if (sentPaths.length > 0) {
       try {
@@ -21344,27 +21426,10 @@ async function copyAll(config2, items, summary) {
   const results = /* @__PURE__ */ new Map();
   for (const [key, batch] of batches) {
     const dest = `${config2.remote}/${batch.destBase}`;
-    const runFlags = batch.immutable ? [...flags, "--immutable"] : flags;
-    const merged = { confirmed: /* @__PURE__ */ new Map(), errors: /* @__PURE__ */ new Map(), exitCode: 0, signal: null, general: [] };
-    const plain = batch.files.filter((f) => !/[\n\r]/.test(f.rel));
-    const runs = [];
-    if (plain.length > 0) {
-      summary.rcloneRuns++;
-      runs.push(copyFiles({ root: batch.root, dest, files: plain.map((f) => f.rel), flags: runFlags, log }));
-    }
-    for (const f of batch.files.filter((x) => /[\n\r]/.test(x.rel))) {
-      summary.rcloneRuns++;
-      runs.push(copyOne({ source: f.abs, dest: `${dest}${f.rel}`, object: f.rel, flags: runFlags, log }));
-    }
-    for (const run2 of runs) {
-      const r = await run2;
-      for (const [k, v] of r.confirmed) merged.confirmed.set(k, v);
-      for (const [k, v] of r.errors) merged.errors.set(k, v);
-      merged.general.push(...r.general);
-      if (r.exitCode !== 0) Object.assign(merged, { exitCode: r.exitCode, signal: r.signal });
-    }
-    for (const message of merged.general) log.error(`rclone (${batch.root} → ${dest}): ${message}`);
-    results.set(key, merged);
+    summary.rcloneRuns++;
+    const result = await copyFiles({ root: batch.root, dest, files: batch.files.map((f) => f.remote), flags: batch.immutable ? [...flags, "--immutable"] : flags, log });
+    for (const message of result.general) log.error(`rclone (${batch.root} → ${dest}): ${message}`);
+    results.set(key, result);
   }
   return results;
 }
@@ -21372,10 +21437,10 @@ function record2(item, copies, listing, store, now) {
   const confirm = (f) => {
     const result = copies.get(batchKey(f, item.immutable));
     if (!result) return `no rclone run covered ${q(f.rel)}`;
-    const error62 = result.errors.get(f.rel);
+    const error62 = result.errors.get(f.remote);
     if (error62) return `${q(f.rel)}: ${error62}`;
-    if (!result.confirmed.has(f.rel)) return `${q(f.rel)} was not confirmed on the remote (${result.signal ? `rclone was killed (${result.signal})` : `rclone exited ${result.exitCode}`})`;
-    const remotePath = f.destBase + f.rel;
+    if (!result.confirmed.has(f.remote)) return `${q(f.rel)} was not confirmed on the remote (${result.signal ? `rclone was killed (${result.signal})` : `rclone exited ${result.exitCode}`})`;
+    const remotePath = f.destBase + f.remote;
     const listed = listing.get(remotePath);
     if (!listed) return `${q(remotePath)} is not in the remote's listing after the upload`;
     if (listed.size !== f.id.size) return `${q(remotePath)} is ${listed.size} bytes on the remote, ${f.id.size} here`;
@@ -21383,7 +21448,7 @@ function record2(item, copies, listing, store, now) {
   };
   const unchanged = (abs, id) => {
     const now2 = statIdentity(abs);
-    return now2 !== void 0 && sameFile(now2, id);
+    return now2 !== void 0 && untouched(now2, id);
   };
   const plain = [];
   let problem;
@@ -21396,7 +21461,7 @@ function record2(item, copies, listing, store, now) {
   for (const { f, copy } of plain) {
     const before = store.current(f.id);
     const others = before && before.kind === "file" ? before.copies.filter((c) => c.remotePath !== copy.remotePath) : [];
-    store.put(f.id, { size: f.id.size, mtimeNs: f.id.mtimeNs, paths: [.../* @__PURE__ */ new Set([f.abs, ...before?.paths ?? []])], kind: "file", copies: [copy, ...others], uploadedAt: now });
+    store.put(f.id, { size: f.id.size, mtimeNs: f.id.mtimeNs, ctimeNs: f.id.ctimeNs, paths: [.../* @__PURE__ */ new Set([f.abs, ...before?.paths ?? []])], kind: "file", copies: [copy, ...others], uploadedAt: now });
   }
   for (const set2 of item.sets) {
     const setCopies = [];
@@ -21411,7 +21476,7 @@ function record2(item, copies, listing, store, now) {
       problem ??= setProblem;
       continue;
     }
-    for (const v of set2.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
+    for (const v of set2.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, ctimeNs: v.id.ctimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
   }
   return problem;
 }

@@ -132,7 +132,9 @@ async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigM
     const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
     batch.forEach((t: Torrent, j) => {
       const files: ListedFile[] = lists[j]!.map((f) => {
+        // With "Append .!qB extension to incomplete files", an unfinished file is `name.!qB` on disk.
         const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
+        paths.push(...paths.map((p) => `${p}.!qB`));
         let odd = false;
         let id: FileIdentity | undefined;
         try {

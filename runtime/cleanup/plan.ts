@@ -68,7 +68,7 @@ export interface Plan {
 export function coverage(records: ReadonlyMap<string, UploadRecord>, id: FileIdentity): { copies: RemoteCopy[] } | { missing: string; waitingForUpload: boolean } {
   const record = records.get(identityKey(id));
   if (!record) return { missing: "has no upload record", waitingForUpload: true };
-  if (!recordMatches(record, id)) return { missing: "changed since it was uploaded (size or modification time differ)", waitingForUpload: true };
+  if (!recordMatches(record, id)) return { missing: "changed since it was uploaded (its size, modification or change time differ)", waitingForUpload: true };
   if (record.copies.length === 0) return { missing: "its upload record names no remote copy", waitingForUpload: false };
   const unhashed = record.copies.find((c) => c.sha1 === null);
   if (unhashed) return { missing: `the remote reported no SHA-1 for ${JSON.stringify(unhashed.remotePath)} at upload, so its copy cannot be verified`, waitingForUpload: false };

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { execaSync } from "execa";
@@ -317,6 +317,25 @@ describe("extractSet with the real unar", () => {
     expect(readdirSync(w.out).sort()).toEqual(["other.rar", "release.rar"]);
   });
 
+  it("a file merely named like a later volume is not among the set's volumes (it is not in the archive)", async () => {
+    const w = work();
+    w.copy("rar4-nolink.rar", "Some.Release.rar");
+    w.put("Some.Release.r00", "unrelated bytes, not a volume");
+    const { sets, results } = await w.extractAll(RAR);
+    expect(sets[0]!.volumes).toEqual(["Some.Release.rar", "Some.Release.r00"]);
+    expect(results[0]!.ok).toBe(true);
+    expect(results[0]!.volumes.map((v) => basename(v))).toEqual(["Some.Release.rar"]);
+  });
+
+  it("refuses an archive with two entries of one name (one would overwrite the other)", async () => {
+    const w = work();
+    const zip = w.put("dup.zip", "");
+    execaSync("python3", ["-c", "import zipfile,sys,warnings; warnings.simplefilter('ignore'); z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('a.txt','first'); z.writestr('a.txt','second'); z.close()", zip]);
+    const { results } = await w.extractAll([".zip"]);
+    expect(results[0]!.ok).toBe(false);
+    expect(results[0]!.message).toContain("entries with the same name");
+  });
+
   it.each([
     ["new naming", ["Movie.part1.rar", "Movie.part2.rar", "Movie.part3.rar"]],
     ["new naming, padded and upper case", ["Movie.PART001.RAR", "Movie.PART002.RAR", "Movie.PART003.RAR"]],
@@ -325,7 +344,9 @@ describe("extractSet with the real unar", () => {
     names.forEach((name, i) => w.copy(`multivolume.part${i + 1}.rar`, name));
     const { sets, results } = await w.extractAll(RAR);
     expect(sets).toEqual([{ first: names[0], volumes: names }]);
-    expect(results[0]).toEqual({ ok: true, message: "1 file extracted" });
+    expect(results[0]).toMatchObject({ ok: true, message: "1 file extracted" });
+    // The volumes unar read, as lsar names them: what the extracted file covers.
+    expect(results[0]!.volumes.map((v) => basename(v))).toEqual(names);
     expect(sha256(readFileSync(join(w.out, names[0]!, "LibarchiveAddingTest.html")))).toBe("ee16390e87152d7dec632ae2b37566da6135966e46b5166e6f40a1c827fa61ad");
   });
 

@@ -83,6 +83,11 @@ describe("the runtime config", () => {
       ],
     ],
     [
+      "refuses an rclone flag that would let a different file pass for uploaded",
+      (c) => void c.upload.rcloneFlags.push("--ignore-existing"),
+      ["  upload.rcloneFlags.2: --ignore-existing is refused for uploads: it skips every file already on the remote, whatever its content, and upload would then record a file as on the remote when it is not. Remove it"],
+    ],
+    [
       "refuses upload.marker, which was removed, saying where upload records live",
       (c) => void ((c.upload as Record<string, unknown>).marker = ".uploaded"),
       [`  upload: ${REMOVED_UPLOAD_FIELDS.marker}`],

@@ -15,18 +15,18 @@ import { readState, StateError } from "../../runtime/state.ts";
 import { ROOT } from "../helpers.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "mp-state-"));
-const rec = (remotePath: string, size = 3): UploadRecord => ({ size, mtimeNs: "1", paths: [], kind: "file", copies: [{ remotePath, size, sha1: "ab".repeat(20) }], uploadedAt: "2026-11-26T00:00:00Z" });
+const rec = (remotePath: string, size = 3): UploadRecord => ({ size, mtimeNs: "1", ctimeNs: "1", paths: [], kind: "file", copies: [{ remotePath, size, sha1: "ab".repeat(20) }], uploadedAt: "2026-11-26T00:00:00Z" });
 
 describe("upload records", () => {
   it("are keyed by inode: a hard link shares the record, a new file with the old name has none", () => {
     const d = dir();
     const a = join(d, "a.mkv");
     writeFileSync(a, "one");
+    linkSync(a, join(d, "link.mkv"));
     const store = openRecords(d);
     const id = statIdentity(a)!;
-    store.put(id, { ...rec("tv/a.mkv"), mtimeNs: id.mtimeNs, paths: [a] });
+    store.put(id, { ...rec("tv/a.mkv"), mtimeNs: id.mtimeNs, ctimeNs: id.ctimeNs, paths: [a] });
     store.save();
-    linkSync(a, join(d, "link.mkv"));
     expect(openRecords(d).current(statIdentity(join(d, "link.mkv"))!)).toBeDefined();
     // Replaced under the same name (an upgrade, a re-added torrent): same name, same size, new inode.
     writeFileSync(join(d, "new"), "two");
@@ -40,9 +40,25 @@ describe("upload records", () => {
     writeFileSync(a, "one");
     const store = openRecords(d);
     const id = statIdentity(a)!;
-    store.put(id, { ...rec("x/a"), mtimeNs: id.mtimeNs });
+    store.put(id, { ...rec("x/a"), mtimeNs: id.mtimeNs, ctimeNs: id.ctimeNs });
     writeFileSync(a, "one more");
     expect(store.current(statIdentity(a)!)).toBeUndefined();
+  });
+
+  it("content rewritten in place with its size kept and its mtime restored (touch -r) no longer matches (the change time moved)", async () => {
+    const d = dir();
+    const a = join(d, "a");
+    writeFileSync(a, "one");
+    const store = openRecords(d);
+    const id = statIdentity(a)!;
+    store.put(id, { ...rec("x/a"), mtimeNs: id.mtimeNs, ctimeNs: id.ctimeNs });
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(a, "two");
+    const ns = BigInt(id.mtimeNs);
+    await execa("touch", ["-m", "-d", `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`, a]);
+    const now = statIdentity(a)!;
+    expect([now.ino, now.size, now.mtimeNs]).toEqual([id.ino, id.size, id.mtimeNs]);
+    expect(store.current(now)).toBeUndefined();
   });
 
   it("a damaged document is an error naming the file, never an empty store", () => {
@@ -64,7 +80,7 @@ describe("upload records", () => {
       import { openRecords } from ${JSON.stringify(join(ROOT, "runtime/records.ts"))};
       const store = openRecords(process.argv[2]);
       for (let i = 0; ; i++) {
-        store.put({ dev: "1", ino: String(i % 500), size: i, mtimeNs: String(i) }, { size: i, mtimeNs: String(i), paths: ["/x/" + "y".repeat(200)], kind: "file", copies: [{ remotePath: "r/" + i, size: i, sha1: null }], uploadedAt: "t" });
+        store.put({ dev: "1", ino: String(i % 500), size: i, mtimeNs: String(i), ctimeNs: String(i) }, { size: i, mtimeNs: String(i), ctimeNs: String(i), paths: ["/x/" + "y".repeat(200)], kind: "file", copies: [{ remotePath: "r/" + i, size: i, sha1: null }], uploadedAt: "t" });
         store.save();
       }`;
     writeFileSync(join(d, "writer.ts"), script);

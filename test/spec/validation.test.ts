@@ -162,6 +162,11 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
     [`upload: ${MARKER_REMOVED}`],
   ],
   [
+    "an upload flag that weakens rclone's comparison (--size-only)",
+    (s) => void s.upload.flags.push({ flag: "--size-only", value: true, reason: "faster" }),
+    ["upload.flags[2].flag: --size-only is refused for uploads: it compares sizes only, so a different file of the same size counts as uploaded, and upload would then record a file as on the remote when it is not. Remove it"],
+  ],
+  [
     "an extractedPrefix that is also a source's prefix",
     (s) => void (s.upload.extractedPrefix = "downloads/"),
     [`upload.extractedPrefix: "downloads/" is also the prefix of upload.sources[2]; what comes out of archives needs a folder of its own on B2, or it could collide with a download's own files`],
