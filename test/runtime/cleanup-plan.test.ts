@@ -18,11 +18,11 @@ const settings: PlanSettings = { seedingPeriodSeconds: 7 * DAY, orphanGraceSecon
 const NOW = Date.parse("2026-11-26T12:00:00Z");
 
 let nextIno = 100;
-const id = (size = 10, ino = nextIno++): FileIdentity => ({ dev: "1", ino: String(ino), size, mtimeNs: "1000" });
+const id = (size = 10, ino = nextIno++): FileIdentity => ({ dev: "1", ino: String(ino), size, mtimeNs: "1000", ctimeNs: "1000" });
 const key = (f: FileIdentity) => `${f.dev}:${f.ino}`;
 const record = (f: FileIdentity, remotePath: string, extra: Partial<UploadRecord> = {}): [string, UploadRecord] => [
   key(f),
-  { size: f.size, mtimeNs: f.mtimeNs, paths: [], kind: "file", copies: [{ remotePath, size: f.size, sha1: "ab".repeat(20) }], uploadedAt: "2026-11-01T00:00:00Z", ...extra },
+  { size: f.size, mtimeNs: f.mtimeNs, ctimeNs: f.ctimeNs, paths: [], kind: "file", copies: [{ remotePath, size: f.size, sha1: "ab".repeat(20) }], uploadedAt: "2026-11-01T00:00:00Z", ...extra },
 ];
 
 function torrent(name: string, files: { name: string; id?: FileIdentity; priority?: number }[], over: Partial<ObservedTorrent> = {}): ObservedTorrent {
