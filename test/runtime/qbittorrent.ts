@@ -39,6 +39,13 @@ export interface QbittorrentProgram {
 const programs = new Map<QbittorrentVersion, QbittorrentProgram>();
 
 /**
+ * Host folders bind-mounted at the same path inside the 5.1 root (see `sharedDir`): the program sees
+ * them under their host path, so `inside` returns such a path unchanged.
+ */
+const sharedPaths = new Set<string>();
+const within = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+/**
  * The qbittorrent-nox of one version, or a failure that says how to install it. The version the
  * program reports is checked, so a host with another qBittorrent does not pass as 4.5.
  */
@@ -73,6 +80,8 @@ export function qbittorrentProgram(version: QbittorrentVersion = "4.5"): Qbittor
       root,
       tempDir: (prefix) => mkdtempSync(join(root, "tmp", prefix)),
       inside: (hostPath) => {
+        const shared = [...sharedPaths].find((dir) => within(resolve(hostPath), dir));
+        if (shared) return resolve(hostPath);
         const rel = relative(root, resolve(hostPath));
         if (rel.startsWith("..")) throw new Error(`${hostPath} is outside ${root}: qBittorrent 5.1 (under chroot) cannot see it`);
         return `/${rel}`;
@@ -86,6 +95,73 @@ export function qbittorrentProgram(version: QbittorrentVersion = "4.5"): Qbittor
   programs.set(version, program);
   return program;
 }
+
+/** A folder that the host and a qBittorrent program name by the same path. */
+export interface SharedDir {
+  /** The folder's absolute path, on the host and as the program sees it. */
+  path: string;
+  /** Unmounts it from the program's root (lazily when busy) and removes it with its contents. */
+  dispose(): void;
+}
+
+/**
+ * A new empty folder under the host's temp folder that `program` sees at the same path, so paths
+ * qBittorrent reports (save_path, content_path) name the host's files as they are. For 4.5 (root
+ * "/") it is a plain temp folder; for 5.1 the folder is bind-mounted at the same path inside the
+ * root (`mount --bind P root/P`, which needs root), and `program.inside` returns paths under it
+ * unchanged. Give it to `startQbittorrent` as `defaultSavePath`, or as data and save paths.
+ * With `tmpfsSize` ("1g") the folder is a tmpfs of its own (mounted before the bind mount), another
+ * file system than the rest, so that moving a torrent there copies its data instead of renaming it.
+ */
+export function sharedDir(program: QbittorrentProgram | QbittorrentVersion, prefix = "mp-shared-", options: { tmpfsSize?: string } = {}): SharedDir {
+  const target = typeof program === "string" ? qbittorrentProgram(program) : program;
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  const mounts: string[] = [];
+  const undo = () => {
+    for (const mountPoint of mounts.splice(0).reverse()) unmount(mountPoint);
+    sharedPaths.delete(path);
+    if (target.root !== "/") rmSync(join(target.root, path), { recursive: true, force: true });
+    rmSync(path, { recursive: true, force: true });
+  };
+  const mount = (args: string[], mountPoint: string) => {
+    const mounted = execaSync("mount", [...args, mountPoint], { reject: false });
+    if (mounted.exitCode !== 0) {
+      undo();
+      throw new Error(`mount ${[...args, mountPoint].join(" ")} failed (it needs root): ${mounted.stderr}`);
+    }
+    mounts.push(mountPoint);
+    mountedPoints.add(mountPoint);
+  };
+  if (options.tmpfsSize) mount(["-t", "tmpfs", "-o", `size=${options.tmpfsSize}`, "tmpfs"], path);
+  if (target.root !== "/") {
+    const mountPoint = join(target.root, path);
+    mkdirSync(mountPoint, { recursive: true });
+    mount(["--bind", path], mountPoint);
+    sharedPaths.add(path);
+  }
+  let disposed = false;
+  return {
+    path,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      undo();
+    },
+  };
+}
+
+/** Mounts made by `sharedDir` and not undone yet; unmounted lazily when the process exits. */
+const mountedPoints = new Set<string>();
+function unmount(mountPoint: string): void {
+  if (!mountedPoints.delete(mountPoint)) return;
+  if (execaSync("umount", [mountPoint], { reject: false }).exitCode !== 0) {
+    const lazy = execaSync("umount", ["--lazy", mountPoint], { reject: false });
+    if (lazy.exitCode !== 0) throw new Error(`umount --lazy ${mountPoint} failed: ${lazy.stderr}`);
+  }
+}
+process.once("exit", () => {
+  for (const mountPoint of [...mountedPoints].reverse()) execaSync("umount", ["--lazy", mountPoint], { reject: false });
+});
 
 /** A running qbittorrent-nox, reached through its WebUI on loopback. */
 export interface RunningQbittorrent {
@@ -165,6 +241,8 @@ export interface Qbittorrent {
   addMagnet(hash: string, name: string, savePath: string): Promise<string>;
   torrents(): Promise<any[]>;
   waitSeeding(hash: string, minSeconds?: number): Promise<void>;
+  /** Stops the program and starts it again on the same profile and ports (its session reloaded from the profile). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -205,12 +283,16 @@ export async function startQbittorrent(options: { defaultSavePath: string; bypas
       "",
     ].join("\n"),
   );
-  const running = await launchQbittorrent(program, [`--profile=${program.inside(profile)}`], port);
-  if (!options.bypassLocalhostAuth) {
-    const login = await running.login(username, password);
-    if (login.status >= 300) throw new Error(`login to qBittorrent ${program.version} failed: HTTP ${login.status}`);
-  }
-  const { api } = running;
+  const launch = async () => {
+    const launched = await launchQbittorrent(program, [`--profile=${program.inside(profile)}`], port);
+    if (!options.bypassLocalhostAuth) {
+      const login = await launched.login(username, password);
+      if (login.status >= 300) throw new Error(`login to qBittorrent ${program.version} failed: HTTP ${login.status}`);
+    }
+    return launched;
+  };
+  let running = await launch();
+  const api = (path: string, form?: Record<string, string> | FormData) => running.api(path, form);
   const torrents = async () => (await (await api("/api/v2/torrents/info")).json()) as any[];
   return {
     url: running.url,
@@ -259,6 +341,10 @@ export async function startQbittorrent(options: { defaultSavePath: string; bypas
         if (Date.now() - before > 30_000) throw new Error(`torrent ${hash} is not seeding: ${JSON.stringify(t)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
+    },
+    async restart() {
+      await running.stop();
+      running = await launch();
     },
     async stop() {
       await running.stop();
