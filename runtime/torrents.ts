@@ -20,16 +20,33 @@ const DOWNLOADING = new Set(["downloading", "stalledDL", "forcedDL", "queuedDL",
  */
 export type TorrentClass = "due" | "seeding" | "downloading" | "unsettled";
 
-export function classify(torrent: Torrent, seedingPeriodSeconds: number): TorrentClass {
-  if (torrent.content_path === "" || !torrent.save_path.startsWith("/")) return "unsettled";
+/** Seeding right now: its seeding time grows while it stays so. */
+const ACTIVE_SEED = new Set(["uploading", "stalledUP", "forcedUP"]);
+
+/**
+ * How long a torrent has seeded, in seconds. qBittorrent's `seeding_time` is the figure, but it is
+ * refreshed only when something about the torrent changes: on an idle seed (no peers) it stays at
+ * its last value for as long as nothing happens (measured on 4.5.2 and 5.1.0, see
+ * test/support/qbittorrent-facts.ts), so an old torrent nobody downloads would never become due.
+ * For a torrent seeding right now the time since it completed counts too; for a stopped, paused or
+ * queued one only `seeding_time` does. (A torrent stopped for a while and started again may so be
+ * counted from its completion; that costs seeding, never data, which only upload records protect.)
+ */
+export function seededSeconds(torrent: Torrent, nowMs: number): number {
+  const since = ACTIVE_SEED.has(torrent.state) && torrent.completion_on > 0 ? Math.floor(nowMs / 1000) - torrent.completion_on : 0;
+  return Math.max(torrent.seeding_time, since);
+}
+
+export function classify(torrent: Torrent, seedingPeriodSeconds: number, nowMs: number): TorrentClass {
+  if (torrent.content_path === "" || !torrent.content_path.startsWith("/") || !torrent.save_path.startsWith("/")) return "unsettled";
   if (DOWNLOADING.has(torrent.state)) return "downloading";
   if (!COMPLETE.has(torrent.state)) return "unsettled";
   if (torrent.progress < 1) return "downloading";
-  return torrent.seeding_time >= seedingPeriodSeconds ? "due" : "seeding";
+  return seededSeconds(torrent, nowMs) >= seedingPeriodSeconds ? "due" : "seeding";
 }
 
 /** Seconds left before a seeding torrent is due (for logs and, later, the status view). */
-export const secondsLeft = (torrent: Torrent, seedingPeriodSeconds: number) => Math.max(0, seedingPeriodSeconds - torrent.seeding_time);
+export const secondsLeft = (torrent: Torrent, seedingPeriodSeconds: number, nowMs: number) => Math.max(0, seedingPeriodSeconds - seededSeconds(torrent, nowMs));
 
 /**
  * Every path where a file the torrent lists may be: below its save path, and below its download

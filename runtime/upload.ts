@@ -213,7 +213,7 @@ async function askQbittorrent(ctx: JobContext, completed: string): Promise<Downl
   const cache = new Map<string, string>();
   const downloads: Downloads = { busy: new Set(), due: [] };
   for (const t of await client.torrents()) {
-    const kind = classify(t, ctx.config.cleanup.seedingPeriodSeconds);
+    const kind = classify(t, ctx.config.cleanup.seedingPeriodSeconds, ctx.now());
     if (kind === "seeding") continue;
     const files = await client.files(t.hash);
     if (kind === "due") downloads.due.push({ torrent: t, files });

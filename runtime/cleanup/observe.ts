@@ -11,7 +11,7 @@ import type { RuntimeConfigModel } from "../config.ts";
 import { q } from "../log.ts";
 import type { QbittorrentClient, Torrent } from "../qbittorrent.ts";
 import { readRecords, statIdentity, type FileIdentity, type UploadRecord } from "../records.ts";
-import { classify, torrentFilePaths, type TorrentClass } from "../torrents.ts";
+import { classify, seededSeconds, torrentFilePaths, type TorrentClass } from "../torrents.ts";
 import { readSightings, type Sighting } from "./sightings.ts";
 
 export class CleanupError extends Error {
@@ -122,7 +122,7 @@ export function walkFiles(root: string, skip: ReadonlySet<string>, out: LocalFil
   }
 }
 
-async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigModel): Promise<ObservedTorrent[]> {
+async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigModel, now: number): Promise<ObservedTorrent[]> {
   const torrents = await client.torrents();
   const cache = new Map<string, string>();
   const observed: ObservedTorrent[] = [];
@@ -146,7 +146,7 @@ async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigM
         }
         return { name: f.name, priority: f.priority ?? 1, paths, ...(id ? { id } : {}), ...(odd ? { odd } : {}) };
       });
-      observed.push({ hash: t.hash, name: t.name, state: t.state, class: classify(t, config.cleanup.seedingPeriodSeconds), seedingSeconds: t.seeding_time, files });
+      observed.push({ hash: t.hash, name: t.name, state: t.state, class: classify(t, config.cleanup.seedingPeriodSeconds, now), seedingSeconds: seededSeconds(t, now), files });
     });
   }
   return observed;
@@ -155,7 +155,7 @@ async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigM
 export async function observe(config: RuntimeConfigModel, client: QbittorrentClient, now: number): Promise<Observation> {
   const r = roots(config);
   // qBittorrent first: if it cannot be reached or answers nonsense, this throws and nothing is deleted.
-  const torrents = await observeTorrents(client, config);
+  const torrents = await observeTorrents(client, config, now);
   const local: LocalFile[] = [];
   const skip = new Set(r.skipped);
   for (const root of [r.completed, ...r.libraries]) walkFiles(root, skip, local);

@@ -1,0 +1,46 @@
+/**
+ * When a torrent is due (runtime/torrents.ts), from what qBittorrent reports. The reported values
+ * are the ones measured on the real 4.5.2 and 5.1.0 (test/support/qbittorrent-facts.ts, checked by
+ * test/runtime/qbittorrent-behaviour.test.ts): a stale seeding_time on an idle seed, a relative
+ * content path right after an add in 4.5, an empty one while fetching metadata.
+ */
+import { describe, expect, it } from "vitest";
+import type { Torrent } from "../../runtime/qbittorrent.ts";
+import { classify, seededSeconds } from "../../runtime/torrents.ts";
+import { QBITTORRENT_FACTS } from "../support/qbittorrent-facts.ts";
+
+const DAY = 86_400;
+const NOW = Date.parse("2026-11-26T12:00:00Z");
+const base: Torrent = { hash: "a".repeat(40), name: "X", category: "", state: "stalledUP", save_path: "/srv/c", content_path: "/srv/c/X", progress: 1, seeding_time: 0, completion_on: NOW / 1000 - 8 * DAY };
+
+describe("seededSeconds and classify (model of qBittorrent's fields; facts measured on the real programs)", () => {
+  it("an idle seed whose seeding_time went stale is counted from its completion", () => {
+    expect(QBITTORRENT_FACTS.seedingTimeIdle.v45.lagsBehind && QBITTORRENT_FACTS.seedingTimeIdle.v51.refreshedIsSecondsSinceCompletion).toBe(true);
+    const stale = { ...base, seeding_time: 60 };
+    expect(seededSeconds(stale, NOW)).toBe(8 * DAY);
+    expect(classify(stale, 7 * DAY, NOW)).toBe("due");
+  });
+
+  it.each(["pausedUP", "stoppedUP", "queuedUP"])("a %s torrent counts only its seeding_time (it does not grow while stopped)", (state) => {
+    expect(QBITTORRENT_FACTS.seedingTimeStopped.v51.advancesWhileStopped).toBe(false);
+    expect(classify({ ...base, state, seeding_time: DAY }, 7 * DAY, NOW)).toBe("seeding");
+    expect(classify({ ...base, state, seeding_time: 7 * DAY }, 7 * DAY, NOW)).toBe("due");
+  });
+
+  it.each([
+    ["metaDL, content path empty", { state: "metaDL", content_path: "", progress: 0 }],
+    ["checkingResumeData with a relative content path (4.5 right after an add)", { state: "checkingResumeData", content_path: "X" }],
+    ["checkingUP", { state: "checkingUP" }],
+    ["moving", { state: "moving" }],
+    ["missingFiles", { state: "missingFiles" }],
+    ["a state this version does not know", { state: "someFutureState" }],
+  ])("%s is unsettled", (_, over) => {
+    expect(classify({ ...base, ...over }, 7 * DAY, NOW)).toBe("unsettled");
+  });
+
+  it("a completed torrent not yet seeded long enough is seeding; a downloading one is downloading", () => {
+    expect(classify({ ...base, completion_on: NOW / 1000 - DAY }, 7 * DAY, NOW)).toBe("seeding");
+    expect(classify({ ...base, state: "stalledDL", progress: 0.5, completion_on: -1 }, 7 * DAY, NOW)).toBe("downloading");
+    expect(classify({ ...base, state: "stoppedDL", progress: 0.5, completion_on: -1 }, 7 * DAY, NOW)).toBe("downloading");
+  });
+});
