@@ -20593,12 +20593,17 @@ import { basename, dirname as dirname3, join as join7, resolve as resolve2 } fro
 import { resolve } from "node:path";
 var COMPLETE = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP", "queuedUP", "pausedUP", "stoppedUP"]);
 var DOWNLOADING = /* @__PURE__ */ new Set(["downloading", "stalledDL", "forcedDL", "queuedDL", "pausedDL", "stoppedDL"]);
-function classify(torrent, seedingPeriodSeconds) {
-  if (torrent.content_path === "" || !torrent.save_path.startsWith("/")) return "unsettled";
+var ACTIVE_SEED = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP"]);
+function seededSeconds(torrent, nowMs) {
+  const since = ACTIVE_SEED.has(torrent.state) && torrent.completion_on > 0 ? Math.floor(nowMs / 1e3) - torrent.completion_on : 0;
+  return Math.max(torrent.seeding_time, since);
+}
+function classify(torrent, seedingPeriodSeconds, nowMs) {
+  if (torrent.content_path === "" || !torrent.content_path.startsWith("/") || !torrent.save_path.startsWith("/")) return "unsettled";
   if (DOWNLOADING.has(torrent.state)) return "downloading";
   if (!COMPLETE.has(torrent.state)) return "unsettled";
   if (torrent.progress < 1) return "downloading";
-  return torrent.seeding_time >= seedingPeriodSeconds ? "due" : "seeding";
+  return seededSeconds(torrent, nowMs) >= seedingPeriodSeconds ? "due" : "seeding";
 }
 function torrentFilePaths(torrent, name) {
   const paths = [resolve(torrent.save_path, name)];
@@ -20682,7 +20687,7 @@ function walkFiles(root, skip, out) {
     }
   }
 }
-async function observeTorrents(client, config2) {
+async function observeTorrents(client, config2, now) {
   const torrents = await client.torrents();
   const cache = /* @__PURE__ */ new Map();
   const observed = [];
@@ -20703,14 +20708,14 @@ async function observeTorrents(client, config2) {
         }
         return { name: f.name, priority: f.priority ?? 1, paths, ...id ? { id } : {}, ...odd ? { odd } : {} };
       });
-      observed.push({ hash: t.hash, name: t.name, state: t.state, class: classify(t, config2.cleanup.seedingPeriodSeconds), seedingSeconds: t.seeding_time, files });
+      observed.push({ hash: t.hash, name: t.name, state: t.state, class: classify(t, config2.cleanup.seedingPeriodSeconds, now), seedingSeconds: seededSeconds(t, now), files });
     });
   }
   return observed;
 }
 async function observe(config2, client, now) {
   const r = roots(config2);
-  const torrents = await observeTorrents(client, config2);
+  const torrents = await observeTorrents(client, config2, now);
   const local = [];
   const skip = new Set(r.skipped);
   for (const root of [r.completed, ...r.libraries]) walkFiles(root, skip, local);
@@ -21227,7 +21232,7 @@ async function askQbittorrent(ctx, completed) {
   const cache = /* @__PURE__ */ new Map();
   const downloads = { busy: /* @__PURE__ */ new Set(), due: [] };
   for (const t of await client.torrents()) {
-    const kind = classify(t, ctx.config.cleanup.seedingPeriodSeconds);
+    const kind = classify(t, ctx.config.cleanup.seedingPeriodSeconds, ctx.now());
     if (kind === "seeding") continue;
     const files = await client.files(t.hash);
     if (kind === "due") downloads.due.push({ torrent: t, files });
