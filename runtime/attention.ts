@@ -67,6 +67,11 @@ export class Attention {
     if (this.entries.delete(key)) this.changed = true;
   }
 
+  /** Forgets items that no longer exist (or were uploaded some other way): every key not in `seen`. */
+  forgetAllBut(seen: ReadonlySet<string>): void {
+    for (const key of [...this.entries.keys()]) if (!seen.has(key)) this.clear(key);
+  }
+
   /** `retry`: clears an item so the next run tries it again. */
   clear(key: string): boolean {
     const had = this.entries.delete(key);

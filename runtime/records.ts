@@ -3,9 +3,10 @@
  * read (device and inode, with size, modification time and change time in nanoseconds), never by its
  * name. The change time (ctime) cannot be set back by a program, so content rewritten in place with
  * its size kept and its mtime restored (`cp -p`, `touch -r`, `rsync --inplace`) no longer matches
- * its record; a new hard link or a chmod changes it too, which only costs a re-check. So a
- * new file with an old name has no record, a renamed file keeps its record, and every hard link of a
- * file (the torrent's name and the library's) shares one record.
+ * its record; a rename, a new hard link or a chmod changes it too, which only costs a re-check (rclone
+ * finds the remote copy unchanged by its hash). So a
+ * new file with an old name has no record, and every hard link of a file (the torrent's name and the
+ * library's) shares one record.
  *
  * A record lists the remote objects that hold the file's content with the SHA-1 the remote reported
  * right after the upload: the file itself, or, for a volume of an archive set, every file the set

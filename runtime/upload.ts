@@ -262,7 +262,7 @@ export async function upload(config: RuntimeConfigModel, options: JobOptions) {
       `${plural(summary.uploaded, "item")} uploaded (${plural(summary.uploadedFiles, "file")}, ${formatBytes(summary.uploadedBytes)})`,
       `${summary.failed} failed`,
       `${summary.setAside} set aside (media-pipeline attention)`,
-      `${summary.waiting} waiting for the quiet period`,
+      `${summary.waiting} waiting (quiet period, or still in qBittorrent)`,
       `${summary.alreadyUploaded} already uploaded`,
       plural(summary.rcloneRuns, "rclone run"),
     ];
@@ -294,7 +294,10 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
       log.warn(`upload: qBittorrent cannot be asked (${(error as Error).message}): no uncategorized download and no extra is uploaded this run`);
     }
   }
+  /** Every item key this run saw, uploaded or not: attention forgets the others. */
+  const seenKeys = new Set<string>();
   const waiting = (key: string, why: string) => {
+    seenKeys.add(key);
     log.info(`waiting: ${q(key)}: ${why}`);
     summary.waiting++;
   };
@@ -318,6 +321,7 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
   const quietMs = config.upload.quietPeriodSeconds * 1000;
   const pending: Item[] = [];
   for (const item of scan.items) {
+    seenKeys.add(item.key);
     if (attention.isSetAside(item.key, item.fingerprint)) {
       summary.setAside++;
       continue;
@@ -408,6 +412,7 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
     if (entry.setAside) log.error(`failed: ${q(item.key)}: ${problem}; failed ${entry.failures} times in a row the same way, so it is set aside until its files change or \`media-pipeline retry ${JSON.stringify(item.key)}\``);
     else log.error(`failed: ${q(item.key)}: ${problem}; it will be retried on the next run`);
   }
+  if (!ctx.dryRun) attention.forgetAllBut(seenKeys);
   pruneRecords(store, scan.seen);
   store.save();
   attention.save();
@@ -459,11 +464,13 @@ function record(item: Item, copies: Copies, listing: Map<string, { size: number;
     return now !== undefined && untouched(now, id);
   };
   const plain: { f: SendFile; copy: RemoteCopy }[] = [];
+  /** Files written, linked, renamed or deleted while they were uploaded: not recorded, looked at again next run. */
+  const changed: string[] = [];
   let problem: string | undefined;
   for (const f of item.files) {
     const copy = confirm(f);
     if (typeof copy === "string") problem ??= copy;
-    else if (!unchanged(f.abs, f.id)) problem ??= `${q(f.rel)} changed while it was uploaded`;
+    else if (!unchanged(f.abs, f.id)) changed.push(f.rel);
     else plain.push({ f, copy });
   }
   // Confirmed files are recorded even when another file of the item failed: the next run sends only the rest.
@@ -480,13 +487,17 @@ function record(item: Item, copies: Copies, listing: Map<string, { size: number;
       if (typeof copy === "string") setProblem ??= copy;
       else setCopies.push(copy);
     }
-    if (!setProblem && !set.volumes.every((v) => unchanged(v.abs, v.id))) setProblem = `a volume of ${q(set.first)} changed while it was extracted and uploaded`;
+    if (!setProblem && !set.volumes.every((v) => unchanged(v.abs, v.id))) {
+      changed.push(set.first);
+      continue;
+    }
     if (setProblem) {
       problem ??= setProblem;
       continue;
     }
     for (const v of set.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, ctimeNs: v.id.ctimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
   }
+  if (changed.length > 0 && !problem) log.info(`${q(item.key)}: ${changed.map(q).join(", ")} changed while ${changed.length === 1 ? "it was" : "they were"} uploaded (or another name of it was removed); not recorded, looked at again next run`);
   return problem;
 }
 

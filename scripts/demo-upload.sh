@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the upload job against a local folder standing in for B2: builds a small library and a
 # completed folder under a temp directory, points a copy of out/runtime/config.json at them, and
-# runs `upload` twice (the second run finds nothing new). Needs node, rclone and unar.
+# runs `upload` twice (the second run finds nothing new). Needs node, rclone and unar. No
+# qBittorrent runs here, so the download in the completed folder waits: upload only sends
+# downloads qBittorrent says are complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 demo=$(mktemp -d /tmp/media-pipeline-demo.XXXXXX)

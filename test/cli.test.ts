@@ -88,6 +88,35 @@ describe("npm run generate", () => {
     }
   });
 
+  it("refuses a spec that still sets the removed upload.marker or cleanup.ignorable, with the reason, and writes nothing", async () => {
+    const dir = scratch();
+    const spec = join(ROOT, "spec", `.test-removed-${process.pid}.ts`);
+    const text = readFileSync(join(ROOT, "spec/builder.ts"), "utf8")
+      .replace("    attentionAfterFailures: 3,\n  },", '    attentionAfterFailures: 3,\n    marker: ".uploaded",\n  },')
+      .replace("    maxDeletionsPerRun: 50,\n  },", '    maxDeletionsPerRun: 50,\n    ignorable: ["*.nfo", "*sample*"],\n  },');
+    expect(text).toContain('marker: ".uploaded"');
+    expect(text).toContain("ignorable: [");
+    writeFileSync(spec, text);
+    try {
+      const result = await generate(["--spec", spec, "--out", join(dir, "out")]);
+      expect(result.exitCode).toBe(1);
+      const name = `spec/.test-removed-${process.pid}.ts`;
+      const lines = result.stderr.trim().split("\n");
+      const at = (needle: string) => {
+        const line = text.split("\n").findIndex((l) => l.startsWith(needle)) + 1;
+        return `${name}:${line}:${text.split("\n")[line - 1]!.indexOf("{") + 1}`;
+      };
+      expect(lines).toEqual([
+        `${name}: the spec has 2 problems; nothing was written.`,
+        expect.stringMatching(new RegExp(`^${at("  upload: {").replace(/[.]/g, "\\.")}: upload: the field "marker" was removed: upload no longer writes marker files beside items; .*uploads\\.json.*Delete the field$`)),
+        expect.stringMatching(new RegExp(`^${at("  cleanup: {").replace(/[.]/g, "\\.")}: cleanup: the field "ignorable" was removed: nothing is exempt from the upload-before-delete rule by name.*Delete the field$`)),
+      ]);
+      expect(existsSync(join(dir, "out"))).toBe(false);
+    } finally {
+      (await import("node:fs")).rmSync(spec);
+    }
+  });
+
   it("--help explains the options; an unknown option is a usage error", async () => {
     const help = await generate(["--help"]);
     expect(help.exitCode).toBe(0);

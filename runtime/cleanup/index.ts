@@ -48,12 +48,19 @@ export async function cleanup(config: RuntimeConfigModel, options: JobOptions) {
     if (p.deletions.length > 0) {
       // Verify: one listing for every remote copy this run depends on. A failed listing throws: nothing is deleted.
       const listing = await listRemote(config.remote, p.deletions.flatMap((d) => d.needs.map((n) => n.remotePath)));
-      // Orphans only if the session did not change meanwhile (a torrent added mid-run lists files the plan did not see).
-      const sessionChanged = p.deletions.some((d) => d.kind === "orphan") && (await sessionHashes(client)).join() !== obs.torrents.map((t) => t.hash).sort().join();
-      if (sessionChanged) log.info("qBittorrent's torrents changed during this run: no orphan is removed this run");
       const executor = new Executor(obs.roots, p.listedBy, client);
+      // The plan knows the torrents of the observation: one added since (a cross-seed of a file
+      // about to go) lists files the plan did not see. So before each deletion the session must
+      // still be what was observed, less what this run removed; otherwise the run stops here.
+      const expected = new Set(obs.torrents.map((t) => t.hash));
       for (const d of p.deletions) {
-        if (d.kind === "orphan" && sessionChanged) continue;
+        if (!ctx.dryRun) {
+          const now = await sessionHashes(client);
+          if (now.length !== expected.size || now.some((h) => !expected.has(h))) {
+            log.info("qBittorrent's torrents changed during this run: nothing more is removed until the next run");
+            break;
+          }
+        }
         const problem = verifyDeletion(d, listing);
         if (problem) {
           summary.keptRemoteMismatch++;
@@ -68,6 +75,7 @@ export async function cleanup(config: RuntimeConfigModel, options: JobOptions) {
           log.info(`would remove ${d.kind} ${q(d.label)} (${d.reason}; ${copies} verified): ${plural(d.files.length, "file")}, ${size}`);
         } else {
           const done = await executor.run(d);
+          if (d.torrent) expected.delete(d.torrent.hash);
           summary.freedBytes += done.freedBytes;
           log.info(`removed ${d.kind} ${q(d.label)} (${d.reason}; ${copies} verified): ${plural(done.deleted, "file")} deleted, ${formatBytes(done.freedBytes)} freed`);
           logSpared(`${d.kind} ${q(d.label)}`, done.spared);
