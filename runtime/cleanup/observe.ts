@@ -136,13 +136,15 @@ async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigM
         const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
         paths.push(...paths.map((p) => `${p}.!qB`));
         let odd = false;
-        let id: FileIdentity | undefined;
-        try {
-          const stat = lstatSync(paths[0]!);
-          if (stat.isFile()) id = statIdentity(paths[0]!);
-          else odd = true;
-        } catch {
-          /* not on disk */
+        // One lstat for a regular file; a second only to tell "something else is there" from "nothing".
+        const id = statIdentity(paths[0]!);
+        if (!id) {
+          try {
+            lstatSync(paths[0]!);
+            odd = true;
+          } catch {
+            /* not on disk */
+          }
         }
         return { name: f.name, priority: f.priority ?? 1, paths, ...(id ? { id } : {}), ...(odd ? { odd } : {}) };
       });
