@@ -20,21 +20,16 @@ const DOWNLOADING = new Set(["downloading", "stalledDL", "forcedDL", "queuedDL",
  */
 export type TorrentClass = "due" | "seeding" | "downloading" | "unsettled";
 
-/** Seeding right now: its seeding time grows while it stays so. */
-const ACTIVE_SEED = new Set(["uploading", "stalledUP", "forcedUP"]);
-
 /**
- * How long a torrent has seeded, in seconds. qBittorrent's `seeding_time` is the figure, but it is
- * refreshed only when something about the torrent changes: on an idle seed (no peers) it stays at
- * its last value for as long as nothing happens (measured on 4.5.2 and 5.1.0, see
- * test/support/qbittorrent-facts.ts), so an old torrent nobody downloads would never become due.
- * For a torrent seeding right now the time since it completed counts too; for a stopped, paused or
- * queued one only `seeding_time` does. (A torrent stopped for a while and started again may so be
- * counted from its completion; that costs seeding, never data, which only upload records protect.)
+ * How long a torrent has seeded, in seconds: qBittorrent's `seeding_time`, which does not grow while
+ * the torrent is stopped, so a torrent is never removed before it really seeded for the period (a
+ * private tracker's minimum). Known limit: on an idle seed (no peers) qBittorrent refreshes
+ * `seeding_time` only when something about the torrent changes (measured on 4.5.2 and 5.1.0, see
+ * test/support/qbittorrent-facts.ts, seedingTimeIdle), so such a torrent may become due late. The
+ * time since completion would be wrong for a torrent that was stopped meanwhile, so it is not used.
  */
-export function seededSeconds(torrent: Torrent, nowMs: number): number {
-  const since = ACTIVE_SEED.has(torrent.state) && torrent.completion_on > 0 ? Math.floor(nowMs / 1000) - torrent.completion_on : 0;
-  return Math.max(torrent.seeding_time, since);
+export function seededSeconds(torrent: Torrent, _nowMs: number): number {
+  return torrent.seeding_time;
 }
 
 export function classify(torrent: Torrent, seedingPeriodSeconds: number, nowMs: number): TorrentClass {

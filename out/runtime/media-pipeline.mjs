@@ -20234,6 +20234,10 @@ var Attention = class _Attention {
   succeeded(key) {
     if (this.entries.delete(key)) this.changed = true;
   }
+  /** Forgets items that no longer exist (or were uploaded some other way): every key not in `seen`. */
+  forgetAllBut(seen) {
+    for (const key of [...this.entries.keys()]) if (!seen.has(key)) this.clear(key);
+  }
   /** `retry`: clears an item so the next run tries it again. */
   clear(key) {
     const had = this.entries.delete(key);
@@ -20593,10 +20597,8 @@ import { basename, dirname as dirname3, join as join7, resolve as resolve2 } fro
 import { resolve } from "node:path";
 var COMPLETE = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP", "queuedUP", "pausedUP", "stoppedUP"]);
 var DOWNLOADING = /* @__PURE__ */ new Set(["downloading", "stalledDL", "forcedDL", "queuedDL", "pausedDL", "stoppedDL"]);
-var ACTIVE_SEED = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP"]);
-function seededSeconds(torrent, nowMs) {
-  const since = ACTIVE_SEED.has(torrent.state) && torrent.completion_on > 0 ? Math.floor(nowMs / 1e3) - torrent.completion_on : 0;
-  return Math.max(torrent.seeding_time, since);
+function seededSeconds(torrent, _nowMs) {
+  return torrent.seeding_time;
 }
 function classify(torrent, seedingPeriodSeconds, nowMs) {
   if (torrent.content_path === "" || !torrent.content_path.startsWith("/") || !torrent.save_path.startsWith("/")) return "unsettled";
@@ -20699,12 +20701,13 @@ async function observeTorrents(client, config2, now) {
         const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
         paths.push(...paths.map((p) => `${p}.!qB`));
         let odd = false;
-        let id;
-        try {
-          const stat = lstatSync3(paths[0]);
-          if (stat.isFile()) id = statIdentity(paths[0]);
-          else odd = true;
-        } catch {
+        const id = statIdentity(paths[0]);
+        if (!id) {
+          try {
+            lstatSync3(paths[0]);
+            odd = true;
+          } catch {
+          }
         }
         return { name: f.name, priority: f.priority ?? 1, paths, ...id ? { id } : {}, ...odd ? { odd } : {} };
       });
@@ -20880,11 +20883,16 @@ async function cleanup(config2, options) {
     const mismatched = /* @__PURE__ */ new Map();
     if (p.deletions.length > 0) {
       const listing = await listRemote(config2.remote, p.deletions.flatMap((d) => d.needs.map((n) => n.remotePath)));
-      const sessionChanged = p.deletions.some((d) => d.kind === "orphan") && (await sessionHashes(client)).join() !== obs.torrents.map((t) => t.hash).sort().join();
-      if (sessionChanged) log.info("qBittorrent's torrents changed during this run: no orphan is removed this run");
       const executor = new Executor(obs.roots, p.listedBy, client);
+      const expected = new Set(obs.torrents.map((t) => t.hash));
       for (const d of p.deletions) {
-        if (d.kind === "orphan" && sessionChanged) continue;
+        if (!ctx.dryRun) {
+          const now = await sessionHashes(client);
+          if (now.length !== expected.size || now.some((h) => !expected.has(h))) {
+            log.info("qBittorrent's torrents changed during this run: nothing more is removed until the next run");
+            break;
+          }
+        }
         const problem = verifyDeletion(d, listing);
         if (problem) {
           summary.keptRemoteMismatch++;
@@ -20898,6 +20906,7 @@ async function cleanup(config2, options) {
           log.info(`would remove ${d.kind} ${q(d.label)} (${d.reason}; ${copies} verified): ${plural2(d.files.length, "file")}, ${size}`);
         } else {
           const done = await executor.run(d);
+          if (d.torrent) expected.delete(d.torrent.hash);
           summary.freedBytes += done.freedBytes;
           log.info(`removed ${d.kind} ${q(d.label)} (${d.reason}; ${copies} verified): ${plural2(done.deleted, "file")} deleted, ${formatBytes(done.freedBytes)} freed`);
           logSpared(`${d.kind} ${q(d.label)}`, done.spared);
@@ -21276,7 +21285,7 @@ async function upload(config2, options) {
       `${plural2(summary.uploaded, "item")} uploaded (${plural2(summary.uploadedFiles, "file")}, ${formatBytes(summary.uploadedBytes)})`,
       `${summary.failed} failed`,
       `${summary.setAside} set aside (media-pipeline attention)`,
-      `${summary.waiting} waiting for the quiet period`,
+      `${summary.waiting} waiting (quiet period, or still in qBittorrent)`,
       `${summary.alreadyUploaded} already uploaded`,
       plural2(summary.rcloneRuns, "rclone run")
     ];
@@ -21306,7 +21315,9 @@ async function runUpload(ctx, summary) {
       log.warn(`upload: qBittorrent cannot be asked (${error62.message}): no uncategorized download and no extra is uploaded this run`);
     }
   }
+  const seenKeys = /* @__PURE__ */ new Set();
   const waiting = (key, why) => {
+    seenKeys.add(key);
     log.info(`waiting: ${q(key)}: ${why}`);
     summary.waiting++;
   };
@@ -21329,6 +21340,7 @@ async function runUpload(ctx, summary) {
   const quietMs = config2.upload.quietPeriodSeconds * 1e3;
   const pending = [];
   for (const item of scan.items) {
+    seenKeys.add(item.key);
     if (attention.isSetAside(item.key, item.fingerprint)) {
       summary.setAside++;
       continue;
@@ -21412,6 +21424,7 @@ async function runUpload(ctx, summary) {
     if (entry.setAside) log.error(`failed: ${q(item.key)}: ${problem}; failed ${entry.failures} times in a row the same way, so it is set aside until its files change or \`media-pipeline retry ${JSON.stringify(item.key)}\``);
     else log.error(`failed: ${q(item.key)}: ${problem}; it will be retried on the next run`);
   }
+  if (!ctx.dryRun) attention.forgetAllBut(seenKeys);
   pruneRecords(store, scan.seen);
   store.save();
   attention.save();
@@ -21456,11 +21469,12 @@ function record2(item, copies, listing, store, now) {
     return now2 !== void 0 && untouched(now2, id);
   };
   const plain = [];
+  const changed = [];
   let problem;
   for (const f of item.files) {
     const copy = confirm(f);
     if (typeof copy === "string") problem ??= copy;
-    else if (!unchanged(f.abs, f.id)) problem ??= `${q(f.rel)} changed while it was uploaded`;
+    else if (!unchanged(f.abs, f.id)) changed.push(f.rel);
     else plain.push({ f, copy });
   }
   for (const { f, copy } of plain) {
@@ -21476,13 +21490,17 @@ function record2(item, copies, listing, store, now) {
       if (typeof copy === "string") setProblem ??= copy;
       else setCopies.push(copy);
     }
-    if (!setProblem && !set2.volumes.every((v) => unchanged(v.abs, v.id))) setProblem = `a volume of ${q(set2.first)} changed while it was extracted and uploaded`;
+    if (!setProblem && !set2.volumes.every((v) => unchanged(v.abs, v.id))) {
+      changed.push(set2.first);
+      continue;
+    }
     if (setProblem) {
       problem ??= setProblem;
       continue;
     }
     for (const v of set2.volumes) store.put(v.id, { size: v.id.size, mtimeNs: v.id.mtimeNs, ctimeNs: v.id.ctimeNs, paths: [v.abs], kind: "archive-volume", copies: setCopies, uploadedAt: now });
   }
+  if (changed.length > 0 && !problem) log.info(`${q(item.key)}: ${changed.map(q).join(", ")} changed while ${changed.length === 1 ? "it was" : "they were"} uploaded (or another name of it was removed); not recorded, looked at again next run`);
   return problem;
 }
 function pruneRecords(store, seen) {
