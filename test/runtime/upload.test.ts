@@ -381,12 +381,13 @@ describe("upload: names, interruptions and concurrency", () => {
 });
 
 describe("the README's demo (scripts/demo-upload.sh)", () => {
-  it("runs the upload job against a local remote and finds nothing new the second time", async () => {
+  it("runs the upload job against a local remote and finds nothing new the second time; the download waits for qBittorrent", async () => {
     const result = await execa("bash", [join(ROOT, "scripts/demo-upload.sh")], { cwd: ROOT });
-    expect(result.stdout).toMatch(/^upload finished in [0-9.]+s: 2 items uploaded \(2 files, 22 B\)/m);
-    expect(result.stdout).toMatch(/0 items uploaded \(0 files, 0 B\), 0 failed, 0 set aside \(media-pipeline attention\), 0 waiting \(quiet period, or still in qBittorrent\), 2 already uploaded, 0 rclone runs/);
+    expect(result.stdout).toMatch(/^upload finished in [0-9.]+s: 1 item uploaded \(1 file, 11 B\), 0 failed, 0 set aside \(media-pipeline attention\), 1 waiting/m);
+    expect(result.stdout).toMatch(/0 items uploaded \(0 files, 0 B\), 0 failed, 0 set aside \(media-pipeline attention\), 1 waiting \(quiet period, or still in qBittorrent\), 1 already uploaded, 0 rclone runs/);
+    expect(result.stdout).toContain('waiting: "downloads/Some.Download": qBittorrent cannot be asked whether it is complete');
     expect(result.stdout).toContain("entertainment-netmount/tv/Show Name/Season 1/S01E01.mkv");
-    expect(result.stdout).toContain("entertainment-netmount/downloads/Some.Download/file.bin");
+    expect(result.stdout).not.toContain("entertainment-netmount/downloads/");
   });
 });
 
