@@ -180,6 +180,8 @@ interface Listing {
   volumes?: string[];
   /** How many entries are files (not folders). */
   files?: number;
+  /** The bytes the file entries take in the archive (lsar's XADCompressedSize), if every entry says. */
+  stored?: number;
 }
 
 /**
@@ -203,7 +205,10 @@ async function listArchive(archive: string): Promise<Listing> {
   }
   const listed = json.lsarProperties?.XADVolumes;
   const volumes = Array.isArray(listed) ? listed.map((v) => resolve(dirname(archive), String(v))) : [archive];
-  const files = entries.filter((e) => !e.XADIsDirectory).length;
+  const fileEntries = entries.filter((e) => !e.XADIsDirectory);
+  const files = fileEntries.length;
+  const sizes = fileEntries.map((e) => e.XADCompressedSize);
+  const stored = sizes.every((n) => typeof n === "number" && Number.isFinite(n)) ? (sizes as number[]).reduce((a, b) => a + b, 0) : undefined;
   for (const e of entries) {
     const name = typeof e.XADFileName === "string" ? e.XADFileName : String(e.XADFileName);
     const kind = e.XADIsHardLink ? "a hard link" : e.XADIsLink ? "a symbolic link" : e.XADIsFIFO ? "a FIFO" : e.XADIsCharacterDevice || e.XADIsBlockDevice ? "a device" : undefined;
@@ -212,8 +217,8 @@ async function listArchive(archive: string): Promise<Listing> {
       return { refusal: `holds an entry that points outside its folder (${quote(name)}); such an archive is refused` };
     }
   }
-  if (result.code !== 0 || json.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json.lsarError ?? "none"})`, volumes, files };
-  return { volumes, files };
+  if (result.code !== 0 || json.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json.lsarError ?? "none"})`, volumes, files, stored };
+  return { volumes, files, stored };
 }
 
 /**
@@ -294,6 +299,15 @@ export async function extractSet(archive: string, target: string): Promise<Extra
     // Two entries with one name: unar -f keeps the last, so the first would be covered by nothing.
     if (listing.files !== undefined && tree.files < listing.files) {
       return (result = fail(`lists ${listing.files} files but ${tree.files} came out (entries with the same name overwrite each other); such an archive is not extracted`));
+    }
+    // The entries must account for the volumes' bytes, less headers: a damaged volume can make lsar
+    // list, and unar extract, fewer entries without any error, and then the volumes would count as
+    // uploaded while part of their bytes went nowhere.
+    const volumeBytes = (listing.volumes ?? [archive]).reduce((n, v) => n + lstatSync(v).size, 0);
+    if (listing.stored === undefined) return (result = fail("lsar does not say how many bytes its entries take, so it cannot be told whether all of the archive was read; such an archive is not extracted"));
+    const allowance = 1024 + 512 * (listing.files ?? 0) + volumeBytes / 100;
+    if (volumeBytes - listing.stored > allowance) {
+      return (result = fail(`its entries take ${listing.stored} of its volumes' ${volumeBytes} bytes: part of it cannot be read (a damaged volume?), so its volumes cannot count as uploaded through what comes out`));
     }
     removeTree(target);
     renameSync(staging, target);

@@ -21049,7 +21049,10 @@ async function listArchive(archive) {
   }
   const listed = json2.lsarProperties?.XADVolumes;
   const volumes = Array.isArray(listed) ? listed.map((v) => resolve3(dirname4(archive), String(v))) : [archive];
-  const files = entries.filter((e) => !e.XADIsDirectory).length;
+  const fileEntries = entries.filter((e) => !e.XADIsDirectory);
+  const files = fileEntries.length;
+  const sizes = fileEntries.map((e) => e.XADCompressedSize);
+  const stored = sizes.every((n) => typeof n === "number" && Number.isFinite(n)) ? sizes.reduce((a, b) => a + b, 0) : void 0;
   for (const e of entries) {
     const name = typeof e.XADFileName === "string" ? e.XADFileName : String(e.XADFileName);
     const kind = e.XADIsHardLink ? "a hard link" : e.XADIsLink ? "a symbolic link" : e.XADIsFIFO ? "a FIFO" : e.XADIsCharacterDevice || e.XADIsBlockDevice ? "a device" : void 0;
@@ -21058,8 +21061,8 @@ async function listArchive(archive) {
       return { refusal: `holds an entry that points outside its folder (${quote(name)}); such an archive is refused` };
     }
   }
-  if (result.code !== 0 || json2.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json2.lsarError ?? "none"})`, volumes, files };
-  return { volumes, files };
+  if (result.code !== 0 || json2.lsarError) return { incomplete: `lsar could not list it all (exit ${result.code}, error ${json2.lsarError ?? "none"})`, volumes, files, stored };
+  return { volumes, files, stored };
 }
 function checkTree(root) {
   let files = 0;
@@ -21121,6 +21124,12 @@ async function extractSet(archive, target) {
     if (tree.refusal) return result = fail(tree.refusal);
     if (listing.files !== void 0 && tree.files < listing.files) {
       return result = fail(`lists ${listing.files} files but ${tree.files} came out (entries with the same name overwrite each other); such an archive is not extracted`);
+    }
+    const volumeBytes = (listing.volumes ?? [archive]).reduce((n, v) => n + lstatSync4(v).size, 0);
+    if (listing.stored === void 0) return result = fail("lsar does not say how many bytes its entries take, so it cannot be told whether all of the archive was read; such an archive is not extracted");
+    const allowance = 1024 + 512 * (listing.files ?? 0) + volumeBytes / 100;
+    if (volumeBytes - listing.stored > allowance) {
+      return result = fail(`its entries take ${listing.stored} of its volumes' ${volumeBytes} bytes: part of it cannot be read (a damaged volume?), so its volumes cannot count as uploaded through what comes out`);
     }
     removeTree(target);
     renameSync3(staging, target);

@@ -327,6 +327,16 @@ describe("extractSet with the real unar", () => {
     expect(results[0]!.volumes.map((v) => basename(v))).toEqual(["Some.Release.rar"]);
   });
 
+  it("refuses a split zip whose middle volume was overwritten: lsar lists and unar extracts the rest without an error", async () => {
+    const w = work();
+    for (const name of ["zip-split.zip", "zip-split.z01", "zip-split.z02"]) w.copy(name);
+    const size = statSync(join(w.item, "zip-split.z01")).size;
+    w.put("zip-split.z01", Buffer.alloc(size, 0x2c));
+    const { results } = await w.extractAll([".zip"]);
+    expect(results[0]!.ok).toBe(false);
+    expect(results[0]!.message).toMatch(/its entries take [0-9]+ of its volumes' [0-9]+ bytes/);
+  });
+
   it("refuses an archive with two entries of one name (one would overwrite the other)", async () => {
     const w = work();
     const zip = w.put("dup.zip", "");
