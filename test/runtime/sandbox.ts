@@ -25,7 +25,10 @@ let bundlePath: string | undefined;
 export async function runtimeBundle(): Promise<string> {
   if (process.env.MP_TEST_RUNTIME) return process.env.MP_TEST_RUNTIME;
   if (!bundlePath || !existsSync(bundlePath)) {
-    const dir = mkdtempSync(join(tmpdir(), "mp-runtime-"));
+    // Under node_modules/.cache, not /tmp: a bundle in /tmp was seen to vanish mid-run while other
+    // test files cleaned up their temporary folders.
+    const dir = join(ROOT, "node_modules", ".cache", "media-pipeline-test", `runtime-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
     bundlePath = join(dir, "media-pipeline.mjs");
     writeFileSync(bundlePath, await bundleRuntime());
   }
