@@ -110,7 +110,7 @@ function expectNoLoss(s: Sandbox, guarded: Guarded[]): void {
 }
 
 // The two versions run side by side (each has its own qBittorrent); within one, one test at a time.
-describe.concurrent.each(QBITTORRENT_VERSIONS)("cleanup and upload never lose data, with qBittorrent %s", (version) => {
+describe.each(QBITTORRENT_VERSIONS)("cleanup and upload never lose data, with qBittorrent %s", (version) => {
   let shared: SharedDir;
   let qbt: Qbittorrent;
 
