@@ -18,7 +18,7 @@ import { join, relative, sep } from "node:path";
 import { archiveSets, extractSet } from "./archives.ts";
 import { Attention } from "./attention.ts";
 import { readCleanupState } from "./cleanup/sightings.ts";
-import { spell, walkFiles, type LocalFile } from "./cleanup/observe.ts";
+import { spell, walkFiles, type LocalFile } from "./files.ts";
 import type { RuntimeConfigModel } from "./config.ts";
 import { runJob, plural, type JobContext, type JobOptions } from "./job.ts";
 import { formatBytes, formatSeconds, log, q } from "./log.ts";

@@ -5077,7 +5077,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve4) {
+function isRecursive(inst, stack, resolve5) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -5087,7 +5087,7 @@ function isRecursive(inst, stack, resolve4) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve4);
+      const answer = isRecursive(child, stack, resolve5);
       if (answer > result)
         result = answer;
     }
@@ -5098,7 +5098,7 @@ function isRecursive(inst, stack, resolve4) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve5) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -5162,7 +5162,7 @@ function isRecursive(inst, stack, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve5 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -20391,7 +20391,7 @@ async function copyFiles(options) {
   );
 }
 function runRclone(args, log2, onSpawn) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     const child = spawn(rcloneBinary(), args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: rcloneEnv()
@@ -20423,12 +20423,12 @@ function runRclone(args, log2, onSpawn) {
     child.stdout.resume();
     child.on("close", (exitCode, signal) => {
       lines.close();
-      resolve4({ confirmed, errors, exitCode, signal, general });
+      resolve5({ confirmed, errors, exitCode, signal, general });
     });
   });
 }
 function lsjson(args) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     const child = spawn(rcloneBinary(), ["lsjson", ...args, "--files-only", "--hash", "--hash-type", "sha1", "--no-mimetype"], { stdio: ["ignore", "pipe", "pipe"], env: rcloneEnv() });
     let out = "";
     let err = "";
@@ -20438,7 +20438,7 @@ function lsjson(args) {
     child.on("close", (code) => {
       if (code !== 0) return reject(new RemoteError(`cannot list the remote ${args[0]} (rclone exit ${code}): ${err.trim().split("\n").slice(-1)[0] ?? ""}`));
       try {
-        resolve4(JSON.parse(out));
+        resolve5(JSON.parse(out));
       } catch {
         reject(new RemoteError("rclone lsjson printed something that is not JSON"));
       }
@@ -20590,54 +20590,14 @@ function logSpared(label2, spared) {
 }
 
 // runtime/cleanup/observe.ts
-import { lstatSync as lstatSync3, readdirSync, realpathSync } from "node:fs";
-import { basename, dirname as dirname3, join as join7, resolve as resolve2 } from "node:path";
+import { lstatSync as lstatSync3, realpathSync as realpathSync2 } from "node:fs";
+import { resolve as resolve3 } from "node:path";
 
-// runtime/torrents.ts
-import { resolve } from "node:path";
-var COMPLETE = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP", "queuedUP", "pausedUP", "stoppedUP"]);
-var DOWNLOADING = /* @__PURE__ */ new Set(["downloading", "stalledDL", "forcedDL", "queuedDL", "pausedDL", "stoppedDL"]);
-function seededSeconds(torrent, _nowMs) {
-  return torrent.seeding_time;
-}
-function classify(torrent, seedingPeriodSeconds, nowMs) {
-  if (torrent.content_path === "" || !torrent.content_path.startsWith("/") || !torrent.save_path.startsWith("/")) return "unsettled";
-  if (DOWNLOADING.has(torrent.state)) return "downloading";
-  if (!COMPLETE.has(torrent.state)) return "unsettled";
-  if (torrent.progress < 1) return "downloading";
-  return seededSeconds(torrent, nowMs) >= seedingPeriodSeconds ? "due" : "seeding";
-}
-function torrentFilePaths(torrent, name) {
-  const paths = [resolve(torrent.save_path, name)];
-  if (torrent.download_path && torrent.download_path.startsWith("/")) paths.push(resolve(torrent.download_path, name));
-  return paths;
-}
-
-// runtime/cleanup/sightings.ts
-import { join as join6 } from "node:path";
-var FILE3 = "cleanup.json";
-function readCleanupState(stateDir) {
-  const data = readState(join6(stateDir, FILE3));
-  const state = { unreferenced: /* @__PURE__ */ new Map(), mismatched: /* @__PURE__ */ new Map() };
-  if (!data || data.version !== 1) return state;
-  for (const [key, s] of Object.entries(data.unreferenced ?? {})) {
-    if (s && Number.isFinite(s.firstSeen) && Number.isInteger(s.runs) && s.runs > 0) state.unreferenced.set(key, { firstSeen: s.firstSeen, runs: s.runs });
-  }
-  for (const [key, at] of Object.entries(data.mismatched ?? {})) if (Number.isFinite(at)) state.mismatched.set(key, at);
-  return state;
-}
-var readSightings = (stateDir) => readCleanupState(stateDir).unreferenced;
-var sorted = (map2) => Object.fromEntries([...map2].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
-function writeCleanupState(stateDir, state) {
-  writeState(join6(stateDir, FILE3), { version: 1, unreferenced: sorted(state.unreferenced), mismatched: sorted(state.mismatched) });
-}
-
-// runtime/cleanup/observe.ts
-var CleanupError = class extends Error {
-  name = "CleanupError";
-};
+// runtime/files.ts
+import { readdirSync, realpathSync } from "node:fs";
+import { basename, dirname as dirname3, join as join6, resolve } from "node:path";
 function spell(path, cache = /* @__PURE__ */ new Map()) {
-  const abs = resolve2(path);
+  const abs = resolve(path);
   const dir = dirname3(abs);
   let real = cache.get(dir);
   if (real === void 0) {
@@ -20648,29 +20608,7 @@ function spell(path, cache = /* @__PURE__ */ new Map()) {
     }
     cache.set(dir, real);
   }
-  return abs === dir ? real : join7(real, basename(abs));
-}
-function roots(config2) {
-  const real = (p) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      throw new CleanupError(`the configured folder ${q(p)} does not exist; refusing to clean up`);
-    }
-  };
-  const completed = config2.upload.sources.find((s) => s.kind === "uncategorized");
-  if (!completed) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
-  const libraries = config2.upload.sources.filter((s) => s.kind === "library").map((s) => real(s.path));
-  const maybe = (p) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve2(p);
-    }
-  };
-  const skipped = [config2.upload.tempPath, config2.upload.extractDir].map(maybe);
-  const completedReal = real(completed.path);
-  return { completed: completedReal, libraries, kept: [completedReal, ...libraries, ...config2.upload.categoryPaths.map(maybe), ...skipped], skipped };
+  return abs === dir ? real : join6(real, basename(abs));
 }
 function walkFiles(root, skip, out) {
   let entries;
@@ -20688,6 +20626,72 @@ function walkFiles(root, skip, out) {
       if (id) out.push({ path, id });
     }
   }
+}
+
+// runtime/torrents.ts
+import { resolve as resolve2 } from "node:path";
+var COMPLETE = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP", "queuedUP", "pausedUP", "stoppedUP"]);
+var DOWNLOADING = /* @__PURE__ */ new Set(["downloading", "stalledDL", "forcedDL", "queuedDL", "pausedDL", "stoppedDL"]);
+function seededSeconds(torrent, _nowMs) {
+  return torrent.seeding_time;
+}
+function classify(torrent, seedingPeriodSeconds, nowMs) {
+  if (torrent.content_path === "" || !torrent.content_path.startsWith("/") || !torrent.save_path.startsWith("/")) return "unsettled";
+  if (DOWNLOADING.has(torrent.state)) return "downloading";
+  if (!COMPLETE.has(torrent.state)) return "unsettled";
+  if (torrent.progress < 1) return "downloading";
+  return seededSeconds(torrent, nowMs) >= seedingPeriodSeconds ? "due" : "seeding";
+}
+function torrentFilePaths(torrent, name) {
+  const paths = [resolve2(torrent.save_path, name)];
+  if (torrent.download_path && torrent.download_path.startsWith("/")) paths.push(resolve2(torrent.download_path, name));
+  return paths;
+}
+
+// runtime/cleanup/sightings.ts
+import { join as join7 } from "node:path";
+var FILE3 = "cleanup.json";
+function readCleanupState(stateDir) {
+  const data = readState(join7(stateDir, FILE3));
+  const state = { unreferenced: /* @__PURE__ */ new Map(), mismatched: /* @__PURE__ */ new Map() };
+  if (!data || data.version !== 1) return state;
+  for (const [key, s] of Object.entries(data.unreferenced ?? {})) {
+    if (s && Number.isFinite(s.firstSeen) && Number.isInteger(s.runs) && s.runs > 0) state.unreferenced.set(key, { firstSeen: s.firstSeen, runs: s.runs });
+  }
+  for (const [key, at] of Object.entries(data.mismatched ?? {})) if (Number.isFinite(at)) state.mismatched.set(key, at);
+  return state;
+}
+var readSightings = (stateDir) => readCleanupState(stateDir).unreferenced;
+var sorted = (map2) => Object.fromEntries([...map2].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+function writeCleanupState(stateDir, state) {
+  writeState(join7(stateDir, FILE3), { version: 1, unreferenced: sorted(state.unreferenced), mismatched: sorted(state.mismatched) });
+}
+
+// runtime/cleanup/observe.ts
+var CleanupError = class extends Error {
+  name = "CleanupError";
+};
+function roots(config2) {
+  const real = (p) => {
+    try {
+      return realpathSync2(p);
+    } catch {
+      throw new CleanupError(`the configured folder ${q(p)} does not exist; refusing to clean up`);
+    }
+  };
+  const completed = config2.upload.sources.find((s) => s.kind === "uncategorized");
+  if (!completed) throw new CleanupError("the config has no uncategorized source (qBittorrent's completed folder)");
+  const libraries = config2.upload.sources.filter((s) => s.kind === "library").map((s) => real(s.path));
+  const maybe = (p) => {
+    try {
+      return realpathSync2(p);
+    } catch {
+      return resolve3(p);
+    }
+  };
+  const skipped = [config2.upload.tempPath, config2.upload.extractDir].map(maybe);
+  const completedReal = real(completed.path);
+  return { completed: completedReal, libraries, kept: [completedReal, ...libraries, ...config2.upload.categoryPaths.map(maybe), ...skipped], skipped };
 }
 async function observeTorrents(client, config2, now) {
   const torrents = await client.torrents();
@@ -20937,13 +20941,13 @@ import { join as join10 } from "node:path";
 
 // runtime/upload.ts
 import { createHash } from "node:crypto";
-import { readdirSync as readdirSync3, realpathSync as realpathSync2, rmSync as rmSync5 } from "node:fs";
+import { readdirSync as readdirSync3, realpathSync as realpathSync3, rmSync as rmSync5 } from "node:fs";
 import { join as join9, relative as relative2, sep } from "node:path";
 
 // runtime/archives.ts
 import { spawn as spawn2 } from "node:child_process";
 import { chmodSync, existsSync, lstatSync as lstatSync4, mkdirSync as mkdirSync2, readdirSync as readdirSync2, renameSync as renameSync3, rmdirSync as rmdirSync2, rmSync as rmSync4 } from "node:fs";
-import { basename as basename2, dirname as dirname4, join as join8, relative, resolve as resolve3 } from "node:path";
+import { basename as basename2, dirname as dirname4, join as join8, relative, resolve as resolve4 } from "node:path";
 var unarBinary = () => process.env.MEDIA_PIPELINE_UNAR || "unar";
 function lsarBinary() {
   if (process.env.MEDIA_PIPELINE_LSAR) return process.env.MEDIA_PIPELINE_LSAR;
@@ -21014,15 +21018,15 @@ function archiveSets(files, types) {
   return { sets: result, loose, orphanVolumes };
 }
 function run(command, args) {
-  return new Promise((resolve4) => {
+  return new Promise((resolve5) => {
     const child = spawn2(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));
     const text = () => ({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    child.on("error", (error62) => resolve4({ code: null, signal: null, ...text(), error: `cannot run ${command}: ${error62.message}` }));
-    child.on("close", (code, signal) => resolve4({ code, signal, ...text() }));
+    child.on("error", (error62) => resolve5({ code: null, signal: null, ...text(), error: `cannot run ${command}: ${error62.message}` }));
+    child.on("close", (code, signal) => resolve5({ code, signal, ...text() }));
   });
 }
 var quote = (s) => JSON.stringify(s);
@@ -21048,7 +21052,7 @@ async function listArchive(archive) {
     return { refusal: `encrypted${encrypted ? ` (${quote(String(encrypted.XADFileName))})` : ""}: it needs a password, which is never given` };
   }
   const listed = json2.lsarProperties?.XADVolumes;
-  const volumes = Array.isArray(listed) ? listed.map((v) => resolve3(dirname4(archive), String(v))) : [archive];
+  const volumes = Array.isArray(listed) ? listed.map((v) => resolve4(dirname4(archive), String(v))) : [archive];
   const fileEntries = entries.filter((e) => !e.XADIsDirectory);
   const files = fileEntries.length;
   const sizes = fileEntries.map((e) => e.XADCompressedSize);
@@ -21166,7 +21170,7 @@ function add(item, file2) {
   else item.files.push(file2);
 }
 function scanLibrary(source, store, scan) {
-  const root = realpathSync2(source.path);
+  const root = realpathSync3(source.path);
   const files = [];
   walkFiles(root, /* @__PURE__ */ new Set(), files);
   for (const f of files) {
@@ -21183,10 +21187,10 @@ function scanLibrary(source, store, scan) {
   }
 }
 function scanUncategorized(config2, source, store, scan, downloads, waiting) {
-  const root = realpathSync2(source.path);
+  const root = realpathSync3(source.path);
   const real = (p) => {
     try {
-      return realpathSync2(p);
+      return realpathSync3(p);
     } catch {
       return p;
     }
@@ -21266,7 +21270,7 @@ async function askQbittorrent(ctx, completed) {
   return downloads;
 }
 function scanExtras(config2, source, store, scan, downloads) {
-  const completed = realpathSync2(source.path);
+  const completed = realpathSync3(source.path);
   const skipped = [config2.upload.tempPath, config2.upload.extractDir];
   const cache = /* @__PURE__ */ new Map();
   for (const { torrent: t, files: listed } of downloads.due) {
@@ -21319,7 +21323,7 @@ async function runUpload(ctx, summary) {
   let downloads;
   if (uncategorized) {
     try {
-      downloads = await askQbittorrent(ctx, realpathSync2(uncategorized.path));
+      downloads = await askQbittorrent(ctx, realpathSync3(uncategorized.path));
     } catch (error62) {
       log.warn(`upload: qBittorrent cannot be asked (${error62.message}): no uncategorized download and no extra is uploaded this run`);
     }

@@ -5,12 +5,13 @@
  * media byte. Paths are spelled through the configured folders' real paths, so folders reached
  * through a symlink compare equal to what qBittorrent reports.
  */
-import { lstatSync, readdirSync, realpathSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { lstatSync, realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import type { RuntimeConfigModel } from "../config.ts";
 import { q } from "../log.ts";
 import type { QbittorrentClient, Torrent } from "../qbittorrent.ts";
 import { readRecords, statIdentity, type FileIdentity, type UploadRecord } from "../records.ts";
+import { spell, walkFiles, type LocalFile } from "../files.ts";
 import { classify, seededSeconds, torrentFilePaths, type TorrentClass } from "../torrents.ts";
 import { readSightings, type Sighting } from "./sightings.ts";
 
@@ -18,10 +19,6 @@ export class CleanupError extends Error {
   override name = "CleanupError";
 }
 
-export interface LocalFile {
-  path: string;
-  id: FileIdentity;
-}
 
 export interface ListedFile {
   /** As qBittorrent names it, relative to the save path. */
@@ -64,22 +61,6 @@ export interface Observation {
   sightings: ReadonlyMap<string, Sighting>;
 }
 
-/** A path through its parent's real path (the file itself may be a symlink, which is never followed). */
-export function spell(path: string, cache = new Map<string, string>()): string {
-  const abs = resolve(path);
-  const dir = dirname(abs);
-  let real = cache.get(dir);
-  if (real === undefined) {
-    try {
-      real = realpathSync(dir);
-    } catch {
-      real = dir;
-    }
-    cache.set(dir, real);
-  }
-  return abs === dir ? real : join(real, basename(abs));
-}
-
 export function roots(config: RuntimeConfigModel): Roots {
   const real = (p: string) => {
     try {
@@ -101,25 +82,6 @@ export function roots(config: RuntimeConfigModel): Roots {
   const skipped = [config.upload.tempPath, config.upload.extractDir].map(maybe);
   const completedReal = real(completed.path);
   return { completed: completedReal, libraries, kept: [completedReal, ...libraries, ...config.upload.categoryPaths.map(maybe), ...skipped], skipped };
-}
-
-/** Every regular file below `root`, without following symlinks, skipping the folders in `skip`. */
-export function walkFiles(root: string, skip: ReadonlySet<string>, out: LocalFile[]): void {
-  let entries;
-  try {
-    entries = readdirSync(root, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const path = `${root}/${entry.name}`;
-    if (entry.isDirectory()) {
-      if (!skip.has(path)) walkFiles(path, skip, out);
-    } else if (entry.isFile()) {
-      const id = statIdentity(path);
-      if (id) out.push({ path, id });
-    }
-  }
 }
 
 async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigModel, now: number): Promise<ObservedTorrent[]> {

@@ -15,7 +15,8 @@
  *     qBittorrent answer is trustworthy (not empty, nothing checking, fetching metadata or moving).
  */
 import { identityKey, recordMatches, type FileIdentity, type RemoteCopy, type UploadRecord } from "../records.ts";
-import type { LocalFile, Observation, ObservedTorrent } from "./observe.ts";
+import type { LocalFile } from "../files.ts";
+import type { Observation, ObservedTorrent } from "./observe.ts";
 import type { Sighting } from "./sightings.ts";
 
 export interface PlanSettings {
