@@ -1,10 +1,66 @@
 /**
- * out/secrets/b2.example.yaml: the layout of the sops file the host must create, with the keys
- * the spec references and no values. Encrypt a filled-in copy with `sops -e`.
+ * The secrets: every sops key the spec references, what each role's secrets file holds, and
+ * out/secrets/b2.example.yaml, the layout of the sops file the host must create (keys, no values).
+ * Encrypt a filled-in copy with `sops -e`. On NixOS the files are sops-nix templates; on a
+ * standalone host they are written by hand into spec.standalone.secretsDir, in the same format.
  */
 import { stringify } from "yaml";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { hashComment } from "./render/comment.ts";
+import { SECRET_FILES, type SecretFile } from "./model/units.ts";
+import type { KeyRole, SpecModel } from "../spec/schema.ts";
+
+export interface SecretRefEntry {
+  readonly sopsKey: string;
+  /** What the value is, for the example file. */
+  readonly placeholder: string;
+  /** Read by copyparty directly (a sops secret file), not through a template. */
+  readonly copyparty?: boolean;
+}
+
+const ROLES: readonly KeyRole[] = ["mount", "upload", "cleanup"];
+
+/** Every sops key the spec references, in a stable order. */
+export function secretRefs(spec: SpecModel): SecretRefEntry[] {
+  const { b2Keys, rcloneRc } = spec.secrets;
+  return [
+    ...ROLES.flatMap((role) => [
+      { sopsKey: b2Keys[role].keyId.sopsKey, placeholder: `<keyID of the ${role} key: ${b2Keys[role].capabilities.join(",")}>` },
+      { sopsKey: b2Keys[role].applicationKey.sopsKey, placeholder: `<applicationKey of the ${role} key>` },
+    ]),
+    { sopsKey: rcloneRc.password.sopsKey, placeholder: "<RC password: openssl rand -hex 32>" },
+    ...Object.entries(spec.copyparty.accounts).map(([name, a]) => ({ sopsKey: a.password.sopsKey, placeholder: `<copyparty password of ${name}>`, copyparty: true })),
+  ];
+}
+
+/** A part of a secrets file: literal text, or the value of a sops key. */
+export type SecretPart = string | { readonly sopsKey: string };
+
+/** rclone reads the remote from RCLONE_CONFIG_<REMOTE>_* (rclone docs, "Config file"). */
+function b2Env(spec: SpecModel, role: KeyRole): SecretPart[] {
+  const env = `RCLONE_CONFIG_${spec.b2.remote.toUpperCase()}`;
+  const key = spec.secrets.b2Keys[role];
+  return [`${env}_TYPE=b2\n${env}_ACCOUNT=`, { sopsKey: key.keyId.sopsKey }, `\n${env}_KEY=`, { sopsKey: key.applicationKey.sopsKey }, "\n"];
+}
+
+/** What each secrets file holds. */
+export function secretsFileContent(spec: SpecModel, file: SecretFile): SecretPart[] {
+  const { user, password } = spec.secrets.rcloneRc;
+  const pass = { sopsKey: password.sopsKey };
+  switch (file) {
+    case "mount":
+      // rclone takes every flag from RCLONE_<FLAG> too: --rc-user and --rc-pass, off the command line.
+      return [...b2Env(spec, "mount"), `RCLONE_RC_USER=${user}\nRCLONE_RC_PASS=`, pass, "\n"];
+    case "upload":
+      return b2Env(spec, "upload");
+    case "cleanup":
+      return b2Env(spec, "cleanup");
+    case "nginx":
+      return [`${user}:{PLAIN}`, pass, "\n"];
+    case "operator":
+      return [`machine 127.0.0.1 login ${user} password `, pass, "\n"];
+  }
+}
 
 /** `b2/account_id` becomes `{ b2: { account_id: ... } }`, the nesting sops-nix reads. */
 function nest(target: Record<string, unknown>, key: string, value: string): void {
@@ -17,11 +73,14 @@ function nest(target: Record<string, unknown>, key: string, value: string): void
 export function generateSecretsExample(ctx: GenerateContext): GeneratedFile {
   const { secrets } = ctx.spec;
   const doc: Record<string, unknown> = {};
-  nest(doc, secrets.b2AccountId.sopsKey, "<B2 keyID>");
-  nest(doc, secrets.b2ApplicationKey.sopsKey, "<B2 applicationKey>");
+  for (const ref of secretRefs(ctx.spec)) nest(doc, ref.sopsKey, ref.placeholder);
   const header = generatedHeader(
     ctx,
-    `Layout of ${secrets.sopsFile} (relative to the host flake). Fill in, then encrypt with: sops -e -i ${secrets.sopsFile}\nThe host decrypts it with the age key at ${secrets.ageKeyFile}.`,
+    `Layout of ${secrets.sopsFile} (relative to the host flake). Fill in, then encrypt with: sops -e -i ${secrets.sopsFile}\n` +
+      `The host decrypts it with the age key at ${secrets.ageKeyFile}. Each B2 key is its own application key, created with the\n` +
+      `capabilities shown (docs/media-pipeline.md, "Keys and logins"); the passwords are long random strings without spaces.`,
   );
   return { path: "secrets/b2.example.yaml", contents: `${hashComment(header)}\n${stringify(doc, { sortMapEntries: true })}` };
 }
+
+export { SECRET_FILES };

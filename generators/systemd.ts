@@ -3,7 +3,7 @@
  * Rendered from the same model as the NixOS modules (generators/model/units.ts).
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { isTemplate, mapTemplate, RUNTIME_BUNDLE_PATH, unitsModel, type ModelValue, type RefName } from "./model/units.ts";
+import { isTemplate, mapTemplate, RUNTIME_BUNDLE_PATH, SECRET_FILES, unitsModel, type ModelValue, type RefName } from "./model/units.ts";
 import { renderUnitFile, type UnitScalar, type UnitValue } from "./render/systemd.ts";
 
 export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
@@ -13,7 +13,9 @@ export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
     rclone: `${s.binDir}/rclone`,
     unar: `${s.binDir}/unar`,
     runtime: `${s.runtimeDir}/${RUNTIME_BUNDLE_PATH}`,
-    environmentFile: s.environmentFile,
+    mountSecrets: `${s.secretsDir}/${SECRET_FILES.mount}`,
+    uploadSecrets: `${s.secretsDir}/${SECRET_FILES.upload}`,
+    cleanupSecrets: `${s.secretsDir}/${SECRET_FILES.cleanup}`,
   };
 }
 

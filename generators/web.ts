@@ -8,8 +8,9 @@ import { readFileSync } from "node:fs";
 import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { block, comment, directive, renderNginx } from "./render/nginx.ts";
-import { commented, expr, type NixValue } from "./render/nix.ts";
+import { commented, expr, interpolate, nixAttrName, type NixValue } from "./render/nix.ts";
 import type { SpecModel } from "../spec/schema.ts";
+import { hasRc, rcListen, SECRET_FILES } from "./model/units.ts";
 
 const template = Handlebars.compile(readFileSync(projectPath("generators/templates/dashboard.html.hbs"), "utf8"), { strict: true });
 
@@ -25,11 +26,50 @@ export function dashboardUrl(spec: SpecModel, host: string = spec.host.name): st
   return `http://${host}${spec.dashboard.port === 80 ? "" : `:${spec.dashboard.port}`}/`;
 }
 
-const redirectTarget = (port: number) => `302 http://$host:${port}/`;
+/**
+ * Each dashboard path sends the browser to the service's own port on the configured host name, never
+ * to the request's Host header (which any client can set).
+ */
+const redirectTarget = (spec: SpecModel, port: number) => `302 http://${spec.host.name}:${port}/`;
+
+/** The dashboard path nginx proxies to the RC (with the RC login) instead of redirecting; undefined without an RC. */
+export function rcProxyPath(spec: SpecModel): string | undefined {
+  return hasRc(spec) ? spec.endpoints.rcloneRc.path : undefined;
+}
+
+/** The variable the `map` below sets to 1 when a request comes from a page of another origin. */
+const FOREIGN_ORIGIN = "$mp_foreign_origin";
+
+/**
+ * http-level: an Origin header that is present and is not this server's own origin. Browsers send
+ * Origin with every cross-site POST (and rclone's RC methods are POSTs), so a page on another site,
+ * or on another port of this host, cannot drive the RC with a login the browser remembers.
+ */
+const originMap = () =>
+  block("map", ["$http_origin|$scheme://$http_host", FOREIGN_ORIGIN], [
+    directive("default", 1),
+    comment("No Origin (curl, rclone rc, a top-level navigation) or this server's own origin."),
+    directive("~^\\|", 0),
+    directive("~^(?<mp_origin>[^|]+)\\|\\k<mp_origin>$", 0),
+  ]);
+
+/** The RC location's directives, shared by nginx.conf and web.nix. */
+function rcLocation(spec: SpecModel, htpasswd: string) {
+  const rc = rcListen(spec);
+  return [
+    directive("auth_basic", `${spec.dashboard.title}: rclone RC`),
+    directive("auth_basic_user_file", htpasswd),
+    block("if", [FOREIGN_ORIGIN], [directive("return", 403)]),
+    block("if", ["$http_sec_fetch_site", "=", "cross-site"], [directive("return", 403)]),
+    comment("The browser's login goes on to the RC, which checks the same login itself."),
+    directive("proxy_pass", `http://${rc.address}:${rc.port}`),
+  ];
+}
 
 export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
   const { spec } = ctx;
   const links = dashboardLinks(spec);
+  const rcPath = rcProxyPath(spec);
   const page = template({
     header: generatedHeader(ctx, "The dashboard page.").replace(/\n/g, " "),
     title: `${spec.dashboard.title}: media pipeline`,
@@ -42,13 +82,21 @@ export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
     block("http", [], [
       block("types", [], [directive("text/html", "html")]),
       directive("default_type", "application/octet-stream"),
+      comment("No nginx version in responses or error pages."),
+      directive("server_tokens", "off"),
+      ...(rcPath ? [originMap()] : []),
       block("server", [], [
         directive("listen", spec.dashboard.port, "default_server"),
         directive("server_name", spec.host.name),
+        comment("nginx's own redirects (a missing trailing slash) name the configured host too."),
+        directive("server_name_in_redirect", "on"),
         directive("root", spec.standalone.wwwRoot),
         directive("index", "index.html"),
-        comment("Each dashboard path sends the browser to the service's own port on the same host."),
-        ...links.map((l) => block("location", [l.path], [directive("return", ...redirectTarget(l.port).split(" "))])),
+        comment(`Each dashboard path sends the browser to the service's own port on ${spec.host.name}.`),
+        ...links
+          .filter((l) => l.path !== rcPath)
+          .map((l) => block("location", [l.path], [directive("return", ...redirectTarget(spec, l.port).split(" "))])),
+        ...(rcPath ? [comment("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies."), block("location", [rcPath], rcLocation(spec, `${spec.standalone.secretsDir}/${SECRET_FILES.nginx}`))] : []),
       ]),
     ]),
   ]);
@@ -64,16 +112,30 @@ export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
 /** The body of out/nixos/web.nix: the same server as nginx.conf, as NixOS nginx options. */
 export function webNixosConfig(spec: SpecModel): NixValue {
   const links = dashboardLinks(spec);
+  const rcPath = rcProxyPath(spec);
+  // The htpasswd path is known at activation only: a marker in the rendered text becomes a Nix interpolation.
+  const marker = "@HTPASSWD@";
+  const rcText = rcPath ? renderNginx(rcLocation(spec, marker).filter((d) => !("name" in d && d.name === "proxy_pass"))) : "";
+  const [before, after] = rcText.split(marker);
+  const rcDirectives = interpolate(before ?? "", expr(`config.sops.templates.${nixAttrName(SECRET_FILES.nginx)}.path`), after ?? "");
   return {
     services: {
       nginx: {
         enable: true,
+        serverTokens: commented("No nginx version in responses or error pages (the module's default, stated).", false),
+        ...(rcPath ? { appendHttpConfig: renderNginx([originMap()]) } : {}),
         virtualHosts: {
           [spec.host.name]: {
             default: true,
             listen: [{ addr: "0.0.0.0", port: spec.dashboard.port }],
             root: commented("The page is generated beside this module, in out/www.", expr('pkgs.writeTextDir "index.html" (builtins.readFile ../www/index.html)')),
-            locations: Object.fromEntries(links.map((l) => [l.path, { return: redirectTarget(l.port) }])),
+            extraConfig: commented("nginx's own redirects (a missing trailing slash) name the configured host, not the request's Host.", "server_name_in_redirect on;"),
+            locations: Object.fromEntries([
+              ...links.filter((l) => l.path !== rcPath).map((l) => [l.path, { return: redirectTarget(spec, l.port) }]),
+              ...(rcPath
+                ? [[rcPath, commented("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies.", { proxyPass: `http://${rcListen(spec).address}:${rcListen(spec).port}`, extraConfig: rcDirectives })]]
+                : []),
+            ]),
           },
         },
       },

@@ -84,6 +84,15 @@ export const RuntimeConfig = z
     config.upload.categoryPaths.forEach((path, i) => {
       if (path === uncategorized) ctx.addIssue({ code: "custom", path: ["upload", "categoryPaths", i], message: intoUncategorized(path) });
     });
+    // Two destinations where one holds the other would let two local files share one remote name.
+    const destinations: [string, (string | number)[]][] = [
+      ...config.upload.sources.map((s, i): [string, (string | number)[]] => [s.prefix, ["upload", "sources", i, "prefix"]]),
+      [config.upload.extractedPrefix, ["upload", "extractedPrefix"]],
+    ];
+    destinations.forEach(([prefix, path], i) => {
+      const other = destinations.slice(0, i).find(([p]) => p.startsWith(prefix) || prefix.startsWith(p));
+      if (other) ctx.addIssue({ code: "custom", path, message: nestedPrefixMessage(prefix, other[0]) });
+    });
     const seen = new Map<string, string>();
     for (const [name, path] of Object.entries(config.qbittorrent.categories)) {
       if (path === uncategorized) ctx.addIssue({ code: "custom", path: ["qbittorrent", "categories", name], message: intoUncategorized(path) });
@@ -100,3 +109,10 @@ export const RuntimeConfig = z
   });
 
 export type RuntimeConfigModel = z.infer<typeof RuntimeConfig>;
+
+/** Two upload destinations where one contains the other. */
+export function nestedPrefixMessage(prefix: string, other: string): string {
+  return prefix === other
+    ? `"${prefix}" is also the destination of another source; each needs a folder of its own on the remote, or two local files could share one remote name and one overwrite the other`
+    : `"${prefix}" and "${other}" nest, one inside the other; each source needs a folder of its own on the remote, or two local files could share one remote name and one overwrite the other`;
+}

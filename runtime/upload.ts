@@ -375,6 +375,7 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
       }
     }
 
+    refuseSharedRemoteNames(pending, failures, store, scan.seen);
     const sendable = pending.filter((i) => !failures.has(i));
     const copies = await copyAll(config, sendable, summary);
     const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.remote);
@@ -416,6 +417,38 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
   pruneRecords(store, scan.seen);
   store.save();
   attention.save();
+}
+
+/**
+ * One remote name, one local file. Two files sent to the same name in one run would leave the
+ * remote holding the last, and both records would name its hash: the other file could then be
+ * deleted with its content nowhere (cleanup's check cannot tell: the hash it compares is the one
+ * recorded). A name recorded for another file that still exists would be overwritten the same way
+ * (cleanup would keep it, its hash no longer matching, and both would be sent again and again).
+ * The later item fails instead, saying with what it collides.
+ */
+function refuseSharedRemoteNames(pending: readonly Item[], failures: Map<Item, string>, store: RecordStore, seen: ReadonlySet<string>): void {
+  const owner = new Map<string, { key: string; item: string }>();
+  // An archive's volumes share their extracted files' names, and a set sent again sends the same names: only files own names across runs.
+  for (const [key, record] of store.entries()) {
+    if (!seen.has(key) || record.kind !== "file") continue;
+    for (const c of record.copies) owner.set(c.remotePath, { key, item: record.paths[0] ?? key });
+  }
+  for (const item of pending) {
+    if (failures.has(item)) continue;
+    const files = [...item.files.map((f) => ({ f, key: identityKey(f.id) })), ...item.sets.flatMap((s) => s.extracted.map((f) => ({ f, key: `set:${s.first}` })))];
+    const claims: [string, string][] = [];
+    for (const { f, key } of files) {
+      const remotePath = f.destBase + f.remote;
+      const first = owner.get(remotePath);
+      if (first && first.key !== key) {
+        failures.set(item, `${q(remotePath)} on the remote is also the name of ${q(first.item)}, a different file; one would overwrite the other. Give the two sources folders of their own`);
+        break;
+      }
+      claims.push([remotePath, key]);
+    }
+    if (!failures.has(item)) for (const [remotePath, key] of claims) owner.set(remotePath, { key, item: item.key });
+  }
 }
 
 type Copies = Map<string, CopyResult>;

@@ -13,6 +13,9 @@ export default defineSpec({
 
   user: { name: "media", group: "media", umask: "0002" },
 
+  // Each part that holds a secret runs as its own account and reads only its own secrets file.
+  accounts: { mount: "rclone-b2", upload: "mp-upload", cleanup: "mp-cleanup", stateGroup: "media-pipeline" },
+
   dashboard: { port: 80, title: "builder" },
 
   endpoints: {
@@ -22,7 +25,7 @@ export default defineSpec({
     copyparty: { name: "Copyparty", purpose: "File browser / WebDAV", port: 3923, path: "/files/" },
     rcloneRc: {
       name: "rclone RC / Web GUI",
-      purpose: "B2 mount cache stats, prefetch, transfer monitoring",
+      purpose: "B2 mount cache stats and transfers (RC API on 127.0.0.1, through nginx with the RC login)",
       port: 5572,
       path: "/rclone/",
     },
@@ -78,7 +81,8 @@ export default defineSpec({
         { flag: "--vfs-cache-max-size", value: "150G", reason: "Caps the cache on the system disk; the oldest files are evicted first." },
         { flag: "--vfs-cache-max-age", value: "7d", reason: "Matches the seeding period: what was watched this week stays local." },
         { flag: "--dir-cache-time", value: "1m", reason: "Controls how quickly new B2 content appears in the mount." },
-        { flag: "--allow-other", value: true, reason: "Lets Jellyfin and Copyparty (running as the media user) read the root-owned mount." },
+        { flag: "--allow-other", value: true, reason: "Lets Jellyfin and Copyparty (running as the media user) read the mount, which belongs to the mount's own account." },
+        { flag: "--read-only", value: true, reason: "The mount only reads: its B2 key cannot write, and a write through the mount fails at once instead of at upload." },
         { flag: "--buffer-size", value: "512M", reason: "Per-file in-memory read buffer. Larger buffer = fewer round-trips to B2." },
         {
           flag: "--vfs-read-ahead",
@@ -87,10 +91,7 @@ export default defineSpec({
         },
         { flag: "--vfs-read-chunk-streams", value: 4, reason: "Downloads 4 chunks in parallel instead of sequentially, to fill the read-ahead buffer faster." },
         { flag: "--vfs-fast-fingerprint", value: true, reason: "Cache validation uses size+modtime instead of hash, so files are not re-downloaded just to check a cache entry." },
-        { flag: "--rc", value: true, reason: "Exposes the RC API for cache stats (vfs/stats) and transfer monitoring (core/stats)." },
-        { flag: "--rc-no-auth", value: true, reason: "The dashboard and `just b2-cache` query the RC API without credentials, as the seed does." },
-        { flag: "--rc-web-gui", value: true, reason: "Serves the web GUI for active transfers and bandwidth." },
-        { flag: "--rc-web-gui-no-open-browser", value: true, reason: "A headless server has no browser to open." },
+        { flag: "--rc", value: true, reason: "Exposes the RC API for cache stats (vfs/stats) and transfer monitoring (core/stats), on 127.0.0.1 with the RC login." },
         { flag: "--stats", value: "30s", reason: "Logs transfer statistics to the journal every 30 seconds." },
       ],
     },
@@ -125,18 +126,31 @@ export default defineSpec({
     categoriesAfter: ["qbittorrent.service"],
   },
 
+  copyparty: {
+    accounts: { admin: { password: { sopsKey: "copyparty/admin_password" } } },
+    volumes: {
+      "/b2": { path: "/media/b2", read: ["admin"] },
+      "/tv": { path: "/media/arr/tv", read: ["admin"] },
+      "/movies": { path: "/media/arr/movies", read: ["admin"] },
+    },
+  },
+
   secrets: {
     provider: "sops-nix",
     sopsFile: "./secrets/b2.yaml",
     ageKeyFile: "/var/lib/sops-nix/key.txt",
-    b2AccountId: { sopsKey: "b2/account_id" },
-    b2ApplicationKey: { sopsKey: "b2/application_key" },
+    b2Keys: {
+      mount: { keyId: { sopsKey: "b2/mount/key_id" }, applicationKey: { sopsKey: "b2/mount/application_key" }, capabilities: ["listBuckets", "listFiles", "readFiles"] },
+      upload: { keyId: { sopsKey: "b2/upload/key_id" }, applicationKey: { sopsKey: "b2/upload/application_key" }, capabilities: ["listBuckets", "listFiles", "readFiles", "writeFiles"] },
+      cleanup: { keyId: { sopsKey: "b2/cleanup/key_id" }, applicationKey: { sopsKey: "b2/cleanup/application_key" }, capabilities: ["listBuckets", "listFiles"] },
+    },
+    rcloneRc: { user: "admin", password: { sopsKey: "rclone/rc_password" } },
   },
 
   standalone: {
     binDir: "/usr/bin",
     runtimeDir: "/opt/media-pipeline",
     wwwRoot: "/var/www/media-pipeline",
-    environmentFile: "/run/secrets/rendered/rclone-b2.env",
+    secretsDir: "/etc/media-pipeline/secrets",
   },
 });

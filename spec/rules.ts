@@ -6,7 +6,7 @@
  */
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "./rclone-flags.ts";
 import type { SpecInput } from "./schema.ts";
-import { checkAbsolutePath, checkDuration, checkSize, checkUploadFlag, compareVersions, checkVersion, isWithin } from "./syntax.ts";
+import { checkAbsolutePath, checkDuration, checkKeyCapability, checkMountFlag, checkSize, checkUploadFlag, compareVersions, checkVersion, isWithin, KEY_ROLES } from "./syntax.ts";
 
 export type SpecPath = readonly (string | number)[];
 export interface Problem {
@@ -231,8 +231,12 @@ function prefixes(spec: LooseSpec): Problem[] {
     const prefix = source?.prefix;
     if (typeof prefix !== "string") return;
     const first = used.get(prefix);
+    const nested = [...used.entries()].find(([p]) => p !== prefix && (p.startsWith(prefix) || prefix.startsWith(p)));
     if (first !== undefined) {
       problems.push({ path: ["upload", "sources", i, "prefix"], message: `"${prefix}" is already the prefix of upload.sources[${first}]; give each source a prefix of its own, or their items would overwrite each other on B2` });
+    } else if (nested) {
+      problems.push({ path: ["upload", "sources", i, "prefix"], message: `"${prefix}" and "${nested[0]}" (upload.sources[${nested[1]}]) nest, one inside the other; give each source a folder of its own on B2, or a file of one could overwrite a file of the other` });
+      used.set(prefix, i);
     } else used.set(prefix, i);
     if (spec.b2?.prefixes && !declared.has(prefix)) {
       problems.push({ path: ["upload", "sources", i, "prefix"], message: `"${prefix}" is not one of b2.prefixes (${[...declared.keys()].join(", ")}); declare it there first` });
@@ -241,8 +245,11 @@ function prefixes(spec: LooseSpec): Problem[] {
   const extracted = spec.upload?.extractedPrefix;
   if (typeof extracted === "string") {
     const source = used.get(extracted);
+    const nestedIn = [...used.entries()].find(([p]) => p !== extracted && (p.startsWith(extracted) || extracted.startsWith(p)));
     if (source !== undefined) {
       problems.push({ path: ["upload", "extractedPrefix"], message: `"${extracted}" is also the prefix of upload.sources[${source}]; what comes out of archives needs a folder of its own on B2, or it could collide with a download's own files` });
+    } else if (nestedIn) {
+      problems.push({ path: ["upload", "extractedPrefix"], message: `"${extracted}" and "${nestedIn[0]}" (upload.sources[${nestedIn[1]}]) nest, one inside the other; what comes out of archives needs a folder of its own on B2` });
     } else if (spec.b2?.prefixes && !declared.has(extracted)) {
       problems.push({ path: ["upload", "extractedPrefix"], message: `"${extracted}" is not one of b2.prefixes (${[...declared.keys()].join(", ")}); declare it there first` });
     }
@@ -263,6 +270,7 @@ function rcloneFlags(spec: LooseSpec): Problem[] {
       if (seen.has(name)) problems.push({ path: [...at, "flag"], message: `${name} is given twice; keep one` });
       seen.add(name);
       if (base[0] === "upload" && checkUploadFlag(name)) return; // refused below, with the reason
+      if (base[0] === "rclone" && checkMountFlag(name)) return; // refused below, with the reason
       if (!isKnownRcloneFlag(name)) {
         problems.push({ path: [...at, "flag"], message: `${name} is not a flag media-pipeline knows; add it to spec/rclone-flags.ts with its type and the rclone version that introduced it` });
         return;
@@ -293,6 +301,90 @@ function rcloneFlags(spec: LooseSpec): Problem[] {
     const message = typeof entry?.flag === "string" ? checkUploadFlag(entry.flag) : undefined;
     if (message) problems.push({ path: ["upload", "flags", i, "flag"], message });
   });
+  list(spec.rclone?.mount?.flags as { flag?: string }[] | undefined).forEach((entry, i) => {
+    const message = typeof entry?.flag === "string" ? checkMountFlag(entry.flag) : undefined;
+    if (message) problems.push({ path: ["rclone", "mount", "flags", i, "flag"], message });
+  });
+  return problems;
+}
+
+/** Each role's B2 key carries what the role needs and nothing that lets it delete or manage keys. */
+function keyRoles(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const keys = spec.secrets?.b2Keys as Record<string, { capabilities?: unknown; keyId?: { sopsKey?: unknown } }> | undefined;
+  if (!keys || typeof keys !== "object") return problems;
+  for (const role of Object.keys(KEY_ROLES) as (keyof typeof KEY_ROLES)[]) {
+    const caps = keys[role]?.capabilities;
+    if (!Array.isArray(caps)) continue;
+    caps.forEach((cap, i) => {
+      const message = typeof cap === "string" ? checkKeyCapability(role, cap) : undefined;
+      if (message) problems.push({ path: ["secrets", "b2Keys", role, "capabilities", i], message });
+    });
+    const missing = KEY_ROLES[role].needs.filter((n) => !caps.includes(n));
+    if (missing.length > 0) problems.push({ path: ["secrets", "b2Keys", role, "capabilities"], message: `the ${role} key needs ${missing.join(" and ")}: the ${role} ${KEY_ROLES[role].does}` });
+  }
+  return problems;
+}
+
+/** Every secret has its own sops key: one key shared by two roles would give each the other's rights. */
+function distinctSecrets(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, string>();
+  const refs: [SpecPath, unknown][] = [];
+  const keys = (spec.secrets?.b2Keys ?? {}) as Record<string, Record<string, { sopsKey?: unknown }> | undefined>;
+  for (const role of Object.keys(KEY_ROLES)) {
+    refs.push([["secrets", "b2Keys", role, "keyId", "sopsKey"], keys[role]?.keyId?.sopsKey]);
+    refs.push([["secrets", "b2Keys", role, "applicationKey", "sopsKey"], keys[role]?.applicationKey?.sopsKey]);
+  }
+  refs.push([["secrets", "rcloneRc", "password", "sopsKey"], (spec.secrets?.rcloneRc as { password?: { sopsKey?: unknown } } | undefined)?.password?.sopsKey]);
+  for (const [name, account] of Object.entries((spec.copyparty?.accounts ?? {}) as Record<string, { password?: { sopsKey?: unknown } }>)) {
+    refs.push([["copyparty", "accounts", name, "password", "sopsKey"], account?.password?.sopsKey]);
+  }
+  for (const [path, key] of refs) {
+    if (typeof key !== "string") continue;
+    const first = seen.get(key);
+    if (first !== undefined) problems.push({ path, message: `the sops key ${key} is also used by ${first}; give each secret its own key, so each role holds only its own` });
+    else seen.set(key, formatPath(path));
+  }
+  return problems;
+}
+
+/** The accounts that hold secrets are distinct from each other and from the shared media account. */
+function distinctAccounts(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const accounts = (spec.accounts ?? {}) as Record<string, unknown>;
+  const seen = new Map<string, string>();
+  if (typeof spec.user?.name === "string") seen.set(spec.user.name, "user.name");
+  for (const role of ["mount", "upload", "cleanup"]) {
+    const name = accounts[role];
+    if (typeof name !== "string") continue;
+    const first = seen.get(name);
+    if (first !== undefined) problems.push({ path: ["accounts", role], message: `"${name}" is also ${first}; each role needs an account of its own, so that only it can read its secrets file` });
+    else seen.set(name, `accounts.${role}`);
+  }
+  const group = accounts.stateGroup;
+  if (typeof group === "string" && group === spec.user?.group) {
+    problems.push({ path: ["accounts", "stateGroup"], message: `"${group}" is the media group, which every media service is in; the runtime's state needs a group of its own, or any of them could forge upload records` });
+  }
+  return problems;
+}
+
+/** Copyparty's volumes are declared folders, readable only by declared accounts unless "*" is written out. */
+function copypartyVolumes(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const accounts = new Set(Object.keys((spec.copyparty?.accounts ?? {}) as object));
+  const declared = new Set(list(spec.directories).map((d) => d?.path).filter((p): p is string => typeof p === "string"));
+  for (const [name, volume] of Object.entries((spec.copyparty?.volumes ?? {}) as Record<string, { path?: unknown; read?: unknown }>)) {
+    if (typeof volume?.path === "string" && declared.size > 0 && !declared.has(volume.path)) {
+      problems.push({ path: ["copyparty", "volumes", name, "path"], message: `${volume.path} is not one of the declared directories; copyparty's sandbox only sees declared folders` });
+    }
+    if (!Array.isArray(volume?.read)) continue;
+    volume.read.forEach((who, i) => {
+      if (typeof who === "string" && who !== "*" && !accounts.has(who)) {
+        problems.push({ path: ["copyparty", "volumes", name, "read", i], message: `"${who}" is not one of copyparty.accounts (${[...accounts].join(", ") || "none declared"})` });
+      }
+    });
+  }
   return problems;
 }
 
@@ -351,6 +443,10 @@ export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   uploadSources,
   rcloneFlags,
   nginxRepresentable,
+  keyRoles,
+  distinctSecrets,
+  distinctAccounts,
+  copypartyVolumes,
 ];
 
 export function checkRules(spec: unknown): Problem[] {

@@ -4,7 +4,7 @@
  * (ports, filesystems, prefixes) live in rules.ts so that every problem is reported at once.
  */
 import { z } from "zod";
-import { checkAbsolutePath, checkArchiveType, checkDuration, checkPrefix, checkSeedingPeriod, checkSize, checkVersion, REMOVED_CLEANUP_FIELDS, REMOVED_UPLOAD_FIELDS, removedFields } from "./syntax.ts";
+import { B2_CAPABILITIES, checkAbsolutePath, checkArchiveType, checkDuration, checkPrefix, checkSeedingPeriod, checkSize, checkVersion, REMOVED_CLEANUP_FIELDS, REMOVED_SECRETS_FIELDS, REMOVED_STANDALONE_FIELDS, REMOVED_UPLOAD_FIELDS, removedFields } from "./syntax.ts";
 
 /** The NixOS releases the generated modules are checked against (flake.nix pins the first). */
 export const SUPPORTED_NIXOS_RELEASES = ["26.05"] as const;
@@ -80,6 +80,20 @@ export const SecretRef = z.strictObject({
   }),
 });
 
+/** One B2 application key: its two halves in sops, and the capabilities it was created with. */
+export const B2Key = z.strictObject({
+  keyId: SecretRef,
+  applicationKey: SecretRef,
+  /** What the key may do, as B2 names it (`b2 key create … listFiles,readFiles`); checked against the role in rules.ts. */
+  capabilities: z.array(z.enum(B2_CAPABILITIES, { error: (issue) => `${JSON.stringify(issue.input)} is not a B2 capability; B2 names them ${B2_CAPABILITIES.join(", ")}` })).min(1),
+});
+
+/** A copyparty volume: a declared folder, and who may read it (`*` means anyone, without an account). */
+export const CopypartyVolume = z.strictObject({
+  path: AbsolutePath,
+  read: z.array(z.string()).min(1, { error: "name at least one account that may read this volume (\"*\" for anonymous access, which must be written out)" }),
+});
+
 export const Timer = z.strictObject({
   /** First run this long after boot (`OnBootSec`). */
   afterBoot: Duration,
@@ -118,6 +132,20 @@ export const Spec = z.strictObject({
     group: Name,
     /** Group-writable, so every service can link and delete what another wrote. */
     umask: z.string().regex(/^0[0-7]{3}$/, { error: "write the umask as four octal digits, such as 0002" }),
+  }),
+  /**
+   * The system accounts of the parts that hold a secret. Each reads only its own secrets file, so a
+   * compromised media service (all of which run as `user`) cannot read a B2 key.
+   */
+  accounts: z.strictObject({
+    /** Runs the rclone FUSE mount: no capabilities, reads only the mount's read-only key and the RC login. */
+    mount: Name,
+    /** Runs the upload job: member of `user.group` to read the media, reads only the upload key. */
+    upload: Name,
+    /** Runs the cleanup job: member of `user.group` to delete local copies, reads only the cleanup key. */
+    cleanup: Name,
+    /** Owns the runtime's state (/var/lib/media-pipeline): only the upload and cleanup accounts are in it. */
+    stateGroup: Name,
   }),
   dashboard: z.strictObject({
     port: Port,
@@ -190,29 +218,44 @@ export const Spec = z.strictObject({
     },
     { error: removedFields(REMOVED_CLEANUP_FIELDS) },
   ),
+  copyparty: z.strictObject({
+    /** Accounts that may log in; each password comes from sops. */
+    accounts: z.record(Name, z.strictObject({ password: SecretRef })),
+    /** URL path (`/tv`) to the folder it serves and who may read it. */
+    volumes: z.record(z.string().regex(/^\/[a-z0-9][a-z0-9_-]*$/, { error: "write the volume as one lower-case segment after a slash, such as /tv" }), CopypartyVolume),
+  }),
   timers: z.strictObject({
     upload: Timer,
     cleanup: Timer,
     /** Units the categories job waits for at boot. */
     categoriesAfter: z.array(z.string().regex(/^[A-Za-z0-9@._-]+\.(service|target)$/, { error: "name a unit, such as qbittorrent.service" })),
   }),
-  secrets: z.strictObject({
-    provider: z.literal("sops-nix"),
-    /** The sops-encrypted file, relative to the host's flake. */
-    sopsFile: z.string().regex(/^\.\/[A-Za-z0-9._/-]+$/, { error: "write the sops file relative to the host flake, such as ./secrets/b2.yaml" }),
-    /** The host's age private key, which sops-nix uses to decrypt at activation. */
-    ageKeyFile: AbsolutePath,
-    b2AccountId: SecretRef,
-    b2ApplicationKey: SecretRef,
-  }),
+  secrets: z.strictObject(
+    {
+      provider: z.literal("sops-nix"),
+      /** The sops-encrypted file, relative to the host's flake. */
+      sopsFile: z.string().regex(/^\.\/[A-Za-z0-9._/-]+$/, { error: "write the sops file relative to the host flake, such as ./secrets/b2.yaml" }),
+      /** The host's age private key, which sops-nix uses to decrypt at activation. */
+      ageKeyFile: AbsolutePath,
+      /** One key per role: the mount reads, upload writes and lists but cannot delete, cleanup lists. */
+      b2Keys: z.strictObject({ mount: B2Key, upload: B2Key, cleanup: B2Key }),
+      /** The rclone RC's login: the RC asks for it on every method, nginx asks for it on the dashboard's RC path. */
+      rcloneRc: z.strictObject({ user: Name, password: SecretRef }),
+    },
+    { error: removedFields(REMOVED_SECRETS_FIELDS) },
+  ),
   /** Paths used by the standalone (non-NixOS) renderings in out/systemd and out/nginx. */
-  standalone: z.strictObject({
-    /** Where node, rclone and unar are installed: `/usr/bin`. */
-    binDir: AbsolutePath,
-    runtimeDir: AbsolutePath,
-    wwwRoot: AbsolutePath,
-    environmentFile: AbsolutePath,
-  }),
+  standalone: z.strictObject(
+    {
+      /** Where node, rclone and unar are installed: `/usr/bin`. */
+      binDir: AbsolutePath,
+      runtimeDir: AbsolutePath,
+      wwwRoot: AbsolutePath,
+      /** Where each role's secrets file lies (`rclone-b2-upload.env`, …), each readable by its own account only. */
+      secretsDir: AbsolutePath,
+    },
+    { error: removedFields(REMOVED_STANDALONE_FIELDS) },
+  ),
 });
 
 /** A spec as written, before defaults are filled in. */
@@ -221,6 +264,8 @@ export type SpecInput = z.input<typeof Spec>;
 export type SpecModel = z.output<typeof Spec>;
 export type EndpointModel = z.output<typeof Endpoint>;
 export type RcloneFlagModel = z.output<typeof RcloneFlag>;
+export type B2KeyModel = z.output<typeof B2Key>;
+export type KeyRole = keyof SpecModel["secrets"]["b2Keys"];
 
 /** Identity function that gives a spec file its type checking and editor completion. */
 export function defineSpec(spec: SpecInput): SpecInput {

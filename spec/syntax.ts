@@ -203,3 +203,75 @@ export function checkUploadFlag(flag: string): string | undefined {
   const why = Object.hasOwn(UNSAFE_RCLONE_FLAGS, name) ? UNSAFE_RCLONE_FLAGS[name] : undefined;
   return why ? `${name} is refused for uploads: it ${why}, and upload would then record a file as on the remote when it is not. Remove it` : undefined;
 }
+
+export const REMOVED_SECRETS_FIELDS: Readonly<Record<string, string>> = {
+  b2AccountId:
+    'the field "b2AccountId" was removed: one B2 key no longer serves the mount, upload and cleanup alike; declare a key per role in secrets.b2Keys.{mount,upload,cleanup}, each with its keyId, applicationKey and capabilities',
+  b2ApplicationKey:
+    'the field "b2ApplicationKey" was removed: one B2 key no longer serves the mount, upload and cleanup alike; declare a key per role in secrets.b2Keys.{mount,upload,cleanup}, each with its keyId, applicationKey and capabilities',
+};
+
+export const REMOVED_STANDALONE_FIELDS: Readonly<Record<string, string>> = {
+  environmentFile:
+    'the field "environmentFile" was removed: each unit now reads its own secrets file, readable by its own account only; write standalone.secretsDir, the folder that holds them',
+};
+
+/** Every capability a B2 application key can carry (Backblaze B2 docs, "Application Keys"). */
+export const B2_CAPABILITIES = [
+  "listKeys", "writeKeys", "deleteKeys",
+  "listBuckets", "listAllBucketNames", "readBuckets", "writeBuckets", "deleteBuckets",
+  "readBucketRetentions", "writeBucketRetentions", "readBucketEncryption", "writeBucketEncryption",
+  "readBucketReplications", "writeBucketReplications", "readBucketNotifications", "writeBucketNotifications",
+  "readBucketLogging", "writeBucketLogging",
+  "listFiles", "readFiles", "shareFiles", "writeFiles", "deleteFiles",
+  "readFileLegalHolds", "writeFileLegalHolds", "readFileRetentions", "writeFileRetentions", "bypassGovernance",
+] as const;
+export type B2Capability = (typeof B2_CAPABILITIES)[number];
+
+/**
+ * What each role's key must and may carry. The runtime never deletes on the remote and the mount
+ * only reads, so no role gets deleteFiles, and only upload gets writeFiles. Anything else (key
+ * management, bucket settings, retention) is refused for every role.
+ */
+export const KEY_ROLES: Readonly<Record<"mount" | "upload" | "cleanup", { needs: readonly B2Capability[]; may: readonly B2Capability[]; does: string }>> = {
+  mount: { needs: ["listFiles", "readFiles"], may: ["listBuckets", "listAllBucketNames", "readBuckets"], does: "reads the bucket through the FUSE mount" },
+  upload: { needs: ["listFiles", "writeFiles"], may: ["listBuckets", "listAllBucketNames", "readBuckets", "readFiles"], does: "uploads and lists; the runtime never deletes on the remote" },
+  cleanup: { needs: ["listFiles"], may: ["listBuckets", "listAllBucketNames", "readBuckets"], does: "only lists the remote to confirm copies" },
+};
+
+/** Why a capability is refused for a role, or undefined. */
+export function checkKeyCapability(role: keyof typeof KEY_ROLES, capability: string): string | undefined {
+  const r = KEY_ROLES[role];
+  if ((r.needs as readonly string[]).includes(capability) || (r.may as readonly string[]).includes(capability)) return undefined;
+  if (capability === "deleteFiles") return `the ${role} key must not carry deleteFiles: media-pipeline never deletes on B2, and a leaked key that can delete can empty the bucket`;
+  if (capability === "writeFiles") return `the ${role} key must not carry writeFiles: the ${role} ${r.does}`;
+  return `the ${role} key must not carry ${capability}: the ${role} ${r.does}; a key for it needs only ${[...r.needs, ...r.may].join(", ")}`;
+}
+
+/**
+ * Mount flags that would open the RC, or put its credentials where others can read them. The RC's
+ * address and login are generated (loopback, credentials from sops); these are refused in the spec.
+ */
+export const UNSAFE_MOUNT_FLAGS: Readonly<Record<string, string>> = {
+  "--rc-no-auth": "lets anyone who reaches the RC run every method without credentials: operations/purge empties the bucket, core/command reads the B2 key from the environment",
+  "--rc-addr": "is generated: the RC listens on 127.0.0.1 only, and the dashboard reaches it through nginx, which asks for the RC login",
+  "--rc-user": "would put the RC login on the command line and in the Nix store; it comes from secrets.rcloneRc",
+  "--rc-pass": "would put the RC password on the command line and in the Nix store; it comes from secrets.rcloneRc",
+  "--rc-htpasswd": "is not needed: the RC login comes from secrets.rcloneRc",
+  "--rc-baseurl": "is generated from endpoints.rcloneRc.path, where nginx serves the RC",
+  "--rc-allow-origin": "lets web pages on other sites call the RC from a browser that holds the login",
+  "--rc-serve": "serves the bucket's files over the RC's HTTP: every read is B2 egress",
+  "--rc-web-gui":
+    "downloads the web GUI from GitHub when the mount starts (unpinned code that runs with the RC login; an offline host gets only '404 page not found'), and writes the RC login into the journal; use `rclone rc --url` or the dashboard's RC path",
+  "--rc-web-gui-update": "belongs to --rc-web-gui, which is refused",
+  "--rc-web-gui-force-update": "belongs to --rc-web-gui, which is refused",
+  "--rc-web-gui-fetch-url": "belongs to --rc-web-gui, which is refused",
+  "--rc-web-gui-no-open-browser": "belongs to --rc-web-gui, which is refused",
+};
+
+/** Why a mount flag is refused, or undefined. */
+export function checkMountFlag(flag: string): string | undefined {
+  const name = flag.split("=")[0]!;
+  const why = Object.hasOwn(UNSAFE_MOUNT_FLAGS, name) ? UNSAFE_MOUNT_FLAGS[name] : undefined;
+  return why ? `${name} is refused for the mount: it ${why}. Remove it` : undefined;
+}

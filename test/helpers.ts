@@ -75,7 +75,7 @@ export async function evalModule(outDir: string, name: string, standalone = buil
     "--arg", "module", join(outDir, "nixos", `${name}.nix`),
     "--argstr", "binPrefix", dirname(standalone.binDir),
     "--argstr", "runtimeDir", standalone.runtimeDir,
-    "--argstr", "environmentFile", standalone.environmentFile,
+    "--argstr", "secretsDir", standalone.secretsDir,
   ]);
   return JSON.parse(stdout);
 }

@@ -52,10 +52,27 @@ export const SECURITY_EXPOSURE: Readonly<Record<string, string>> = {
   [UNITS.categories.service]: "1.1",
   [UNITS.cleanup.service]: "1.3",
   [UNITS.upload.service]: "1.3",
+  [UNITS.mount.service]: "6.9",
 };
 
+/**
+ * The secrets files: one per reader, each readable by that reader's account alone (sops-nix
+ * templates in /run/secrets/rendered on NixOS, spec.standalone.secretsDir elsewhere).
+ */
+export const SECRET_FILES = {
+  /** The mount's read-only B2 key, and the RC login the RC asks for. */
+  mount: "rclone-b2-mount.env",
+  upload: "rclone-b2-upload.env",
+  cleanup: "rclone-b2-cleanup.env",
+  /** nginx's copy of the RC login, as an htpasswd file. */
+  nginx: "rclone-rc.htpasswd",
+  /** root's copy of the RC login, as a netrc file for curl (the just recipes). */
+  operator: "rclone-rc.netrc",
+} as const;
+export type SecretFile = keyof typeof SECRET_FILES;
+
 /** Something whose path differs between a NixOS host and a standalone one. */
-export type RefName = "node" | "rclone" | "unar" | "runtime" | "environmentFile";
+export type RefName = "node" | "rclone" | "unar" | "runtime" | "mountSecrets" | "uploadSecrets" | "cleanupSecrets";
 export interface Ref {
   readonly ref: RefName;
 }
@@ -97,12 +114,19 @@ export interface UnitsModel {
 
 /** Where the generated runtime config is installed on the host, by both renderings. */
 export const RUNTIME_CONFIG_PATH = "/etc/media-pipeline/config.json";
-/** The runtime's lock files live here; kept between runs so two runs see the same lock. */
+/**
+ * The runtime's lock files live here. Upload and cleanup run as different accounts, so the folder is
+ * not a systemd RuntimeDirectory (which systemd would chown to one of them at each start): tmpfiles
+ * creates it, owned by root and the state group, setgid, so both write and nobody else does.
+ */
 export const RUNTIME_DIRECTORY = "media-pipeline";
-/** Upload records, cleanup's sightings and the attention list: /var/lib/media-pipeline, kept across reboots. */
+/** Upload records, cleanup's sightings and the attention list: /var/lib/media-pipeline, kept across reboots (made as RUNTIME_DIRECTORY is). */
 export const STATE_DIRECTORY = "media-pipeline";
+export const LOCK_DIR = `/run/${RUNTIME_DIRECTORY}`;
+export const STATE_DIR = `/var/lib/${STATE_DIRECTORY}`;
+/** The mode of both: the state group reads and writes, new files inherit the group (setgid). */
+export const STATE_DIR_MODE = "2770";
 export const RCLONE_CACHE_DIRECTORY = "rclone-b2";
-export const SOPS_TEMPLATE_NAME = "rclone-b2.env";
 /** Where the runtime bundle lies inside its installation (the Nix package, or spec.standalone.runtimeDir). */
 export const RUNTIME_BUNDLE_PATH = "lib/media-pipeline.mjs";
 
@@ -138,10 +162,11 @@ export function flagArgs(flags: SpecModel["upload"]["flags"]): string[] {
 }
 
 /** Hardening shared by the runtime jobs; each line keeps `systemd-analyze security` low. */
-function hardening(spec: SpecModel, options: { writes: readonly string[]; network: "any" | "localhost" }): Record<string, ModelValue> {
+function hardening(spec: SpecModel, options: { user: string; stateGroup?: boolean; writes: readonly string[]; network: "any" | "localhost" }): Record<string, ModelValue> {
   return {
-    User: spec.user.name,
+    User: options.user,
     Group: spec.user.group,
+    ...(options.stateGroup ? { SupplementaryGroups: spec.accounts.stateGroup } : {}),
     UMask: spec.user.umask,
     NoNewPrivileges: true,
     PrivateTmp: true,
@@ -178,8 +203,13 @@ function runtimeJob(command: "upload" | "cleanup" | "categories"): Template {
 }
 
 const toolEnvironment: ModelValue = [template(["MEDIA_PIPELINE_RCLONE=", ref("rclone")]), template(["MEDIA_PIPELINE_UNAR=", ref("unar")])];
-/** The B2 credentials (sops template on NixOS, spec.standalone.environmentFile elsewhere). */
-const environmentFile: ModelValue = template([ref("environmentFile")]);
+
+/** The RC address: loopback only; the dashboard reaches it through nginx. */
+export function rcListen(spec: SpecModel): { address: string; port: number; baseUrl: string } {
+  const path = spec.endpoints.rcloneRc.path;
+  return { address: "127.0.0.1", port: spec.endpoints.rcloneRc.port, baseUrl: path ? path.replace(/\/$/, "") : "" };
+}
+export const hasRc = (spec: SpecModel): boolean => spec.rclone.mount.flags.some((f) => f.flag === "--rc");
 
 export function unitsModel(spec: SpecModel): UnitsModel {
   const mount = spec.b2.mountPoint;
@@ -197,18 +227,15 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     serviceConfig: {
       Type: "oneshot",
       ExecStart: runtimeJob(job.command),
-      EnvironmentFile: environmentFile,
+      EnvironmentFile: template([ref(job.command === "upload" ? "uploadSecrets" : "cleanupSecrets")]),
       Environment: toolEnvironment,
-      RuntimeDirectory: RUNTIME_DIRECTORY,
-      RuntimeDirectoryPreserve: true,
-      StateDirectory: STATE_DIRECTORY,
-      ...hardening(spec, { writes: [...new Set(job.writes)].sort(), network: "any" }),
+      ...hardening(spec, { user: spec.accounts[job.command], stateGroup: true, writes: [...new Set([...job.writes, LOCK_DIR, STATE_DIR])].sort(), network: "any" }),
     },
   });
   const upload = timerJob({
     unit: UNITS.upload,
     description: "Upload new media to B2",
-    why: `Scans ${scanRoots.join(", ")}, extracts archives, uploads to ${remote} and records each confirmed file in /var/lib/${STATE_DIRECTORY}.`,
+    why: `Scans ${scanRoots.join(", ")}, extracts archives, uploads to ${remote} and records each confirmed file in ${STATE_DIR}.`,
     command: "upload",
     // qBittorrent lists the due torrents whose extras go up; upload carries on without it.
     after: [TARGETS.networkOnline, UPSTREAM_UNITS.qbittorrent.service],
@@ -234,12 +261,14 @@ export function unitsModel(spec: SpecModel): UnitsModel {
       Type: "oneshot",
       RemainAfterExit: true,
       ExecStart: runtimeJob("categories"),
-      ...hardening(spec, { writes: [], network: "localhost" }),
+      ...hardening(spec, { user: spec.user.name, writes: [], network: "localhost" }),
     },
   };
+  const rc = rcListen(spec);
   const mountFlags = [
     ...flagArgs(spec.rclone.mount.flags),
-    ...(spec.rclone.mount.flags.some((f) => f.flag === "--rc") ? [`--rc-addr=:${spec.endpoints.rcloneRc.port}`] : []),
+    // The RC login reaches rclone as RCLONE_RC_USER / RCLONE_RC_PASS from the mount's secrets file, never on the command line.
+    ...(hasRc(spec) ? [`--rc-addr=${rc.address}:${rc.port}`, ...(rc.baseUrl ? [`--rc-baseurl=${rc.baseUrl}`] : [])] : []),
     `--cache-dir=/var/cache/${RCLONE_CACHE_DIRECTORY}`,
   ];
   const rcloneMount: ServiceModel = {
@@ -252,10 +281,13 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     serviceConfig: {
       Type: "notify",
       ExecStart: execLine([ref("rclone"), "mount", remote, mount, ...mountFlags]),
-      EnvironmentFile: environmentFile,
+      EnvironmentFile: template([ref("mountSecrets")]),
       CacheDirectory: RCLONE_CACHE_DIRECTORY,
+      // The cache holds plain copies of what was read from the bucket: the mount's account alone reads it.
+      CacheDirectoryMode: "0700",
       Restart: "on-failure",
       RestartSec: "10s",
+      ...mountHardening(spec),
     },
   };
   const timer = (of: UnitHandle, t: SpecModel["timers"]["upload"], description: string): TimerModel => ({
@@ -271,6 +303,29 @@ export function unitsModel(spec: SpecModel): UnitsModel {
       timer(UNITS.upload, spec.timers.upload, `Upload new media to B2 every ${systemdDuration(spec.timers.upload.every)}`),
       timer(UNITS.cleanup, spec.timers.cleanup, `Clean up seeded torrents every ${systemdDuration(spec.timers.cleanup.every)}`),
     ],
+  };
+}
+
+/**
+ * What a FUSE mount by an unprivileged account allows. The mount is made by the setuid helper
+ * fusermount3, so the unit must not set NoNewPrivileges, and systemd implies NoNewPrivileges=yes for
+ * a User= service (one without CAP_SYS_ADMIN) given any seccomp-based setting (SystemCallFilter,
+ * RestrictAddressFamilies, LockPersonality, ProtectClock, …; systemd.exec(5), "NoNewPrivileges=").
+ * Every setting that gives the unit its own mount namespace (ProtectSystem, PrivateTmp, …) would hide
+ * the mount from every other service. What remains: its own account, no capabilities except the
+ * CAP_SYS_ADMIN the setuid helper needs in the bounding set, /dev/fuse as its only device.
+ * Measured with qbittorrent-free tools in test/targets/rclone-mount.test.ts.
+ */
+function mountHardening(spec: SpecModel): Record<string, ModelValue> {
+  return {
+    User: spec.accounts.mount,
+    Group: spec.accounts.mount,
+    CapabilityBoundingSet: "CAP_SYS_ADMIN",
+    DevicePolicy: "closed",
+    DeviceAllow: "/dev/fuse rw",
+    KeyringMode: "private",
+    RemoveIPC: true,
+    UMask: "0022",
   };
 }
 

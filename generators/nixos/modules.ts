@@ -9,7 +9,8 @@
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "../context.ts";
 import type { SpecModel } from "../../spec/schema.ts";
-import { unitsModel, serviceOf, JOB_UNITS, UNITS, RUNTIME_CONFIG_PATH, SOPS_TEMPLATE_NAME } from "../model/units.ts";
+import { unitsModel, serviceOf, JOB_UNITS, UNITS, RUNTIME_CONFIG_PATH, SECRET_FILES, LOCK_DIR, STATE_DIR, STATE_DIR_MODE, type SecretFile } from "../model/units.ts";
+import { secretRefs, secretsFileContent } from "../secrets.ts";
 import { call, commented, expr, interpolate, mkForce, renderNixModule, nixAttrName, type NixValue } from "../render/nix.ts";
 import { nixService, nixTimer } from "./units.ts";
 import { webNixosConfig } from "../web.ts";
@@ -50,9 +51,13 @@ function defaultConfig(ctx: GenerateContext): NixValue {
   const onMount = new Set(spec.directories.filter((d) => spec.filesystems[d.filesystem]?.kind === "rclone-mount").map((d) => d.path));
   const tmpfiles: Record<string, NixValue> = {};
   for (const dir of spec.directories) {
-    if (dir.path === mountPoint) tmpfiles[dir.path] = { d: { user: "root", group: "root", mode: dir.mode } };
+    // fusermount3 mounts only on a folder the mounting account may write: the mount's own.
+    if (dir.path === mountPoint) tmpfiles[dir.path] = { d: { user: spec.accounts.mount, group: spec.accounts.mount, mode: dir.mode } };
     else if (!onMount.has(dir.path)) tmpfiles[dir.path] = { d: { user: spec.user.name, group: spec.user.group, mode: dir.mode } };
   }
+  const stateDirs: Record<string, NixValue> = {};
+  for (const path of [STATE_DIR, LOCK_DIR]) stateDirs[path] = { d: { user: "root", group: spec.accounts.stateGroup, mode: STATE_DIR_MODE } };
+  const { accounts } = spec;
   return {
     imports: NIXOS_MODULES.filter((m) => m.name !== "default").map((m) => expr(`./${m.name}.nix`)),
     options: {
@@ -65,22 +70,28 @@ function defaultConfig(ctx: GenerateContext): NixValue {
           sopsFile: call("lib.mkOption", {
             type: expr("lib.types.path"),
             example: call("lib.literalExpression", spec.secrets.sopsFile),
-            description: `The sops-encrypted file holding the B2 credentials (keys ${spec.secrets.b2AccountId.sopsKey} and ${spec.secrets.b2ApplicationKey.sopsKey}).`,
+            description: `The sops-encrypted file holding the B2 keys and the logins (keys ${secretRefs(spec).map((r) => r.sopsKey).join(", ")}).`,
           }),
         },
       },
     },
     config: {
       users: {
-        users: { [spec.user.name]: { isSystemUser: true, group: spec.user.group, description: "Shared account of the media services" } },
-        groups: { [spec.user.group]: {} },
+        users: {
+          [spec.user.name]: { isSystemUser: true, group: spec.user.group, description: "Shared account of the media services" },
+          [accounts.mount]: { isSystemUser: true, group: accounts.mount, description: "Runs the rclone mount of B2; reads only the mount's read-only key" },
+          [accounts.upload]: { isSystemUser: true, group: spec.user.group, extraGroups: [accounts.stateGroup], description: "Runs the upload job; reads only the upload key" },
+          [accounts.cleanup]: { isSystemUser: true, group: spec.user.group, extraGroups: [accounts.stateGroup], description: "Runs the cleanup job; reads only the cleanup key" },
+        },
+        groups: { [spec.user.group]: {}, [accounts.mount]: {}, [accounts.stateGroup]: {} },
       },
       systemd: {
         tmpfiles: {
           settings: {
             "media-pipeline": commented(
-              "Downloads and the library share one filesystem so imports are hard links; the B2 mount point is created empty for rclone.",
-              tmpfiles,
+              "Downloads and the library share one filesystem so imports are hard links; the B2 mount point is created empty for rclone.\n" +
+                `The runtime's state and locks belong to the ${accounts.stateGroup} group (upload and cleanup only), setgid so new files keep the group.`,
+              { ...tmpfiles, ...stateDirs },
             ),
           },
         },
@@ -147,52 +158,86 @@ function rcloneConfig(ctx: GenerateContext): NixValue {
     programs: {
       fuse: {
         enable: commented("On by default in 26.05; nixpkgs PR 528369 turns it off by default after it, and without it /etc/fuse.conf is not written.", true),
-        userAllowOther: commented("--allow-other needs it: Jellyfin and Copyparty read the root-owned mount.", true),
+        userAllowOther: commented(`--allow-other needs it: Jellyfin and Copyparty read the mount, which belongs to ${spec.accounts.mount}.`, true),
       },
     },
     environment: { systemPackages: [expr("pkgs.rclone")] },
-    networking: { firewall: { allowedTCPPorts: commented("The RC API and web GUI.", [spec.endpoints.rcloneRc.port]) } },
-    systemd: { services: { [mount.unit.name]: commented(mount.why, nixService(mount)) } },
+    // No firewall port: the RC listens on 127.0.0.1 only; the dashboard reaches it through nginx.
+    systemd: {
+      services: {
+        [mount.unit.name]: commented(mount.why, {
+          ...(nixService(mount) as Record<string, NixValue>),
+          path: commented("rclone mounts through fusermount3, the setuid wrapper NixOS installs in /run/wrappers/bin.", ["/run/wrappers"]),
+        }),
+      },
+    },
+  };
+}
+
+/** Who reads each secrets file on NixOS, and which unit restarts or reloads when it changes. */
+function secretsReaders(spec: SpecModel): Record<SecretFile, { owner: NixValue; restart?: string; reload?: string; why: string }> {
+  return {
+    mount: { owner: spec.accounts.mount, restart: UNITS.mount.service, why: "The mount's read-only B2 key, and the RC login (rclone reads RCLONE_RC_USER/RCLONE_RC_PASS)." },
+    upload: { owner: spec.accounts.upload, why: "The upload key: lists and writes, cannot delete." },
+    cleanup: { owner: spec.accounts.cleanup, why: "The cleanup key: lists only." },
+    nginx: { owner: expr("config.services.nginx.user"), reload: "nginx.service", why: "The RC login for nginx, which asks for it on the dashboard's RC path ({PLAIN}: the file is the secret, readable by nginx alone)." },
+    operator: { owner: "root", why: "The RC login for root's curl (the just recipes b2-cache and b2-transfers)." },
   };
 }
 
 function secretsConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
-  const env = `RCLONE_CONFIG_${spec.b2.remote.toUpperCase()}`;
   const placeholder = (key: string) => expr(`config.sops.placeholder.${nixAttrName(key)}`);
-  const secret = { sopsFile: expr("config.services.media-pipeline.sopsFile") };
+  const copypartyUser = spec.user.name;
+  const secrets: Record<string, NixValue> = {};
+  for (const ref of secretRefs(spec)) {
+    secrets[ref.sopsKey] = ref.copyparty
+      ? commented("Read by copyparty itself, which runs as the shared media account.", { sopsFile: expr("config.services.media-pipeline.sopsFile"), owner: copypartyUser, mode: "0400", restartUnits: ["copyparty.service"] })
+      : { sopsFile: expr("config.services.media-pipeline.sopsFile") };
+  }
+  const readers = secretsReaders(spec);
+  const templates: Record<string, NixValue> = {};
+  for (const file of Object.keys(SECRET_FILES) as SecretFile[]) {
+    const r = readers[file];
+    templates[SECRET_FILES[file]] = commented(r.why, {
+      content: interpolate(...secretsFileContent(spec, file).map((part) => (typeof part === "string" ? part : placeholder(part.sopsKey)))),
+      owner: r.owner,
+      mode: "0400",
+      ...(r.restart ? { restartUnits: [r.restart] } : {}),
+      ...(r.reload ? { reloadUnits: [r.reload] } : {}),
+    });
+  }
   return {
     sops: {
       age: { keyFile: spec.secrets.ageKeyFile },
-      secrets: { [spec.secrets.b2AccountId.sopsKey]: secret, [spec.secrets.b2ApplicationKey.sopsKey]: secret },
-      templates: {
-        [SOPS_TEMPLATE_NAME]: commented(
-          `rclone reads the ${spec.b2.remote} remote from these environment variables; the mount and the runtime jobs use it as EnvironmentFile.`,
-          {
-            content: interpolate(
-              `${env}_TYPE=b2\n${env}_ACCOUNT=`,
-              placeholder(spec.secrets.b2AccountId.sopsKey),
-              `\n${env}_KEY=`,
-              placeholder(spec.secrets.b2ApplicationKey.sopsKey),
-              "\n",
-            ),
-            owner: "root",
-            group: spec.user.group,
-            mode: "0440",
-            restartUnits: [UNITS.mount.service],
-          },
-        ),
-      },
+      secrets,
+      templates: commented("One file per reader, each readable by its owner alone (0400): no unit can read another's key.", templates),
     },
   };
 }
+
+/** Jellyfin answers client discovery broadcasts here (jellyfin's network docs; nixpkgs' jellyfin.nix opens it with openFirewall). */
+export const JELLYFIN_DISCOVERY_PORT = 7359;
 
 const AFTER_MOUNT = { after: [UNITS.mount.service], wants: [UNITS.mount.service] };
 
 function jellyfinConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   return {
-    services: { jellyfin: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: true } },
+    services: {
+      jellyfin: {
+        enable: true,
+        user: spec.user.name,
+        group: spec.user.group,
+        openFirewall: commented("The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below.", false),
+      },
+    },
+    networking: {
+      firewall: {
+        allowedTCPPorts: [spec.endpoints.jellyfin.port],
+        allowedUDPPorts: commented("Client discovery: Jellyfin apps on the LAN find the server (it answers with its name and address only).", [JELLYFIN_DISCOVERY_PORT]),
+      },
+    },
     systemd: { services: { jellyfin: { ...AFTER_MOUNT, serviceConfig: { UMask: sharedUmask(ctx, "jellyfin") } } } },
   };
 }
@@ -202,7 +247,6 @@ const COPYPARTY_DEFAULT_SETTINGS = { "no-reload": true, hist: "/var/cache/copypa
 
 function copypartyConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
-  const libraryRoots = spec.upload.sources.filter((s) => s.kind === "library").map((s) => s.path);
   return {
     services: {
       copyparty: {
@@ -210,7 +254,7 @@ function copypartyConfig(ctx: GenerateContext): NixValue {
         user: spec.user.name,
         group: spec.user.group,
         settings: {
-          i: commented("Listen on every interface, as the dashboard links to the native port.", "0.0.0.0"),
+          i: commented("Listen on every interface, as the dashboard links to the native port; every volume asks for an account.", "0.0.0.0"),
           p: [spec.endpoints.copyparty.port],
           "no-reload": COPYPARTY_DEFAULT_SETTINGS["no-reload"],
           hist: commented(
@@ -218,10 +262,15 @@ function copypartyConfig(ctx: GenerateContext): NixValue {
             COPYPARTY_DEFAULT_SETTINGS.hist,
           ),
         },
-        volumes: Object.fromEntries([
-          ["/b2", { path: spec.b2.mountPoint, access: { r: "*" } }],
-          ...libraryRoots.map((root) => [`/${root.split("/").filter(Boolean).slice(-1)[0]}`, { path: root, access: { r: "*" } }]),
-        ]),
+        accounts: Object.fromEntries(
+          Object.entries(spec.copyparty.accounts).map(([name, a]) => [name, { passwordFile: expr(`config.sops.secrets.${nixAttrName(a.password.sopsKey)}.path`) }]),
+        ),
+        volumes: Object.fromEntries(
+          Object.entries(spec.copyparty.volumes).map(([url, v]) => [
+            url,
+            { path: v.path, access: { r: v.read.includes("*") ? commented("Anonymous: the spec says so for this volume.", "*") : [...v.read] } },
+          ]),
+        ),
       },
     },
     networking: { firewall: { allowedTCPPorts: [spec.endpoints.copyparty.port] } },
@@ -239,17 +288,26 @@ function copypartyConfig(ctx: GenerateContext): NixValue {
   };
 }
 
+/**
+ * Sonarr, Radarr and Prowlarr ask for their login from every address: "DisabledForLocalAddresses"
+ * counts the whole LAN as local. The method and the login are chosen at first visit (the apps
+ * insist), until the wire job sets them.
+ */
+const ARR_AUTH: NixValue = {
+  required: commented("Every client logs in, LAN included (the apps' other choice, DisabledForLocalAddresses, trusts every private address).", "Enabled"),
+};
+
 function arrConfig(ctx: GenerateContext, name: "sonarr" | "radarr"): NixValue {
   const { spec } = ctx;
   return {
-    services: { [name]: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: true, settings: { server: { port: spec.endpoints[name].port } } } },
+    services: { [name]: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: true, settings: { server: { port: spec.endpoints[name].port }, auth: ARR_AUTH } } },
     systemd: { services: { [name]: { serviceConfig: { UMask: sharedUmask(ctx, name) } } } },
   };
 }
 
 function prowlarrConfig(ctx: GenerateContext): NixValue {
   // Prowlarr keeps its upstream sandbox (DynamicUser): it manages indexers and never touches media files.
-  return { services: { prowlarr: { enable: true, openFirewall: true, settings: { server: { port: ctx.spec.endpoints.prowlarr.port } } } } };
+  return { services: { prowlarr: { enable: true, openFirewall: true, settings: { server: { port: ctx.spec.endpoints.prowlarr.port }, auth: ARR_AUTH } } } };
 }
 
 /** One generated NixOS module: its file name, what the docs say of it, and its configuration. */

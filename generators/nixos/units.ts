@@ -1,6 +1,6 @@
 /** The NixOS rendering of the unit model: `systemd.services.<name>` and `systemd.timers.<name>`. */
 import { expr, interpolate, type NixExpr, type NixValue } from "../render/nix.ts";
-import { isTemplate, mapTemplate, RUNTIME_BUNDLE_PATH, SOPS_TEMPLATE_NAME, type ModelValue, type RefName, type ServiceModel, type TimerModel } from "../model/units.ts";
+import { isTemplate, mapTemplate, RUNTIME_BUNDLE_PATH, SECRET_FILES, type ModelValue, type RefName, type ServiceModel, type TimerModel } from "../model/units.ts";
 import { nixAttrName } from "../render/nix.ts";
 
 /** How each host-dependent path is spelled in a NixOS module. */
@@ -9,7 +9,9 @@ export const NIX_REFS: Record<RefName, (string | NixExpr)[]> = {
   rclone: [expr("pkgs.rclone"), "/bin/rclone"],
   unar: [expr("pkgs.unar"), "/bin/unar"],
   runtime: [expr("config.services.media-pipeline.package"), `/${RUNTIME_BUNDLE_PATH}`],
-  environmentFile: [expr(`config.sops.templates.${nixAttrName(SOPS_TEMPLATE_NAME)}.path`)],
+  mountSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.mount)}.path`)],
+  uploadSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.upload)}.path`)],
+  cleanupSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.cleanup)}.path`)],
 };
 
 function nixValue(value: ModelValue): NixValue {

@@ -30,12 +30,21 @@ export function quoteNginxArg(arg: string | number): string {
   return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
+/** `if ($a = b)`: the condition's parts joined inside parentheses; refuses anything that could end the directive. */
+function ifCondition(args: readonly (string | number)[]): string {
+  const text = args.map(String).join(" ");
+  if (/[\n\r\0;{}"']/.test(text)) throw new Error(`nginx renderer: ${JSON.stringify(text)} cannot be an if condition`);
+  return `(${text})`;
+}
+
 export function renderNginx(nodes: readonly NginxNode[], level = 0): string {
   const pad = "    ".repeat(level);
   return nodes
     .map((node) => {
       if ("comment" in node) return hashComment(node.comment, pad);
-      const head = [node.name, ...node.args.map(quoteNginxArg)].join(" ");
+      // An `if` condition is written as nginx reads it, parentheses and operators unquoted.
+      const args = node.name === "if" ? [ifCondition(node.args)] : node.args.map(quoteNginxArg);
+      const head = [node.name, ...args].join(" ");
       if ("children" in node) return `${pad}${head} {\n${renderNginx(node.children, level + 1)}\n${pad}}`;
       return `${pad}${head};`;
     })

@@ -7,25 +7,26 @@
     user = "media";
     group = "media";
     settings = {
-      # Listen on every interface, as the dashboard links to the native port.
+      # Listen on every interface, as the dashboard links to the native port; every volume asks for an account.
       i = "0.0.0.0";
       p = [ 3923 ];
       no-reload = true;
       # copyparty's own defaults, restated because setting `settings` replaces them: without `hist` its index would be written inside each volume, the B2 mount included.
       hist = "/var/cache/copyparty";
     };
+    accounts.admin.passwordFile = config.sops.secrets."copyparty/admin_password".path;
     volumes = {
       "/b2" = {
         path = "/media/b2";
-        access.r = "*";
+        access.r = [ "admin" ];
       };
       "/tv" = {
         path = "/media/arr/tv";
-        access.r = "*";
+        access.r = [ "admin" ];
       };
       "/movies" = {
         path = "/media/arr/movies";
-        access.r = "*";
+        access.r = [ "admin" ];
       };
     };
   };

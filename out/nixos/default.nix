@@ -21,20 +21,44 @@
     sopsFile = lib.mkOption {
       type = lib.types.path;
       example = lib.literalExpression "./secrets/b2.yaml";
-      description = "The sops-encrypted file holding the B2 credentials (keys b2/account_id and b2/application_key).";
+      description = "The sops-encrypted file holding the B2 keys and the logins (keys b2/mount/key_id, b2/mount/application_key, b2/upload/key_id, b2/upload/application_key, b2/cleanup/key_id, b2/cleanup/application_key, rclone/rc_password, copyparty/admin_password).";
     };
   };
   config = {
     users = {
-      users.media = {
-        isSystemUser = true;
-        group = "media";
-        description = "Shared account of the media services";
+      users = {
+        media = {
+          isSystemUser = true;
+          group = "media";
+          description = "Shared account of the media services";
+        };
+        rclone-b2 = {
+          isSystemUser = true;
+          group = "rclone-b2";
+          description = "Runs the rclone mount of B2; reads only the mount's read-only key";
+        };
+        mp-upload = {
+          isSystemUser = true;
+          group = "media";
+          extraGroups = [ "media-pipeline" ];
+          description = "Runs the upload job; reads only the upload key";
+        };
+        mp-cleanup = {
+          isSystemUser = true;
+          group = "media";
+          extraGroups = [ "media-pipeline" ];
+          description = "Runs the cleanup job; reads only the cleanup key";
+        };
       };
-      groups.media = { };
+      groups = {
+        media = { };
+        rclone-b2 = { };
+        media-pipeline = { };
+      };
     };
     systemd.tmpfiles.settings = {
       # Downloads and the library share one filesystem so imports are hard links; the B2 mount point is created empty for rclone.
+      # The runtime's state and locks belong to the media-pipeline group (upload and cleanup only), setgid so new files keep the group.
       media-pipeline = {
         "/var/lib/qBittorrent/downloading".d = {
           user = "media";
@@ -72,9 +96,19 @@
           mode = "0775";
         };
         "/media/b2".d = {
-          user = "root";
-          group = "root";
+          user = "rclone-b2";
+          group = "rclone-b2";
           mode = "0755";
+        };
+        "/var/lib/media-pipeline".d = {
+          user = "root";
+          group = "media-pipeline";
+          mode = "2770";
+        };
+        "/run/media-pipeline".d = {
+          user = "root";
+          group = "media-pipeline";
+          mode = "2770";
         };
       };
     };

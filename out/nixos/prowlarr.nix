@@ -5,6 +5,12 @@
   services.prowlarr = {
     enable = true;
     openFirewall = true;
-    settings.server.port = 9696;
+    settings = {
+      server.port = 9696;
+      auth = {
+        # Every client logs in, LAN included (the apps' other choice, DisabledForLocalAddresses, trusts every private address).
+        required = "Enabled";
+      };
+    };
   };
 }

@@ -39,23 +39,25 @@
         serviceConfig = {
           Type = "oneshot";
           ExecStart = "${pkgs.nodejs}/bin/node ${config.services.media-pipeline.package}/lib/media-pipeline.mjs upload --config /etc/media-pipeline/config.json";
-          EnvironmentFile = config.sops.templates."rclone-b2.env".path;
+          EnvironmentFile = config.sops.templates."rclone-b2-upload.env".path;
           Environment = [
             "MEDIA_PIPELINE_RCLONE=${pkgs.rclone}/bin/rclone"
             "MEDIA_PIPELINE_UNAR=${pkgs.unar}/bin/unar"
           ];
-          RuntimeDirectory = "media-pipeline";
-          RuntimeDirectoryPreserve = true;
-          StateDirectory = "media-pipeline";
-          User = "media";
+          User = "mp-upload";
           Group = "media";
+          SupplementaryGroups = "media-pipeline";
           UMask = "0002";
           NoNewPrivileges = true;
           PrivateTmp = true;
           PrivateDevices = true;
           PrivateUsers = true;
           ProtectSystem = "strict";
-          ReadWritePaths = [ "/var/lib/qBittorrent/extracted" ];
+          ReadWritePaths = [
+            "/run/media-pipeline"
+            "/var/lib/media-pipeline"
+            "/var/lib/qBittorrent/extracted"
+          ];
           ProtectHome = true;
           ProtectProc = "invisible";
           ProcSubset = "pid";
@@ -128,23 +130,27 @@
         serviceConfig = {
           Type = "oneshot";
           ExecStart = "${pkgs.nodejs}/bin/node ${config.services.media-pipeline.package}/lib/media-pipeline.mjs cleanup --config /etc/media-pipeline/config.json";
-          EnvironmentFile = config.sops.templates."rclone-b2.env".path;
+          EnvironmentFile = config.sops.templates."rclone-b2-cleanup.env".path;
           Environment = [
             "MEDIA_PIPELINE_RCLONE=${pkgs.rclone}/bin/rclone"
             "MEDIA_PIPELINE_UNAR=${pkgs.unar}/bin/unar"
           ];
-          RuntimeDirectory = "media-pipeline";
-          RuntimeDirectoryPreserve = true;
-          StateDirectory = "media-pipeline";
-          User = "media";
+          User = "mp-cleanup";
           Group = "media";
+          SupplementaryGroups = "media-pipeline";
           UMask = "0002";
           NoNewPrivileges = true;
           PrivateTmp = true;
           PrivateDevices = true;
           PrivateUsers = true;
           ProtectSystem = "strict";
-          ReadWritePaths = [ "/media/arr/movies" "/media/arr/tv" "/var/lib/qBittorrent/completed" ];
+          ReadWritePaths = [
+            "/media/arr/movies"
+            "/media/arr/tv"
+            "/run/media-pipeline"
+            "/var/lib/media-pipeline"
+            "/var/lib/qBittorrent/completed"
+          ];
           ProtectHome = true;
           ProtectProc = "invisible";
           ProcSubset = "pid";

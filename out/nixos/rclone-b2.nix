@@ -5,14 +5,10 @@
   programs.fuse = {
     # On by default in 26.05; nixpkgs PR 528369 turns it off by default after it, and without it /etc/fuse.conf is not written.
     enable = true;
-    # --allow-other needs it: Jellyfin and Copyparty read the root-owned mount.
+    # --allow-other needs it: Jellyfin and Copyparty read the mount, which belongs to rclone-b2.
     userAllowOther = true;
   };
   environment.systemPackages = [ pkgs.rclone ];
-  networking.firewall = {
-    # The RC API and web GUI.
-    allowedTCPPorts = [ 5572 ];
-  };
   systemd.services = {
     # FUSE mount of the bucket; Jellyfin and Copyparty fall back to it once local copies are cleaned up.
     rclone-b2-mount = {
@@ -22,12 +18,23 @@
       wantedBy = [ "multi-user.target" ];
       serviceConfig = {
         Type = "notify";
-        ExecStart = "${pkgs.rclone}/bin/rclone mount b2:entertainment-netmount /media/b2 --vfs-cache-mode=full --vfs-cache-max-size=150G --vfs-cache-max-age=7d --dir-cache-time=1m --allow-other --buffer-size=512M --vfs-read-ahead=1G --vfs-read-chunk-streams=4 --vfs-fast-fingerprint --rc --rc-no-auth --rc-web-gui --rc-web-gui-no-open-browser --stats=30s --rc-addr=:5572 --cache-dir=/var/cache/rclone-b2";
-        EnvironmentFile = config.sops.templates."rclone-b2.env".path;
+        ExecStart = "${pkgs.rclone}/bin/rclone mount b2:entertainment-netmount /media/b2 --vfs-cache-mode=full --vfs-cache-max-size=150G --vfs-cache-max-age=7d --dir-cache-time=1m --allow-other --read-only --buffer-size=512M --vfs-read-ahead=1G --vfs-read-chunk-streams=4 --vfs-fast-fingerprint --rc --stats=30s --rc-addr=127.0.0.1:5572 --rc-baseurl=/rclone --cache-dir=/var/cache/rclone-b2";
+        EnvironmentFile = config.sops.templates."rclone-b2-mount.env".path;
         CacheDirectory = "rclone-b2";
+        CacheDirectoryMode = "0700";
         Restart = "on-failure";
         RestartSec = "10s";
+        User = "rclone-b2";
+        Group = "rclone-b2";
+        CapabilityBoundingSet = "CAP_SYS_ADMIN";
+        DevicePolicy = "closed";
+        DeviceAllow = "/dev/fuse rw";
+        KeyringMode = "private";
+        RemoveIPC = true;
+        UMask = "0022";
       };
+      # rclone mounts through fusermount3, the setuid wrapper NixOS installs in /run/wrappers/bin.
+      path = [ "/run/wrappers" ];
     };
   };
 }

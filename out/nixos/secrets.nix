@@ -5,17 +5,54 @@
   sops = {
     age.keyFile = "/var/lib/sops-nix/key.txt";
     secrets = {
-      "b2/account_id".sopsFile = config.services.media-pipeline.sopsFile;
-      "b2/application_key".sopsFile = config.services.media-pipeline.sopsFile;
+      "b2/mount/key_id".sopsFile = config.services.media-pipeline.sopsFile;
+      "b2/mount/application_key".sopsFile = config.services.media-pipeline.sopsFile;
+      "b2/upload/key_id".sopsFile = config.services.media-pipeline.sopsFile;
+      "b2/upload/application_key".sopsFile = config.services.media-pipeline.sopsFile;
+      "b2/cleanup/key_id".sopsFile = config.services.media-pipeline.sopsFile;
+      "b2/cleanup/application_key".sopsFile = config.services.media-pipeline.sopsFile;
+      "rclone/rc_password".sopsFile = config.services.media-pipeline.sopsFile;
+      # Read by copyparty itself, which runs as the shared media account.
+      "copyparty/admin_password" = {
+        sopsFile = config.services.media-pipeline.sopsFile;
+        owner = "media";
+        mode = "0400";
+        restartUnits = [ "copyparty.service" ];
+      };
     };
+    # One file per reader, each readable by its owner alone (0400): no unit can read another's key.
     templates = {
-      # rclone reads the b2 remote from these environment variables; the mount and the runtime jobs use it as EnvironmentFile.
-      "rclone-b2.env" = {
-        content = "RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=${config.sops.placeholder."b2/account_id"}\nRCLONE_CONFIG_B2_KEY=${config.sops.placeholder."b2/application_key"}\n";
-        owner = "root";
-        group = "media";
-        mode = "0440";
+      # The mount's read-only B2 key, and the RC login (rclone reads RCLONE_RC_USER/RCLONE_RC_PASS).
+      "rclone-b2-mount.env" = {
+        content = "RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=${config.sops.placeholder."b2/mount/key_id"}\nRCLONE_CONFIG_B2_KEY=${config.sops.placeholder."b2/mount/application_key"}\nRCLONE_RC_USER=admin\nRCLONE_RC_PASS=${config.sops.placeholder."rclone/rc_password"}\n";
+        owner = "rclone-b2";
+        mode = "0400";
         restartUnits = [ "rclone-b2-mount.service" ];
+      };
+      # The upload key: lists and writes, cannot delete.
+      "rclone-b2-upload.env" = {
+        content = "RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=${config.sops.placeholder."b2/upload/key_id"}\nRCLONE_CONFIG_B2_KEY=${config.sops.placeholder."b2/upload/application_key"}\n";
+        owner = "mp-upload";
+        mode = "0400";
+      };
+      # The cleanup key: lists only.
+      "rclone-b2-cleanup.env" = {
+        content = "RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=${config.sops.placeholder."b2/cleanup/key_id"}\nRCLONE_CONFIG_B2_KEY=${config.sops.placeholder."b2/cleanup/application_key"}\n";
+        owner = "mp-cleanup";
+        mode = "0400";
+      };
+      # The RC login for nginx, which asks for it on the dashboard's RC path ({PLAIN}: the file is the secret, readable by nginx alone).
+      "rclone-rc.htpasswd" = {
+        content = "admin:{PLAIN}${config.sops.placeholder."rclone/rc_password"}\n";
+        owner = config.services.nginx.user;
+        mode = "0400";
+        reloadUnits = [ "nginx.service" ];
+      };
+      # The RC login for root's curl (the just recipes b2-cache and b2-transfers).
+      "rclone-rc.netrc" = {
+        content = "machine 127.0.0.1 login admin password ${config.sops.placeholder."rclone/rc_password"}\n";
+        owner = "root";
+        mode = "0400";
       };
     };
   };

@@ -7,7 +7,13 @@
     user = "media";
     group = "media";
     openFirewall = true;
-    settings.server.port = 8989;
+    settings = {
+      server.port = 8989;
+      auth = {
+        # Every client logs in, LAN included (the apps' other choice, DisabledForLocalAddresses, trusts every private address).
+        required = "Enabled";
+      };
+    };
   };
   systemd.services.sonarr.serviceConfig = {
     # The sonarr module sets UMask=0022; the shared group must be able to read, link and delete what it writes.

@@ -4,6 +4,9 @@
 {
   services.nginx = {
     enable = true;
+    # No nginx version in responses or error pages (the module's default, stated).
+    serverTokens = false;
+    appendHttpConfig = "map \"$http_origin|$scheme://$http_host\" $mp_foreign_origin {\n    default 1;\n    # No Origin (curl, rclone rc, a top-level navigation) or this server's own origin.\n    ~^\\| 0;\n    ~^(?<mp_origin>[^|]+)\\|\\k<mp_origin>$ 0;\n}";
     virtualHosts.builder = {
       default = true;
       listen = [
@@ -14,14 +17,20 @@
       ];
       # The page is generated beside this module, in out/www.
       root = pkgs.writeTextDir "index.html" (builtins.readFile ../www/index.html);
+      # nginx's own redirects (a missing trailing slash) name the configured host, not the request's Host.
+      extraConfig = "server_name_in_redirect on;";
       locations = {
-        "/qbt/".return = "302 http://$host:8080/";
-        "/jellyfin/".return = "302 http://$host:8096/";
-        "/files/".return = "302 http://$host:3923/";
-        "/rclone/".return = "302 http://$host:5572/";
-        "/sonarr/".return = "302 http://$host:8989/";
-        "/radarr/".return = "302 http://$host:7878/";
-        "/prowlarr/".return = "302 http://$host:9696/";
+        "/qbt/".return = "302 http://builder:8080/";
+        "/jellyfin/".return = "302 http://builder:8096/";
+        "/files/".return = "302 http://builder:3923/";
+        "/sonarr/".return = "302 http://builder:8989/";
+        "/radarr/".return = "302 http://builder:7878/";
+        "/prowlarr/".return = "302 http://builder:9696/";
+        # The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies.
+        "/rclone/" = {
+          proxyPass = "http://127.0.0.1:5572";
+          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}\n# The browser's login goes on to the RC, which checks the same login itself.";
+        };
       };
     };
   };

@@ -19915,6 +19915,14 @@ var RuntimeConfig = external_exports.strictObject({
   config2.upload.categoryPaths.forEach((path, i) => {
     if (path === uncategorized) ctx.addIssue({ code: "custom", path: ["upload", "categoryPaths", i], message: intoUncategorized(path) });
   });
+  const destinations = [
+    ...config2.upload.sources.map((s, i) => [s.prefix, ["upload", "sources", i, "prefix"]]),
+    [config2.upload.extractedPrefix, ["upload", "extractedPrefix"]]
+  ];
+  destinations.forEach(([prefix, path], i) => {
+    const other = destinations.slice(0, i).find(([p]) => p.startsWith(prefix) || prefix.startsWith(p));
+    if (other) ctx.addIssue({ code: "custom", path, message: nestedPrefixMessage(prefix, other[0]) });
+  });
   const seen = /* @__PURE__ */ new Map();
   for (const [name, path] of Object.entries(config2.qbittorrent.categories)) {
     if (path === uncategorized) ctx.addIssue({ code: "custom", path: ["qbittorrent", "categories", name], message: intoUncategorized(path) });
@@ -19929,6 +19937,9 @@ var RuntimeConfig = external_exports.strictObject({
     }
   }
 });
+function nestedPrefixMessage(prefix, other) {
+  return prefix === other ? `"${prefix}" is also the destination of another source; each needs a folder of its own on the remote, or two local files could share one remote name and one overwrite the other` : `"${prefix}" and "${other}" nest, one inside the other; each source needs a folder of its own on the remote, or two local files could share one remote name and one overwrite the other`;
+}
 
 // runtime/log.ts
 var underJournal = () => Boolean(process.env.JOURNAL_STREAM);
@@ -21402,6 +21413,7 @@ async function runUpload(ctx, summary) {
         }
       }
     }
+    refuseSharedRemoteNames(pending, failures, store, scan.seen);
     const sendable = pending.filter((i) => !failures.has(i));
     const copies = await copyAll(config2, sendable, summary);
     const sentPaths = sendable.flatMap((i) => [...i.files, ...i.sets.flatMap((s) => s.extracted)]).map((f) => f.destBase + f.remote);
@@ -21441,6 +21453,28 @@ async function runUpload(ctx, summary) {
   pruneRecords(store, scan.seen);
   store.save();
   attention.save();
+}
+function refuseSharedRemoteNames(pending, failures, store, seen) {
+  const owner = /* @__PURE__ */ new Map();
+  for (const [key, record3] of store.entries()) {
+    if (!seen.has(key) || record3.kind !== "file") continue;
+    for (const c of record3.copies) owner.set(c.remotePath, { key, item: record3.paths[0] ?? key });
+  }
+  for (const item of pending) {
+    if (failures.has(item)) continue;
+    const files = [...item.files.map((f) => ({ f, key: identityKey(f.id) })), ...item.sets.flatMap((s) => s.extracted.map((f) => ({ f, key: `set:${s.first}` })))];
+    const claims = [];
+    for (const { f, key } of files) {
+      const remotePath = f.destBase + f.remote;
+      const first = owner.get(remotePath);
+      if (first && first.key !== key) {
+        failures.set(item, `${q(remotePath)} on the remote is also the name of ${q(first.item)}, a different file; one would overwrite the other. Give the two sources folders of their own`);
+        break;
+      }
+      claims.push([remotePath, key]);
+    }
+    if (!failures.has(item)) for (const [remotePath, key] of claims) owner.set(remotePath, { key, item: item.key });
+  }
 }
 var batchKey = (f, immutable) => `${f.root}\0${f.destBase}\0${immutable}`;
 async function copyAll(config2, items, summary) {

@@ -96,12 +96,15 @@ describe("each module evaluates to the intended values", () => {
     expect(r.programs.fuse.userAllowOther).toBe(true);
     const unit = r.systemd.services["rclone-b2-mount"];
     expect(unit.serviceConfig.Type).toBe("notify");
-    expect(unit.serviceConfig.EnvironmentFile).toBe(builder.standalone.environmentFile);
+    expect(unit.serviceConfig.EnvironmentFile).toBe(`${builder.standalone.secretsDir}/rclone-b2-mount.env`);
+    expect(unit.serviceConfig.User).toBe(builder.accounts.mount);
+    expect(unit.path).toEqual(["/run/wrappers"]);
     const args = unit.serviceConfig.ExecStart.split(" ");
     expect(args.slice(0, 4)).toEqual(["/usr/bin/rclone", "mount", "b2:entertainment-netmount", "/media/b2"]);
     const expected = builder.rclone.mount.flags.map((f) => (f.value === true ? f.flag : `${f.flag}=${f.value}`));
-    expect(args.slice(4)).toEqual([...expected, "--rc-addr=:5572", "--cache-dir=/var/cache/rclone-b2"]);
-    expect(args).toEqual(expect.arrayContaining(["--vfs-cache-mode=full", "--vfs-cache-max-size=150G", "--vfs-cache-max-age=7d", "--dir-cache-time=1m", "--allow-other", "--buffer-size=512M", "--vfs-read-ahead=1G", "--vfs-read-chunk-streams=4", "--vfs-fast-fingerprint", "--rc"]));
+    expect(args.slice(4)).toEqual([...expected, "--rc-addr=127.0.0.1:5572", "--rc-baseurl=/rclone", "--cache-dir=/var/cache/rclone-b2"]);
+    expect(args).toEqual(expect.arrayContaining(["--vfs-cache-mode=full", "--vfs-cache-max-size=150G", "--vfs-cache-max-age=7d", "--dir-cache-time=1m", "--allow-other", "--read-only", "--buffer-size=512M", "--vfs-read-ahead=1G", "--vfs-read-chunk-streams=4", "--vfs-fast-fingerprint", "--rc"]));
+    expect(args.some((a: string) => a.startsWith("--rc-no-auth") || a.startsWith("--rc-web-gui") || a.startsWith("--rc-user") || a.startsWith("--rc-pass"))).toBe(false);
   });
 
   it("media services run as the shared user with a group-writable umask", () => {

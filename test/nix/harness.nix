@@ -2,7 +2,7 @@
 # so `lib` and `pkgs` hold just what the modules use, and `config` holds the values other modules
 # (sops-nix, the flake) would provide. Store paths are given as plain directories so the result
 # can be compared with the standalone unit files.
-{ module, binPrefix, runtimeDir, environmentFile }:
+{ module, binPrefix, runtimeDir, secretsDir }:
 let
   lib = {
     mkForce = content: { _type = "override"; priority = 50; inherit content; };
@@ -21,11 +21,16 @@ let
       package = runtimeDir;
       sopsFile = "/host/secrets/b2.yaml";
     };
-    sops.templates."rclone-b2.env".path = environmentFile;
-    sops.placeholder = {
-      "b2/account_id" = "<SOPS:b2/account_id>";
-      "b2/application_key" = "<SOPS:b2/application_key>";
-    };
+    # Each template lies where the standalone units expect its file: secretsDir/<template name>.
+    sops.templates = builtins.listToAttrs (map (name: { inherit name; value.path = "${secretsDir}/${name}"; })
+      [ "rclone-b2-mount.env" "rclone-b2-upload.env" "rclone-b2-cleanup.env" "rclone-rc.htpasswd" "rclone-rc.netrc" ]);
+    sops.secrets = { };
+    # Every placeholder reads as <SOPS:key>.
+    sops.placeholder = builtins.mapAttrs (name: _: "<SOPS:${name}>") (builtins.listToAttrs (map (name: { inherit name; value = null; }) [
+      "b2/mount/key_id" "b2/mount/application_key" "b2/upload/key_id" "b2/upload/application_key"
+      "b2/cleanup/key_id" "b2/cleanup/application_key" "rclone/rc_password" "copyparty/admin_password"
+    ]));
+    services.nginx.user = "nginx";
   };
   stripPaths = v:
     if builtins.isPath v then "<path:${baseNameOf v}>"

@@ -105,8 +105,8 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
   ],
   [
     "a secret value where a reference belongs",
-    (s) => void (s.secrets.b2ApplicationKey = { sopsKey: "K005abc+/xyz==" }),
-    ["secrets.b2ApplicationKey.sopsKey: write the sops key as names separated by '/', such as b2/account_id; the spec holds references, never secret values"],
+    (s) => void (s.secrets.b2Keys.upload.applicationKey = { sopsKey: "K005abc+/xyz==" }),
+    ["secrets.b2Keys.upload.applicationKey.sopsKey: write the sops key as names separated by '/', such as b2/account_id; the spec holds references, never secret values"],
   ],
   [
     "a misspelt field",
