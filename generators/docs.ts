@@ -3,10 +3,12 @@
  * every number and name in it follows the spec.
  */
 import Handlebars from "handlebars";
+import type { SpecModel } from "../spec/schema.ts";
 import { readFileSync } from "node:fs";
 import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { b2RemotePath, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, type ServiceModel, type TimerModel } from "./model/units.ts";
+import { b2RemotePath, rcListen, SECRET_FILES, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, type SecretFile, type ServiceModel, type TimerModel } from "./model/units.ts";
+import { EVERY_ADDRESS, listeners } from "./model/ports.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
 import { operatorRecipes, type RecipeName } from "./justfile.ts";
 import { dashboardUrl } from "./web.ts";
@@ -18,6 +20,15 @@ import { MARKDOWN_HELPERS, mdCode, mdTable } from "./render/markdown.ts";
 const handlebars = Handlebars.create();
 handlebars.registerHelper(MARKDOWN_HELPERS);
 const template = handlebars.compile(readFileSync(projectPath("generators/templates/docs.md.hbs"), "utf8"), { noEscape: true, strict: true });
+
+/** Who reads each secrets file, and what it holds, for the docs. */
+const SECRET_READERS = (spec: SpecModel): Record<SecretFile, { reader: string; holds: string }> => ({
+  mount: { reader: `${spec.accounts.mount} (${UNITS.mount.service})`, holds: "the mount's B2 key (read), the RC login" },
+  upload: { reader: `${spec.accounts.upload} (${UNITS.upload.service})`, holds: "the upload's B2 key (list, write; no delete)" },
+  cleanup: { reader: `${spec.accounts.cleanup} (${UNITS.cleanup.service})`, holds: "the cleanup's B2 key (list)" },
+  nginx: { reader: "nginx", holds: "the RC login, which nginx asks for on the dashboard's RC path" },
+  operator: { reader: "root", holds: "the RC login, for curl in the just recipes" },
+});
 
 /** The recipes the Monitoring section lists, in its order. */
 const MONITORING: readonly RecipeName[] = ["qbt-logs", "upload-status", "cleanup-status", "timers", "b2-cache", "b2-transfers", "rclone-logs"];
@@ -80,6 +91,14 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
       directories: mdTable(["Path", "Filesystem", "Purpose"], spec.directories.map((d) => [mdCode(d.path), d.filesystem, d.purpose])),
       units: mdTable(["Unit", "Type", "Trigger", "What it does"], unitRows.map((u) => [mdCode(u.name), u.type, u.trigger, u.what])),
       exposure: mdTable(["Unit", "Exposure"], Object.entries(SECURITY_EXPOSURE).map(([unit, score]) => [mdCode(unit), score])),
+      ports: mdTable(
+        ["Service", "Port", "Address", "Reachable from", "Asks for", "Firewall"],
+        listeners(spec).map((l) => [l.service, `${l.port}/${l.protocol}`, l.address === EVERY_ADDRESS ? l.address : mdCode(l.address), l.reach, l.credentials, l.firewall ? "open" : "closed"]),
+      ),
+      secretFiles: mdTable(
+        ["File", "Readable by", "Holds"],
+        (Object.keys(SECRET_FILES) as SecretFile[]).map((f) => [mdCode(SECRET_FILES[f]), SECRET_READERS(spec)[f].reader, SECRET_READERS(spec)[f].holds]),
+      ),
       mountFlags: mdTable(
         ["Flag", "Default", "Ours", "Why"],
         spec.rclone.mount.flags.map((f) => [
@@ -99,7 +118,7 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
           ["Browse the B2 mount", `${recipe("b2-ls")} (root) or ${recipe("b2-ls", "'tv/Some Show/'")}`],
           ["Warm a file before playback", recipe("b2-warm", "'tv/Some Show/Season 1/episode.mkv'")],
           ["Check VFS cache stats", recipe("b2-cache")],
-          ["Open the rclone web GUI", `${recipe("rclone-gui")}, or the dashboard's ${mdCode(rcPath)}`],
+          ["Query the mount's RC from the laptop", `${mdCode(`rclone rc --url http://${spec.host.name}${rcPath} --user ${spec.secrets.rcloneRc.user} --pass … vfs/stats`)} (the dashboard's ${mdCode(rcPath)})`],
         ],
       ),
     },
@@ -113,6 +132,12 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     orphanGrace: humanDuration(spec.cleanup.orphanGrace),
     maxDeletions: spec.cleanup.maxDeletionsPerRun,
     rcloneVersion: spec.rclone.version,
+    rc: { ...rcListen(spec), user: spec.secrets.rcloneRc.user, passwordKey: spec.secrets.rcloneRc.password.sopsKey },
+    accounts: spec.accounts,
+    mountExposure: SECURITY_EXPOSURE[UNITS.mount.service],
+    keyCommands: (["mount", "upload", "cleanup"] as const).map(
+      (role) => `b2 key create --bucket ${spec.b2.bucket} ${spec.host.name}-${role} ${spec.secrets.b2Keys[role].capabilities.join(",")}`,
+    ),
     rcPort: spec.endpoints.rcloneRc.port,
     rcPath,
     monitoring: monitoring.map((m) => `${m.command}${" ".repeat(width - m.command.length)}${hashComment(m.doc)}`),

@@ -5,7 +5,7 @@
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { renderJustfile, type JustRecipe } from "./render/just.ts";
-import { JOB_UNITS_GLOB, UNITS, unitsModel } from "./model/units.ts";
+import { JOB_UNITS_GLOB, rcListen, SECRET_FILES, UNITS, unitsModel } from "./model/units.ts";
 import { dashboardUrl } from "./web.ts";
 import type { SpecModel } from "../spec/schema.ts";
 
@@ -14,7 +14,10 @@ const remote = (command: string) => `ssh {{host}} {{quote(${command})}}`;
 
 /** The recipes, in the order `just --list` is read; the docs name them by `RecipeName`. */
 export function operatorRecipes(spec: SpecModel) {
-  const rc = spec.endpoints.rcloneRc.port;
+  const rc = rcListen(spec);
+  /** root's copy of the RC login (a sops-nix template at its default path). */
+  const netrc = `/run/secrets/rendered/${SECRET_FILES.operator}`;
+  const rcCall = (method: string) => `"curl -s --netrc-file ${netrc} -X POST http://${rc.address}:${rc.port}${rc.baseUrl}/${method}"`;
   const units = unitsModel(spec);
   const allUnits = [...units.services.map((u) => u.unit.service), ...units.timers.map((t) => t.unit.timer)];
   return [
@@ -26,11 +29,10 @@ export function operatorRecipes(spec: SpecModel) {
     { name: "upload-now", doc: "Retry a failed upload now instead of waiting for the timer", lines: [remote(`"systemctl start ${UNITS.upload.name}"`)] },
     { name: "cleanup-now", doc: "Free disk early: run cleanup now (remove the torrent in the WebUI first)", lines: [remote(`"systemctl start ${UNITS.cleanup.name}"`)] },
     { name: "rclone-logs", doc: "Follow the B2 mount's logs (transfer stats every 30s)", lines: [remote(`"journalctl -u ${UNITS.mount.name} -f"`)] },
-    { name: "b2-cache", doc: "VFS cache stats of the B2 mount (size, open files, items cached)", lines: [remote(`"curl -s -X POST http://localhost:${rc}/vfs/stats"`)] },
-    { name: "b2-transfers", doc: "Active B2 transfers and bandwidth of the mount", lines: [remote(`"curl -s -X POST http://localhost:${rc}/core/stats"`)] },
+    { name: "b2-cache", doc: "VFS cache stats of the B2 mount (size, open files, items cached)", lines: [remote(rcCall("vfs/stats"))] },
+    { name: "b2-transfers", doc: "Active B2 transfers and bandwidth of the mount", lines: [remote(rcCall("core/stats"))] },
     { name: "b2-ls", doc: "List the B2 mount, or a folder in it: just b2-ls 'tv/Some Show/'", params: ['path=""'], lines: [remote(`"ls -la -- " + quote(mount + "/" + path)`)] },
     { name: "b2-warm", doc: "Read a file through the mount so it is cached before playback: just b2-warm 'tv/Show/Season 1/e.mkv'", params: ["path"], lines: [remote(`"cat -- " + quote(mount + "/" + path) + " > /dev/null"`)] },
-    { name: "rclone-gui", doc: "Open the rclone web GUI", lines: [`{{opener}} http://{{host}}:${rc}/`] },
     { name: "dashboard", doc: "Open the dashboard", lines: [`{{opener}} ${dashboardUrl(spec, "{{host}}")}`] },
   ] as const satisfies readonly JustRecipe[];
 }

@@ -38,6 +38,7 @@ describe("Nix", () => {
         const spec = specWith((s) => {
           s.directories[5]!.path = path;
           s.upload.sources[0]!.path = path;
+          s.copyparty.volumes["/tv"]!.path = path;
         });
         const result = validateSpec(spec);
         if (!result.ok) {

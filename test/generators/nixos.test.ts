@@ -61,7 +61,10 @@ describe("each module evaluates to the intended values", () => {
     const tmpfiles = d.config.systemd.tmpfiles.settings["media-pipeline"];
     const local = builder.directories.filter((x) => x.filesystem === "root").map((x) => x.path);
     for (const path of local) expect(tmpfiles[path].d, path).toEqual({ user: "media", group: "media", mode: "0775" });
-    expect(tmpfiles["/media/b2"].d).toEqual({ user: "root", group: "root", mode: "0755" });
+    expect(tmpfiles["/media/b2"].d).toEqual({ user: "rclone-b2", group: "rclone-b2", mode: "0755" });
+    for (const path of ["/var/lib/media-pipeline", "/run/media-pipeline"]) expect(tmpfiles[path].d, path).toEqual({ user: "root", group: "media-pipeline", mode: "2770" });
+    expect(d.config.users.users["rclone-b2"]).toMatchObject({ isSystemUser: true, group: "rclone-b2" });
+    for (const job of ["mp-upload", "mp-cleanup"]) expect(d.config.users.users[job], job).toMatchObject({ isSystemUser: true, group: "media", extraGroups: ["media-pipeline"] });
     expect(tmpfiles).not.toHaveProperty("/media/b2/tv");
     expect(d.config.environment.etc["media-pipeline/config.json"].source).toBe("<path:config.json>");
     expect(d.options.services["media-pipeline"].package._type).toBe("option");
@@ -136,24 +139,42 @@ describe("each module evaluates to the intended values", () => {
   it("secrets: only sops references and placeholders, no values", () => {
     const s = m.secrets.sops;
     expect(s.age.keyFile).toBe("/var/lib/sops-nix/key.txt");
-    expect(Object.keys(s.secrets).sort()).toEqual(["b2/account_id", "b2/application_key"]);
-    const t = s.templates["rclone-b2.env"];
-    expect(t.content).toBe("RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=<SOPS:b2/account_id>\nRCLONE_CONFIG_B2_KEY=<SOPS:b2/application_key>\n");
-    expect(t).toMatchObject({ owner: "root", group: "media", mode: "0440" });
+    expect(Object.keys(s.secrets).sort()).toEqual([
+      "b2/cleanup/application_key", "b2/cleanup/key_id", "b2/mount/application_key", "b2/mount/key_id",
+      "b2/upload/application_key", "b2/upload/key_id", "copyparty/admin_password", "rclone/rc_password",
+    ]);
+    const env = (role: string) => `RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=<SOPS:b2/${role}/key_id>\nRCLONE_CONFIG_B2_KEY=<SOPS:b2/${role}/application_key>\n`;
+    expect(s.templates["rclone-b2-mount.env"].content).toBe(`${env("mount")}RCLONE_RC_USER=admin\nRCLONE_RC_PASS=<SOPS:rclone/rc_password>\n`);
+    expect(s.templates["rclone-b2-upload.env"].content).toBe(env("upload"));
+    expect(s.templates["rclone-b2-cleanup.env"].content).toBe(env("cleanup"));
+    expect(s.templates["rclone-rc.htpasswd"].content).toBe("admin:{PLAIN}<SOPS:rclone/rc_password>\n");
+    // Each file is readable by its one reader only: no group, mode 0400 (sops-nix gives a template no group unless asked).
+    const owners = Object.fromEntries(Object.entries(s.templates).map(([name, t]: [string, any]) => [name, `${t.owner} ${t.mode} ${t.group ?? "-"}`]));
+    expect(owners).toEqual({
+      "rclone-b2-mount.env": "rclone-b2 0400 -",
+      "rclone-b2-upload.env": "mp-upload 0400 -",
+      "rclone-b2-cleanup.env": "mp-cleanup 0400 -",
+      "rclone-rc.htpasswd": "nginx 0400 -",
+      "rclone-rc.netrc": "root 0400 -",
+    });
   });
 
-  it("web: nginx on port 80 with one redirect per dashboard path", () => {
+  it("web: nginx on port 80, a redirect to the configured host per dashboard path, the RC proxied with its login", () => {
     const host = m.web.services.nginx.virtualHosts.builder;
     expect(host.listen).toEqual([{ addr: "0.0.0.0", port: 80 }]);
-    expect(host.locations).toEqual({
-      "/qbt/": { return: "302 http://$host:8080/" },
-      "/jellyfin/": { return: "302 http://$host:8096/" },
-      "/files/": { return: "302 http://$host:3923/" },
-      "/rclone/": { return: "302 http://$host:5572/" },
-      "/sonarr/": { return: "302 http://$host:8989/" },
-      "/radarr/": { return: "302 http://$host:7878/" },
-      "/prowlarr/": { return: "302 http://$host:9696/" },
+    const { "/rclone/": rc, ...redirects } = host.locations;
+    expect(redirects).toEqual({
+      "/qbt/": { return: "302 http://builder:8080/" },
+      "/jellyfin/": { return: "302 http://builder:8096/" },
+      "/files/": { return: "302 http://builder:3923/" },
+      "/sonarr/": { return: "302 http://builder:8989/" },
+      "/radarr/": { return: "302 http://builder:7878/" },
+      "/prowlarr/": { return: "302 http://builder:9696/" },
     });
+    expect(rc.proxyPass).toBe("http://127.0.0.1:5572");
+    expect(rc.extraConfig).toContain(`auth_basic_user_file ${builder.standalone.secretsDir}/rclone-rc.htpasswd;`);
+    expect(rc.extraConfig).toContain("if ($mp_foreign_origin) {");
+    expect(m.web.services.nginx.serverTokens).toBe(false);
     expect(host.root.text).toBe(readFileSync(join(OUT, "www/index.html"), "utf8"));
   });
 });

@@ -24,7 +24,7 @@ let
     # Each template lies where the standalone units expect its file: secretsDir/<template name>.
     sops.templates = builtins.listToAttrs (map (name: { inherit name; value.path = "${secretsDir}/${name}"; })
       [ "rclone-b2-mount.env" "rclone-b2-upload.env" "rclone-b2-cleanup.env" "rclone-rc.htpasswd" "rclone-rc.netrc" ]);
-    sops.secrets = { };
+    sops.secrets."copyparty/admin_password".path = "${secretsDir}/copyparty-admin_password";
     # Every placeholder reads as <SOPS:key>.
     sops.placeholder = builtins.mapAttrs (name: _: "<SOPS:${name}>") (builtins.listToAttrs (map (name: { inherit name; value = null; }) [
       "b2/mount/key_id" "b2/mount/application_key" "b2/upload/key_id" "b2/upload/application_key"

@@ -29,9 +29,17 @@ let
     services.media-pipeline.package = store "media-pipeline-runtime";
     # The host sets it, as in the README's deploy example.
     services.media-pipeline.sopsFile = "/etc/nixos/secrets/b2.yaml";
-    sops.templates = builtins.listToAttrs (map (name: { inherit name; value.path = "/run/secrets/rendered/${name}"; }) [ "rclone-b2.env" ]);
+    # sops-nix's default paths: templates in /run/secrets/rendered/<name>, secrets in /run/secrets/<name>.
+    sops.templates = builtins.listToAttrs (map (name: { inherit name; value.path = "/run/secrets/rendered/${name}"; })
+      [ "rclone-b2-mount.env" "rclone-b2-upload.env" "rclone-b2-cleanup.env" "rclone-rc.htpasswd" "rclone-rc.netrc" ]);
+    sops.secrets."copyparty/admin_password".path = "/run/secrets/copyparty/admin_password";
     # sops-nix's placeholder for a secret (modules/sops/templates/default.nix).
-    sops.placeholder = builtins.listToAttrs (map (name: { inherit name; value = "<SOPS:${builtins.hashString "sha256" name}:PLACEHOLDER>"; }) [ "b2/account_id" "b2/application_key" ]);
+    sops.placeholder = builtins.listToAttrs (map (name: { inherit name; value = "<SOPS:${builtins.hashString "sha256" name}:PLACEHOLDER>"; }) [
+      "b2/mount/key_id" "b2/mount/application_key" "b2/upload/key_id" "b2/upload/application_key"
+      "b2/cleanup/key_id" "b2/cleanup/application_key" "rclone/rc_password" "copyparty/admin_password"
+    ]);
+    # The nginx module's default account (nixos/modules/services/web-servers/nginx/default.nix: user = "nginx").
+    services.nginx.user = "nginx";
   };
   # The flake's inputs, as markers: merge.ts puts the upstream modules' facts in their place.
   flake = (import (root + "/flake.nix")).outputs {

@@ -103,15 +103,18 @@ async function runTmpfiles(settings: unknown, rules: readonly string[]): Promise
   const root = mkdtempSync(join(tmpdir(), "mp-tmpfiles-"));
   mkdirSync(join(root, "etc/tmpfiles.d"), { recursive: true });
   // Numbers free on this machine, so ownership is read back by number.
-  writeFileSync(join(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\nmedia:x:4901:4901::/var/empty:/sbin/nologin\n");
-  writeFileSync(join(root, "etc/group"), "root:x:0:\nmedia:x:4901:\n");
+  writeFileSync(
+    join(root, "etc/passwd"),
+    "root:x:0:0::/root:/bin/sh\nmedia:x:4901:4901::/var/empty:/sbin/nologin\nrclone-b2:x:4902:4902::/var/empty:/sbin/nologin\nmp-upload:x:4903:4901::/var/empty:/sbin/nologin\nmp-cleanup:x:4904:4901::/var/empty:/sbin/nologin\n",
+  );
+  writeFileSync(join(root, "etc/group"), "root:x:0:\nmedia:x:4901:\nrclone-b2:x:4902:\nmedia-pipeline:x:4905:mp-upload,mp-cleanup\n");
   for (const f of TMPFILES_RENDERING.render(settings as never, [...rules])) writeFileSync(join(root, "etc/tmpfiles.d", f.file), `${f.lines.join("\n")}\n`);
   const run = await execa(tool, ["--create", `--root=${root}`], { reject: false });
   return { root, stderr: run.stderr };
 }
 
 describe("systemd-tmpfiles (real, Debian's systemd) on every rule the merged system has", () => {
-  it("leaves the download and library folders 0775 media:media and the mount point as the mount needs it", async () => {
+  it("leaves the download and library folders 0775 media:media, the mount point to the mount's account, the state to the state group (real systemd-tmpfiles)", async () => {
     const { config } = evaluateSystem(ours);
     const run = await runTmpfiles(lookup(config, "systemd.tmpfiles.settings"), (lookup(config, "systemd.tmpfiles.rules") as string[] | undefined) ?? []);
     const { root } = run;
@@ -120,8 +123,14 @@ describe("systemd-tmpfiles (real, Debian's systemd) on every rule the merged sys
       const st = statSync(join(root, dir.path));
       expect({ path: dir.path, mode: (st.mode & 0o7777).toString(8), uid: st.uid, gid: st.gid }).toEqual({ path: dir.path, mode: "775", uid: 4901, gid: 4901 });
     }
+    // fusermount3 mounts only where the mounting account may write: the mount point is rclone-b2's.
     const mount = statSync(join(root, builder.b2.mountPoint));
-    expect({ mode: (mount.mode & 0o7777).toString(8), uid: mount.uid }).toEqual({ mode: "755", uid: 0 });
+    expect({ mode: (mount.mode & 0o7777).toString(8), uid: mount.uid }).toEqual({ mode: "755", uid: 4902 });
+    // The runtime's state and locks: root and the state group only, setgid so new files keep the group.
+    for (const dir of ["/var/lib/media-pipeline", "/run/media-pipeline"]) {
+      const st = statSync(join(root, dir));
+      expect({ dir, mode: (st.mode & 0o7777).toString(8), uid: st.uid, gid: st.gid }).toEqual({ dir, mode: "2770", uid: 0, gid: 4905 });
+    }
   });
 
   it("shows why copyparty's rules had to go: with them, systemd-tmpfiles keeps copyparty's 755 and ignores ours as duplicates", async () => {

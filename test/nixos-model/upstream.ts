@@ -482,6 +482,7 @@ const nginxModule: UpstreamModule = {
     declare("services.nginx.recommendedProxySettings", bool, nginxSrc("recommendedProxySettings = mkOption { default = false; type = types.bool;"), false),
     declare("services.nginx.user", str, nginxSrc("user = mkOption { type = types.str; default = \"nginx\";"), "nginx"),
     declare("services.nginx.group", str, nginxSrc("group = mkOption { type = types.str; default = \"nginx\";"), "nginx"),
+    declare("services.nginx.serverTokens", bool, nginxSrc("serverTokens = mkOption { type = types.bool; default = false; description = \"Show nginx version in headers and error pages.\";"), false),
     declare("services.nginx.appendHttpConfig", lines, nginxSrc("appendHttpConfig = mkOption { type = types.lines; default = \"\";"), ""),
     declare("services.nginx.commonHttpConfig", lines, nginxSrc("commonHttpConfig = mkOption { type = types.lines; default = \"\";"), ""),
     declare(

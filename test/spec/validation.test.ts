@@ -49,6 +49,7 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
     [
       'directories[5].path: "/media/arr//tv/" is not normalised; write /media/arr/tv',
       "upload.sources[0].path: /media/arr/tv is not in directories; declare it there with its filesystem",
+      'copyparty.volumes["/tv"].path: /media/arr/tv is not one of the declared directories; copyparty\'s sandbox only sees declared folders',
     ],
   ],
   [
@@ -91,7 +92,7 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
   [
     "an rclone flag the declared rclone version does not have",
     (s) => void (s.rclone.version = "1.60.1"),
-    ["rclone.mount.flags[7].flag: --vfs-read-chunk-streams needs rclone 1.68 or newer, but rclone.version is 1.60.1; raise rclone.version or remove the flag"],
+    ["rclone.mount.flags[8].flag: --vfs-read-chunk-streams needs rclone 1.68 or newer, but rclone.version is 1.60.1; raise rclone.version or remove the flag"],
   ],
   [
     "the same remote prefix used twice",
@@ -101,12 +102,73 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
   [
     "an unknown rclone flag",
     (s) => void s.rclone.mount.flags.push({ flag: "--vfs-turbo", value: true, reason: "fast" }),
-    ["rclone.mount.flags[14].flag: --vfs-turbo is not a flag media-pipeline knows; add it to spec/rclone-flags.ts with its type and the rclone version that introduced it"],
+    ["rclone.mount.flags[12].flag: --vfs-turbo is not a flag media-pipeline knows; add it to spec/rclone-flags.ts with its type and the rclone version that introduced it"],
   ],
   [
     "a secret value where a reference belongs",
     (s) => void (s.secrets.b2Keys.upload.applicationKey = { sopsKey: "K005abc+/xyz==" }),
     ["secrets.b2Keys.upload.applicationKey.sopsKey: write the sops key as names separated by '/', such as b2/account_id; the spec holds references, never secret values"],
+  ],
+  [
+    "the RC opened without a login (issue 12)",
+    (s) => void s.rclone.mount.flags.push({ flag: "--rc-no-auth", value: true, reason: "as the seed" }),
+    ["rclone.mount.flags[12].flag: --rc-no-auth is refused for the mount: it lets anyone who reaches the RC run every method without credentials: operations/purge empties the bucket, core/command reads the B2 key from the environment. Remove it"],
+  ],
+  [
+    "the RC web GUI, which downloads code at start and logs the login",
+    (s) => void s.rclone.mount.flags.push({ flag: "--rc-web-gui", value: true, reason: "GUI" }),
+    [
+      "rclone.mount.flags[12].flag: --rc-web-gui is refused for the mount: it downloads the web GUI from GitHub when the mount starts (unpinned code that runs with the RC login; an offline host gets only '404 page not found'), and writes the RC login into the journal; use `rclone rc --url` or the dashboard's RC path. Remove it",
+    ],
+  ],
+  [
+    "an upload key that can delete",
+    (s) => void s.secrets.b2Keys.upload.capabilities.push("deleteFiles"),
+    ["secrets.b2Keys.upload.capabilities[4]: the upload key must not carry deleteFiles: media-pipeline never deletes on B2, and a leaked key that can delete can empty the bucket"],
+  ],
+  [
+    "a mount key that can write",
+    (s) => void s.secrets.b2Keys.mount.capabilities.push("writeFiles"),
+    ["secrets.b2Keys.mount.capabilities[3]: the mount key must not carry writeFiles: the mount reads the bucket through the FUSE mount"],
+  ],
+  [
+    "a cleanup key that cannot list",
+    (s) => void (s.secrets.b2Keys.cleanup.capabilities = ["listBuckets"]),
+    ["secrets.b2Keys.cleanup.capabilities: the cleanup key needs listFiles: the cleanup only lists the remote to confirm copies"],
+  ],
+  [
+    "one B2 key shared by two roles",
+    (s) => void (s.secrets.b2Keys.cleanup.applicationKey = { sopsKey: "b2/upload/application_key" }),
+    ["secrets.b2Keys.cleanup.applicationKey.sopsKey: the sops key b2/upload/application_key is also used by secrets.b2Keys.upload.applicationKey.sopsKey; give each secret its own key, so each role holds only its own"],
+  ],
+  [
+    "upload and cleanup under one account",
+    (s) => void (s.accounts.cleanup = "mp-upload"),
+    ['accounts.cleanup: "mp-upload" is also accounts.upload; each role needs an account of its own, so that only it can read its secrets file'],
+  ],
+  [
+    "the runtime's state in the media group",
+    (s) => void (s.accounts.stateGroup = "media"),
+    ['accounts.stateGroup: "media" is the media group, which every media service is in; the runtime\'s state needs a group of its own, or any of them could forge upload records'],
+  ],
+  [
+    "a copyparty volume readable by an undeclared account",
+    (s) => void (s.copyparty.volumes["/tv"]!.read = ["guest"]),
+    ['copyparty.volumes["/tv"].read[0]: "guest" is not one of copyparty.accounts (admin)'],
+  ],
+  [
+    "two upload prefixes nested one inside the other (adversary, issue 11)",
+    (s) => {
+      s.b2.prefixes.anime = "tv/anime/";
+      s.directories.push({ path: "/media/arr/anime", purpose: "Anime", filesystem: "root", mode: "0775" });
+      s.upload.sources.push({ path: "/media/arr/anime", prefix: "tv/anime/", kind: "library" });
+    },
+    ['upload.sources[3].prefix: "tv/anime/" and "tv/" (upload.sources[0]) nest, one inside the other; give each source a folder of its own on B2, or a file of one could overwrite a file of the other'],
+  ],
+  [
+    "the single B2 key of earlier versions",
+    (s) => void ((s.secrets as Record<string, unknown>).b2AccountId = { sopsKey: "b2/account_id" }),
+    ['secrets: the field "b2AccountId" was removed: one B2 key no longer serves the mount, upload and cleanup alike; declare a key per role in secrets.b2Keys.{mount,upload,cleanup}, each with its keyId, applicationKey and capabilities'],
   ],
   [
     "a misspelt field",
@@ -246,7 +308,7 @@ describe("every problem is reported at once", () => {
         expect.stringMatching(/^upload\.extractDir: .* is relative/),
         expect.stringMatching(/^rclone\.mount\.flags\[1\]\.value: "150GB" is not a size/),
         expect.stringMatching(/^timers\.upload\.every: "2 minutes" is not a duration/),
-        expect.stringMatching(/^rclone\.mount\.flags\[7\]\.flag: --vfs-read-chunk-streams needs rclone 1\.68/),
+        expect.stringMatching(/^rclone\.mount\.flags\[8\]\.flag: --vfs-read-chunk-streams needs rclone 1\.68/),
       ]),
     );
     expect(lines.length).toBeGreaterThanOrEqual(7);

@@ -34,7 +34,7 @@ describe("out/docs/media-pipeline.md", () => {
   const docs = fileOf(generateFrom(specWith()), "docs/media-pipeline.md");
 
   it("covers every section of the seed document", () => {
-    for (const heading of ["## Flow", "## Services", "## Directories on builder", "## Hard links", "## Systemd units", "## Upload details", "## Cleanup details", "## rclone mount", "### RC API and web GUI", "## Monitoring", "## Manual operations", "## Disk usage during seeding", "## NixOS modules", "### 1. Prowlarr", "### 2. Sonarr", "### 3. Radarr", "### 4. Jellyfin"]) {
+    for (const heading of ["## Flow", "## Services", "## Directories on builder", "## Hard links", "## Systemd units", "## Upload details", "## Cleanup details", "## rclone mount", "### RC API", "### The mount's account", "## Network exposure", "## Keys and logins", "## Monitoring", "## Manual operations", "## Disk usage during seeding", "## NixOS modules", "### 1. Prowlarr", "### 2. Sonarr", "### 3. Radarr", "### 4. Jellyfin"]) {
       expect(docs).toContain(`\n${heading}`);
     }
   });
