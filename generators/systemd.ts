@@ -3,7 +3,7 @@
  * Rendered from the same model as the NixOS modules (generators/model/units.ts).
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { isTemplate, mapTemplate, RUNTIME_BUNDLE_PATH, SECRET_FILES, unitsModel, type ModelValue, type RefName } from "./model/units.ts";
+import { isTemplate, LOCK_DIR, mapTemplate, RUNTIME_BUNDLE_PATH, SECRET_FILES, STATE_DIR, STATE_DIR_MODE, unitsModel, type ModelValue, type RefName } from "./model/units.ts";
 import { renderUnitFile, type UnitScalar, type UnitValue } from "./render/systemd.ts";
 
 export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
@@ -47,5 +47,28 @@ export function generateSystemd(ctx: GenerateContext): GeneratedFile[] {
       ]),
     });
   }
+  files.push(standaloneTmpfiles(ctx));
   return files;
+}
+
+/**
+ * out/systemd/media-pipeline.tmpfiles.conf, for /etc/tmpfiles.d on a standalone host: the folders
+ * the units expect and NixOS creates in default.nix (the state and lock folders of the jobs, which
+ * run as two accounts, and the mount point the mount's account mounts on).
+ */
+function standaloneTmpfiles(ctx: GenerateContext): GeneratedFile {
+  const { spec } = ctx;
+  const mount = spec.directories.find((d) => d.path === spec.b2.mountPoint);
+  const lines = [
+    `d ${STATE_DIR} ${STATE_DIR_MODE} root ${spec.accounts.stateGroup} -`,
+    `d ${LOCK_DIR} ${STATE_DIR_MODE} root ${spec.accounts.stateGroup} -`,
+    `d ${spec.b2.mountPoint} ${mount?.mode ?? "0755"} ${spec.accounts.mount} ${spec.accounts.mount} -`,
+    `d ${spec.standalone.secretsDir} 0755 root root -`,
+  ];
+  const header = generatedHeader(
+    ctx,
+    `Install as /etc/tmpfiles.d/media-pipeline.conf. The secrets files in ${spec.standalone.secretsDir} are written by hand,\n` +
+      `each owned by its one reader with mode 0400 (docs/media-pipeline.md, "Keys and logins").`,
+  );
+  return { path: "systemd/media-pipeline.tmpfiles.conf", contents: `${header.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n")}\n${lines.join("\n")}\n` };
 }

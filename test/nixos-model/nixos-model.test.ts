@@ -57,6 +57,28 @@ describe(`model of NixOS ${NIXOS_RELEASE}: our modules merge with the upstream m
     expect(lookup(config, "systemd.services.prowlarr.serviceConfig.DynamicUser")).toBe(true);
   });
 
+  it("each unit that reads a secrets file runs as that file's owner, and no two units share a file (issue 12)", () => {
+    const { config } = evaluateSystem(ours);
+    const templates = lookup(config, "sops.templates") as Record<string, { owner?: string; mode?: string; group?: string | null }>;
+    const byPath = new Map(Object.keys(templates).map((name) => [`/run/secrets/rendered/${name}`, name]));
+    const services = lookup(config, "systemd.services") as Record<string, { serviceConfig?: Record<string, unknown> }>;
+    const readers = new Map<string, string>();
+    for (const [unit, s] of Object.entries(services)) {
+      const files = ([] as unknown[]).concat(s.serviceConfig?.EnvironmentFile ?? []).filter((f): f is string => typeof f === "string" && byPath.has(f));
+      for (const file of files) {
+        const name = byPath.get(file)!;
+        expect(readers.has(name), `${name} read by ${readers.get(name)} and ${unit}`).toBe(false);
+        readers.set(name, unit);
+        expect({ unit, owner: templates[name]!.owner, mode: templates[name]!.mode }).toEqual({ unit, owner: s.serviceConfig!.User, mode: "0400" });
+      }
+    }
+    expect([...readers.keys()].sort()).toEqual(["rclone-b2-cleanup.env", "rclone-b2-mount.env", "rclone-b2-upload.env"]);
+    // No media service runs as an account that owns a key.
+    for (const service of ["qbittorrent", "jellyfin", "copyparty", "sonarr", "radarr"]) {
+      expect(["rclone-b2", "mp-upload", "mp-cleanup"]).not.toContain(lookup(config, `systemd.services.${service}.serviceConfig.User`));
+    }
+  });
+
   it("the generators' record of what upstream sets agrees with the model's facts", () => {
     const { config } = evaluateSystem(ours, { upstream: UPSTREAM });
     // Evaluate each upstream module's own UMask as if we had not forced ours.

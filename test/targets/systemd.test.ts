@@ -1,6 +1,6 @@
 /** The standalone units, checked by the real systemd-analyze. */
 import { execa } from "execa";
-import { mkdtempSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -21,9 +21,31 @@ beforeAll(() => {
   unitDir = join(writeTree(files), "systemd");
 });
 
+describe("out/systemd/media-pipeline.tmpfiles.conf (real systemd-tmpfiles)", () => {
+  it("creates the jobs' state and lock folders root:media-pipeline 2770 and the mount point for the mount's account", async () => {
+    const tool = requireTool("systemd-tmpfiles");
+    const root = mkdtempSync(join(tmpdir(), "mp-tmpfiles-standalone-"));
+    mkdirSync(join(root, "etc/tmpfiles.d"), { recursive: true });
+    writeFileSync(join(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\nrclone-b2:x:4902:4902::/:/sbin/nologin\n");
+    writeFileSync(join(root, "etc/group"), "root:x:0:\nrclone-b2:x:4902:\nmedia-pipeline:x:4905:\n");
+    writeFileSync(join(root, "etc/tmpfiles.d/media-pipeline.conf"), fileOf(generateFrom(specWith()), "systemd/media-pipeline.tmpfiles.conf"));
+    const run = await execa(tool, ["--create", `--root=${root}`], { reject: false });
+    expect(run.stderr).toBe("");
+    const mode = (p: string) => {
+      const st = statSync(join(root, p));
+      return `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+    };
+    expect(mode("/var/lib/media-pipeline")).toBe("2770 0:4905");
+    expect(mode("/run/media-pipeline")).toBe("2770 0:4905");
+    expect(mode("/media/b2")).toBe("755 4902:4902");
+  });
+});
+
 describe("out/systemd", () => {
   it("holds the units of the seed's Systemd units table", () => {
-    const names = generateFrom(specWith()).filter((f) => f.path.startsWith("systemd/")).map((f) => f.path.slice("systemd/".length));
+    const names = generateFrom(specWith())
+      .filter((f) => f.path.startsWith("systemd/") && /\.(service|timer)$/.test(f.path))
+      .map((f) => f.path.slice("systemd/".length));
     expect(names.sort()).toEqual([...UNITS].sort());
   });
 
