@@ -31,7 +31,7 @@ const toPosix = (p: string) => p.split(sep).join("/");
 const inside = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
 
 /** One file to send: `root/rel` goes to `destBase + remote` in the bucket. */
-interface SendFile {
+export interface SendFile {
   abs: string;
   root: string;
   rel: string;
@@ -62,7 +62,7 @@ interface SetWork {
   extracted: SendFile[];
 }
 
-interface Item {
+export interface Item {
   key: string;
   files: SendFile[];
   /** Why the item cannot be uploaded as it is, found by the scan. */
@@ -427,7 +427,7 @@ async function runUpload(ctx: JobContext, summary: UploadSummary): Promise<void>
  * (cleanup would keep it, its hash no longer matching, and both would be sent again and again).
  * The later item fails instead, saying with what it collides.
  */
-function refuseSharedRemoteNames(pending: readonly Item[], failures: Map<Item, string>, store: RecordStore, seen: ReadonlySet<string>): void {
+export function refuseSharedRemoteNames(pending: readonly Item[], failures: Map<Item, string>, store: RecordStore, seen: ReadonlySet<string>): void {
   const owner = new Map<string, { key: string; item: string }>();
   // An archive's volumes share their extracted files' names, and a set sent again sends the same names: only files own names across runs.
   for (const [key, record] of store.entries()) {

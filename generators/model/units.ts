@@ -314,7 +314,7 @@ export function unitsModel(spec: SpecModel): UnitsModel {
  * Every setting that gives the unit its own mount namespace (ProtectSystem, PrivateTmp, …) would hide
  * the mount from every other service. What remains: its own account, no capabilities except the
  * CAP_SYS_ADMIN the setuid helper needs in the bounding set, /dev/fuse as its only device.
- * Measured with qbittorrent-free tools in test/targets/rclone-mount.test.ts.
+ * Measured with the real rclone and fusermount3 in test/targets/rclone-rc.test.ts (setpriv --no-new-privs: the mount fails).
  */
 function mountHardening(spec: SpecModel): Record<string, ModelValue> {
   return {

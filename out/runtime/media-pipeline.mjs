@@ -20568,6 +20568,8 @@ var Executor = class {
     for (const file2 of d.files) this.pruneEmpty(dirname2(file2.path));
     return result;
   }
+  /** Files (device:inode) one of whose names this run unlinked. */
+  unlinkedInodes = /* @__PURE__ */ new Set();
   /** Unlinks one file, or says why not. */
   unlink(file2) {
     const watched = [this.roots.completed, ...this.roots.libraries];
@@ -20577,7 +20579,10 @@ var Executor = class {
     const now = statIdentity(file2.path);
     if (!now) return "already gone";
     if (!sameFile(now, file2.id)) return "it changed since it was observed";
+    const key = identityKey(file2.id);
+    if (now.ctimeNs !== file2.id.ctimeNs && !this.unlinkedInodes.has(key)) return "it changed since it was observed (its ctime moved)";
     unlinkSync(file2.path);
+    this.unlinkedInodes.add(key);
     return void 0;
   }
   /** Removes `dir` and its parents while each is empty, stopping at a configured folder. */

@@ -52,6 +52,9 @@ export class Executor {
     return result;
   }
 
+  /** Files (device:inode) one of whose names this run unlinked. */
+  private readonly unlinkedInodes = new Set<string>();
+
   /** Unlinks one file, or says why not. */
   private unlink(file: DoomedFile): string | undefined {
     const watched = [this.roots.completed, ...this.roots.libraries];
@@ -61,7 +64,12 @@ export class Executor {
     const now = statIdentity(file.path);
     if (!now) return "already gone";
     if (!sameFile(now, file.id)) return "it changed since it was observed";
+    // Content rewritten in place with its size and mtime put back (touch -r) moves only the ctime. Unlinking
+    // another name of the same file moves it too: that change is allowed once this run unlinked such a name.
+    const key = identityKey(file.id);
+    if (now.ctimeNs !== file.id.ctimeNs && !this.unlinkedInodes.has(key)) return "it changed since it was observed (its ctime moved)";
     unlinkSync(file.path);
+    this.unlinkedInodes.add(key);
     return undefined;
   }
 

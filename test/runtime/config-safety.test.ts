@@ -88,6 +88,11 @@ describe("the runtime config", () => {
       ["  upload.rcloneFlags.2: --ignore-existing is refused for uploads: it skips every file already on the remote, whatever its content, and upload would then record a file as on the remote when it is not. Remove it"],
     ],
     [
+      "refuses upload destinations nested one inside the other (adversary round 2: a file of one overwrote a file of the other)",
+      (c) => void c.upload.sources.push({ path: "/media/arr/anime", prefix: "tv/anime/", kind: "library" }),
+      ['  upload.sources.3.prefix: "tv/anime/" and "tv/" nest, one inside the other; each source needs a folder of its own on the remote, or two local files could share one remote name and one overwrite the other'],
+    ],
+    [
       "refuses upload.marker, which was removed, saying where upload records live",
       (c) => void ((c.upload as Record<string, unknown>).marker = ".uploaded"),
       [`  upload: ${REMOVED_UPLOAD_FIELDS.marker}`],
