@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nix-bin nginx-light rclone unar qbittorrent-nox mktorrent chromium systemd diffutils debootstrap)
+packages=(nix-bin nginx-light rclone unar qbittorrent-nox mktorrent chromium systemd diffutils debootstrap fuse3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -88,7 +88,7 @@ describe("end to end: qBittorrent → simulated Sonarr import → upload → cle
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<a href="/qbt/" data-port="8080">');
       const redirect = await fetch(`${server.base}/jellyfin/`, { redirect: "manual" });
-      expect(redirect.headers.get("location")).toBe("http://127.0.0.1:8096/");
+      expect(redirect.headers.get("location")).toBe("http://builder:8096/");
     } finally {
       await server.stop();
     }

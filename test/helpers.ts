@@ -31,6 +31,15 @@ const INSTALL: Record<string, string> = {
   "systemd-analyze": "apt-get install systemd",
   chromium: "apt-get install chromium",
   diff: "apt-get install diffutils",
+  rclone: "apt-get install rclone",
+  unar: "apt-get install unar",
+  lsar: "apt-get install unar",
+  "qbittorrent-nox": "apt-get install qbittorrent-nox",
+  mktorrent: "apt-get install mktorrent",
+  "systemd-tmpfiles": "apt-get install systemd",
+  fusermount3: "apt-get install fuse3",
+  setpriv: "apt-get install util-linux",
+  unshare: "apt-get install util-linux",
 };
 
 /** The absolute path of a tool, or a failure that says which tool is missing and how to install it. */
