@@ -13,6 +13,10 @@ import type { SpecModel } from "../spec/schema.ts";
 import { hasRc, rcListen, SECRET_FILES } from "./model/units.ts";
 
 const template = Handlebars.compile(readFileSync(projectPath("generators/templates/dashboard.html.hbs"), "utf8"), { strict: true });
+const rcTemplate = Handlebars.compile(readFileSync(projectPath("generators/templates/rclone.html.hbs"), "utf8"), { strict: true });
+
+/** The RC page's file under the web root: the dashboard's RC path, then index.html. */
+export const rcPageFile = (rcPath: string) => `${rcPath.replace(/^\//, "")}index.html`;
 
 /** The endpoints with a dashboard path, in spec order. */
 export function dashboardLinks(spec: SpecModel): { path: string; port: number; name: string }[] {
@@ -53,17 +57,29 @@ const originMap = () =>
     directive("~^(?<mp_origin>[^|]+)\\|\\k<mp_origin>$", 0),
   ]);
 
-/** The RC location's directives, shared by nginx.conf and web.nix. */
-function rcLocation(spec: SpecModel, htpasswd: string) {
-  const rc = rcListen(spec);
+/** The login and the origin checks, shared by the RC page and the RC proxy. */
+function rcGuard(spec: SpecModel, htpasswd: string) {
   return [
     directive("auth_basic", `${spec.dashboard.title}: rclone RC`),
     directive("auth_basic_user_file", htpasswd),
     block("if", [FOREIGN_ORIGIN], [directive("return", 403)]),
     block("if", ["$http_sec_fetch_site", "=", "cross-site"], [directive("return", 403)]),
+  ];
+}
+
+/** The RC location's directives, shared by nginx.conf and web.nix. */
+function rcLocation(spec: SpecModel, htpasswd: string) {
+  const rc = rcListen(spec);
+  return [
+    ...rcGuard(spec, htpasswd),
     comment("The browser's login goes on to the RC, which checks the same login itself."),
     directive("proxy_pass", `http://${rc.address}:${rc.port}`),
   ];
+}
+
+/** The RC path itself: a page (out/www) that reads vfs/stats and core/stats with the same login. */
+function rcPageLocation(spec: SpecModel, rcPath: string, htpasswd: string) {
+  return [...rcGuard(spec, htpasswd), directive("try_files", `/${rcPageFile(rcPath)}`, "=404")];
 }
 
 export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
@@ -96,17 +112,36 @@ export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
         ...links
           .filter((l) => l.path !== rcPath)
           .map((l) => block("location", [l.path], [directive("return", ...redirectTarget(spec, l.port).split(" "))])),
-        ...(rcPath ? [comment("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies."), block("location", [rcPath], rcLocation(spec, `${spec.standalone.secretsDir}/${SECRET_FILES.nginx}`))] : []),
+        ...(rcPath
+          ? [
+              comment("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies."),
+              block("location", [rcPath], rcLocation(spec, `${spec.standalone.secretsDir}/${SECRET_FILES.nginx}`)),
+              comment("The RC path itself: a page reading the RC's stats, behind the same login."),
+              block("location", ["=", rcPath], rcPageLocation(spec, rcPath, `${spec.standalone.secretsDir}/${SECRET_FILES.nginx}`)),
+            ]
+          : []),
       ]),
     ]),
   ]);
 
-  return {
-    files: [
-      { path: "nginx/nginx.conf", contents: `${nginxConf}\n` },
-      { path: "www/index.html", contents: page },
-    ],
-  };
+  const files: GeneratedFile[] = [
+    { path: "nginx/nginx.conf", contents: `${nginxConf}\n` },
+    { path: "www/index.html", contents: page },
+  ];
+  if (rcPath) {
+    files.push({
+      path: `www/${rcPageFile(rcPath)}`,
+      contents: rcTemplate({
+        header: generatedHeader(ctx, "The rclone RC page.").replace(/\n/g, " "),
+        title: `${spec.dashboard.title}: B2 mount`,
+        host: spec.host.name,
+        path: rcPath,
+        user: spec.secrets.rcloneRc.user,
+        refreshSeconds: 5,
+      }),
+    });
+  }
+  return { files };
 }
 
 /** The body of out/nixos/web.nix: the same server as nginx.conf, as NixOS nginx options. */
@@ -116,8 +151,12 @@ export function webNixosConfig(spec: SpecModel): NixValue {
   // The htpasswd path is known at activation only: a marker in the rendered text becomes a Nix interpolation.
   const marker = "@HTPASSWD@";
   const rcText = rcPath ? renderNginx(rcLocation(spec, marker).filter((d) => !("name" in d && d.name === "proxy_pass"))) : "";
-  const [before, after] = rcText.split(marker);
-  const rcDirectives = interpolate(before ?? "", expr(`config.sops.templates.${nixAttrName(SECRET_FILES.nginx)}.path`), after ?? "");
+  const withHtpasswd = (text: string) => {
+    const [before, after] = text.split(marker);
+    return interpolate(before ?? "", expr(`config.sops.templates.${nixAttrName(SECRET_FILES.nginx)}.path`), after ?? "");
+  };
+  const rcDirectives = withHtpasswd(rcText);
+  const rcPageDirectives = rcPath ? withHtpasswd(renderNginx(rcPageLocation(spec, rcPath, marker))) : "";
   return {
     services: {
       nginx: {
@@ -128,12 +167,15 @@ export function webNixosConfig(spec: SpecModel): NixValue {
           [spec.host.name]: {
             default: true,
             listen: [{ addr: "0.0.0.0", port: spec.dashboard.port }],
-            root: commented("The page is generated beside this module, in out/www.", expr('pkgs.writeTextDir "index.html" (builtins.readFile ../www/index.html)')),
+            root: commented("The pages are generated beside this module, in out/www.", expr("../www")),
             extraConfig: commented("nginx's own redirects (a missing trailing slash) name the configured host, not the request's Host.", "server_name_in_redirect on;"),
             locations: Object.fromEntries([
               ...links.filter((l) => l.path !== rcPath).map((l) => [l.path, { return: redirectTarget(spec, l.port) }]),
               ...(rcPath
-                ? [[rcPath, commented("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies.", { proxyPass: `http://${rcListen(spec).address}:${rcListen(spec).port}`, extraConfig: rcDirectives })]]
+                ? [
+                    [rcPath, commented("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies.", { proxyPass: `http://${rcListen(spec).address}:${rcListen(spec).port}`, extraConfig: rcDirectives })],
+                    [`= ${rcPath}`, commented("The RC path itself: a page reading the RC's stats, behind the same login.", { extraConfig: rcPageDirectives })],
+                  ]
                 : []),
             ]),
           },

@@ -15,8 +15,8 @@
           port = 80;
         }
       ];
-      # The page is generated beside this module, in out/www.
-      root = pkgs.writeTextDir "index.html" (builtins.readFile ../www/index.html);
+      # The pages are generated beside this module, in out/www.
+      root = ../www;
       # nginx's own redirects (a missing trailing slash) name the configured host, not the request's Host.
       extraConfig = "server_name_in_redirect on;";
       locations = {
@@ -30,6 +30,10 @@
         "/rclone/" = {
           proxyPass = "http://127.0.0.1:5572";
           extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}\n# The browser's login goes on to the RC, which checks the same login itself.";
+        };
+        # The RC path itself: a page reading the RC's stats, behind the same login.
+        "= /rclone/" = {
+          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}\ntry_files /rclone/index.html =404;";
         };
       };
     };

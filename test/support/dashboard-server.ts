@@ -9,7 +9,7 @@ import { execa, type ResultPromise } from "execa";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { SECRET_FILES, secretsFileContent, type SecretPart } from "../../generators/secrets.ts";
 import type { SpecInput, SpecModel } from "../../spec/schema.ts";
 import { parseSpec } from "../../spec/validate.ts";
@@ -71,7 +71,11 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const spec = parseSpec(input);
   const files = generateFrom(input);
   mkdirSync(wwwRoot);
-  writeFileSync(join(wwwRoot, "index.html"), fileOf(files, "www/index.html"));
+  for (const file of files.filter((f) => f.path.startsWith("www/"))) {
+    const target = join(wwwRoot, file.path.slice("www/".length));
+    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    writeFileSync(target, file.contents);
+  }
   const rcPassword = options.rcPassword ?? "test-rc-password";
   mkdirSync(secretsDir, { mode: 0o755 });
   writeFileSync(join(secretsDir, SECRET_FILES.nginx), fillSecrets(secretsFileContent(spec, "nginx"), rcSecrets(spec, rcPassword)), { mode: 0o644 });

@@ -6,6 +6,7 @@
  * the B2 remote is a local folder standing in for the bucket. nginx's htpasswd file is exactly
  * secretsFileContent(spec, "nginx") with the same test password, so one login passes both.
  */
+import { chromium } from "playwright-core";
 import { execa, type ResultPromise } from "execa";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -267,4 +268,28 @@ describe("nginx in front of the rclone RC (rclone rcd standing in for the mount'
     expect(response.headers.server).toBe("nginx");
     expect(response.body).not.toMatch(/nginx\/\d/);
   });
+
+  it("serves the RC page at the RC path itself behind the same login; in headless Chromium it shows the RC's stats read through the proxy", async () => {
+    const path = spec.endpoints.rcloneRc.path!;
+    expect((await rawRequest(server.base, path)).status).toBe(401);
+    const page = await rawRequest(server.base, path, { auth: login });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("vfs/stats");
+    const browser = await chromium.launch({
+      executablePath: requireTool("chromium"),
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const context = await browser.newContext({ httpCredentials: { username: login.user, password: login.password } });
+      const tab = await context.newPage();
+      await tab.goto(`${server.base}${path}`);
+      // core/stats comes back as JSON from rclone; rcd has no mount, so vfs/stats is rclone's own 500, shown as an error.
+      await tab.waitForFunction(() => document.getElementById("core")?.textContent?.includes('"bytes"'), undefined, { timeout: 10_000 });
+      await tab.waitForFunction(() => document.getElementById("vfs")?.textContent?.startsWith("500"), undefined, { timeout: 10_000 });
+      await logBarrier();
+      expect(rcloneLog).toContain('"core/stats"');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
