@@ -6,7 +6,7 @@
  * States are qBittorrent's WebUI API strings (4.x and 5.x; 5.x renamed paused* to stopped* and added
  * forcedMetaDL). See test/support/qbittorrent-facts.ts for what each real version reports.
  */
-import { resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import type { Torrent } from "./qbittorrent.ts";
 
 /** Complete torrents whose files are in place: seeding, stalled, forced, queued, paused or stopped. */
@@ -51,4 +51,20 @@ export function torrentFilePaths(torrent: Torrent, name: string): string[] {
   const paths = [resolve(torrent.save_path, name)];
   if (torrent.download_path && torrent.download_path.startsWith("/")) paths.push(resolve(torrent.download_path, name));
   return paths;
+}
+
+/**
+ * The folder content_path puts the torrent's files in (file names relative to it, root folder
+ * included), when content_path is absolute: the file itself for a one-file torrent, `<base>/<root>`
+ * with a root folder, `<base>` without one. It can differ from save_path: while a torrent is moving,
+ * 4.5 already reports the NEW save_path but its files are still at the old place, which content_path
+ * names (test/support/qbittorrent-facts.ts, moving).
+ */
+export function contentBase(torrent: Torrent, names: readonly string[]): string | undefined {
+  if (!torrent.content_path.startsWith("/") || names.length === 0) return undefined;
+  const content = resolve(torrent.content_path);
+  if (names.length === 1 && content.endsWith(`/${names[0]}`)) return content.slice(0, content.length - names[0]!.length - 1) || "/";
+  const firsts = names.map((n) => (n.includes("/") ? n.slice(0, n.indexOf("/")) : undefined));
+  const root = firsts.every((r) => r !== undefined && r === firsts[0]) ? firsts[0] : undefined;
+  return root !== undefined && basename(content) === root ? dirname(content) : content;
 }

@@ -12,7 +12,7 @@ import { q } from "../log.ts";
 import type { QbittorrentClient, Torrent } from "../qbittorrent.ts";
 import { readRecords, statIdentity, type FileIdentity, type UploadRecord } from "../records.ts";
 import { spell, walkFiles, type LocalFile } from "../files.ts";
-import { classify, seededSeconds, torrentFilePaths, type TorrentClass } from "../torrents.ts";
+import { classify, contentBase, seededSeconds, torrentFilePaths, type TorrentClass } from "../torrents.ts";
 import { readSightings, type Sighting } from "./sightings.ts";
 
 export class CleanupError extends Error {
@@ -93,9 +93,13 @@ async function observeTorrents(client: QbittorrentClient, config: RuntimeConfigM
     const batch = torrents.slice(i, i + 8);
     const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
     batch.forEach((t: Torrent, j) => {
+      // Where content_path says the files are: during a move, 4.5 reports the new save_path while the files are still at the old place.
+      const base = contentBase(t, lists[j]!.map((f) => f.name));
       const files: ListedFile[] = lists[j]!.map((f) => {
+        const places = torrentFilePaths(t, f.name);
+        if (base !== undefined && !places.includes(resolve(base, f.name))) places.push(resolve(base, f.name));
         // With "Append .!qB extension to incomplete files", an unfinished file is `name.!qB` on disk.
-        const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
+        const paths = [...new Set(places.map((p) => spell(p, cache)))];
         paths.push(...paths.map((p) => `${p}.!qB`));
         let odd = false;
         // One lstat for a regular file; a second only to tell "something else is there" from "nothing".

@@ -122,12 +122,21 @@ function untrusted(obs: Observation): string | undefined {
 export function plan(obs: Observation, settings: PlanSettings): Plan {
   const byKey = new Map<string, LocalFile[]>();
   for (const f of obs.local) byKey.set(identityKey(f.id), [...(byKey.get(identityKey(f.id)) ?? []), f]);
+  const byPath = new Map(obs.local.map((f) => [f.path, f]));
   const listedBy = new Map<string, string[]>();
   const listedPaths = new Set<string>();
   for (const t of obs.torrents) {
     for (const f of t.files) {
-      for (const p of f.paths) listedPaths.add(p);
-      if (f.id) listedBy.set(identityKey(f.id), [...(listedBy.get(identityKey(f.id)) ?? []), t.hash]);
+      // The file at every path the torrent may have it at (save path, download path, where content_path
+      // says, .!qB), not only the first: a moving torrent's files are still at the old place (4.5).
+      const keys = new Set<string>();
+      if (f.id) keys.add(identityKey(f.id));
+      for (const p of f.paths) {
+        listedPaths.add(p);
+        const local = byPath.get(p);
+        if (local) keys.add(identityKey(local.id));
+      }
+      for (const k of keys) if (!(listedBy.get(k) ?? []).includes(t.hash)) listedBy.set(k, [...(listedBy.get(k) ?? []), t.hash]);
     }
   }
 

@@ -592,11 +592,34 @@ export class World {
       const base = Array.from(t.name.split("\n").join(" ")).slice(0, 60).join("");
       const target = show ? join(this.library.tv, `Show ${base}`, "Season 01", `Show - ${tag}.mkv`) : join(this.library.movies, `Movie ${base}`, `Movie ${tag}.mkv`);
       if (existsSync(target)) continue;
+      this.replacesOnRemote(target);
       mkdirSync(dirname(target), { recursive: true });
       if (copy) {
         copyFileSync(fileLocation(t, f), target);
         this.stamp(target, readFileSync(target));
       } else linkSync(fileLocation(t, f), target);
+    }
+  }
+
+  /**
+   * An import to a library path whose earlier file is no longer on disk (cleanup freed it once it was
+   * on the remote) replaces that file, as a Sonarr or Radarr upgrade does: libraries are uploaded
+   * without --immutable (runtime/upload.ts), so the next upload puts the new file over the remote copy
+   * at that path, by design (docs/bad-input.md: "Library file replaced under the same name", test/runtime/upload.test.ts).
+   * A content that then has no other safe copy is the world's loss, as if it had replaced the file on disk.
+   */
+  private replacesOnRemote(target: string): void {
+    const source = this.config.upload.sources.find((s) => s.kind === "library" && target.startsWith(`${s.path}/`));
+    if (!source) return;
+    const remotePath = `${source.prefix}${standardName(relative(source.path, target))}`;
+    const remote = this.observeRemote();
+    if (!remote.has(remotePath)) return;
+    const without = new Map(remote);
+    without.delete(remotePath);
+    for (const [sha] of this.ever) {
+      if (this.localShas.has(sha) || !this.safeOnRemote(sha, remote) || this.safeOnRemote(sha, without)) continue;
+      this.ever.delete(sha);
+      this.stats.forgiven++;
     }
   }
 

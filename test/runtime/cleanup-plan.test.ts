@@ -103,6 +103,17 @@ describe("plan: torrents", () => {
     expect(p.deletions[0]!.files.map((f) => f.path)).not.toContain(`${C}/Pack/extra.mkv`);
   });
 
+  it("keeps a file a moving cross-seed still has at its old place (4.5 reports the new save path while the files move)", () => {
+    const shared = id();
+    const due = torrent("A", [{ name: "Pack/a.mkv", id: shared }]);
+    // Its first path (the new save path) holds nothing yet; where content_path says, the file is.
+    const moving = { ...torrent("B", [{ name: "Pack/a.mkv" }]), hash: "b".repeat(40), class: "unsettled" as const, state: "moving" };
+    moving.files[0]!.paths = [`${C}/new/Pack/a.mkv`, `${C}/Pack/a.mkv`];
+    const p = plan(obs({ torrents: [due, moving], local: [{ path: `${C}/Pack/a.mkv`, id: shared }], records: new Map([record(shared, "downloads/Pack/a.mkv")]) }), settings);
+    expect(p.deletions).toHaveLength(1);
+    expect(p.listedBy.get(key(shared))).toContain("b".repeat(40));
+  });
+
   it("ignores an absent 'do not download' file but keeps a torrent whose wanted file is missing", () => {
     const a = id();
     const skipped = torrent("X", [{ name: "X/a.mkv", id: a }, { name: "X/skipped.mkv", priority: 0 }]);

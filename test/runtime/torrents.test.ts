@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Torrent } from "../../runtime/qbittorrent.ts";
-import { classify, seededSeconds } from "../../runtime/torrents.ts";
+import { classify, contentBase, seededSeconds } from "../../runtime/torrents.ts";
 import { QBITTORRENT_FACTS } from "../support/qbittorrent-facts.ts";
 
 const DAY = 86_400;
@@ -43,5 +43,18 @@ describe("seededSeconds and classify (model of qBittorrent's fields; facts measu
     expect(classify({ ...base, completion_on: NOW / 1000 - DAY }, 7 * DAY, NOW)).toBe("seeding");
     expect(classify({ ...base, state: "stalledDL", progress: 0.5, completion_on: -1 }, 7 * DAY, NOW)).toBe("downloading");
     expect(classify({ ...base, state: "stoppedDL", progress: 0.5, completion_on: -1 }, 7 * DAY, NOW)).toBe("downloading");
+  });
+
+  it("contentBase: where content_path puts the files, the old place while a 4.5 torrent moves (save_path already the new one)", () => {
+    const moving = QBITTORRENT_FACTS.moving.v45.first;
+    expect(moving.content_path).toBe("<root>/save/Big.T");
+    expect(moving.save_path).toBe("<tmpfs>");
+    const t = { ...base, state: "moving", save_path: "/mnt/other", content_path: "/srv/c/Big.T" };
+    expect(contentBase(t, ["Big.T/big.bin", "Big.T/small.txt"])).toBe("/srv/c");
+    expect(contentBase({ ...t, content_path: "/srv/c/One/file.mkv" }, ["One/file.mkv"])).toBe("/srv/c");
+    expect(contentBase({ ...t, content_path: "/srv/c/a.mkv" }, ["a.mkv"])).toBe("/srv/c");
+    expect(contentBase({ ...t, content_path: "/srv/c" }, ["a.mkv", "a.nfo"])).toBe("/srv/c");
+    expect(contentBase({ ...t, content_path: "X" }, ["X/a.mkv"])).toBeUndefined();
+    expect(contentBase({ ...t, content_path: "" }, [])).toBeUndefined();
   });
 });
