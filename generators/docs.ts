@@ -11,7 +11,7 @@ import { b2RemotePath, rcListen, SECRET_FILES, SECURITY_EXPOSURE, TARGETS, UNITS
 import { EVERY_ADDRESS, listeners } from "./model/ports.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
 import { operatorRecipes, type RecipeName } from "./justfile.ts";
-import { dashboardUrl } from "./web.ts";
+import { dashboardUrl, RC_METHODS_VIA_NGINX } from "./web.ts";
 import { NIXOS_MODULES } from "./nixos/modules.ts";
 import { hashComment } from "./render/comment.ts";
 import { humanDuration } from "./render/duration.ts";
@@ -134,6 +134,8 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     rcloneVersion: spec.rclone.version,
     rc: { ...rcListen(spec), user: spec.secrets.rcloneRc.user, passwordKey: spec.secrets.rcloneRc.password.sopsKey },
     accounts: spec.accounts,
+    rcMethods: [...RC_METHODS_VIA_NGINX],
+    appLoginsCreated: spec.appLogins === "created",
     mountExposure: SECURITY_EXPOSURE[UNITS.mount.service],
     keyCommands: (["mount", "upload", "cleanup"] as const).map(
       (role) => `b2 key create --bucket ${spec.b2.bucket} ${spec.host.name}-${role} ${spec.secrets.b2Keys[role].capabilities.join(",")}`,

@@ -41,6 +41,13 @@ export function rcProxyPath(spec: SpecModel): string | undefined {
   return hasRc(spec) ? spec.endpoints.rcloneRc.path : undefined;
 }
 
+/**
+ * The RC methods nginx passes on: the two stats. The RC login unlocks every method on the RC itself
+ * (core/command reads the mount's environment, the B2 key with it), so through nginx, where the
+ * login crosses the LAN, only these are reachable.
+ */
+export const RC_METHODS_VIA_NGINX = ["core/stats", "vfs/stats"] as const;
+
 /** The variable the `map` below sets to 1 when a request comes from a page of another origin. */
 const FOREIGN_ORIGIN = "$mp_foreign_origin";
 
@@ -67,14 +74,10 @@ function rcGuard(spec: SpecModel, htpasswd: string) {
   ];
 }
 
-/** The RC location's directives, shared by nginx.conf and web.nix. */
+/** One RC method's location: the login and origin checks, then the RC, which checks the same login itself. */
 function rcLocation(spec: SpecModel, htpasswd: string) {
   const rc = rcListen(spec);
-  return [
-    ...rcGuard(spec, htpasswd),
-    comment("The browser's login goes on to the RC, which checks the same login itself."),
-    directive("proxy_pass", `http://${rc.address}:${rc.port}`),
-  ];
+  return [...rcGuard(spec, htpasswd), directive("proxy_pass", `http://${rc.address}:${rc.port}`)];
 }
 
 /** The RC path itself: a page (out/www) that reads vfs/stats and core/stats with the same login. */
@@ -114,8 +117,9 @@ export function generateWeb(ctx: GenerateContext): { files: GeneratedFile[] } {
           .map((l) => block("location", [l.path], [directive("return", ...redirectTarget(spec, l.port).split(" "))])),
         ...(rcPath
           ? [
-              comment("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies."),
-              block("location", [rcPath], rcLocation(spec, `${spec.standalone.secretsDir}/${SECRET_FILES.nginx}`)),
+              comment(`The rclone RC listens on 127.0.0.1 only. nginx passes on ${RC_METHODS_VIA_NGINX.join(" and ")}, after the RC login and the origin checks; nothing else.`),
+              block("location", [rcPath], [directive("return", 404)]),
+              ...RC_METHODS_VIA_NGINX.map((m) => block("location", ["=", `${rcPath}${m}`], rcLocation(spec, `${spec.standalone.secretsDir}/${SECRET_FILES.nginx}`))),
               comment("The RC path itself: a page reading the RC's stats, behind the same login."),
               block("location", ["=", rcPath], rcPageLocation(spec, rcPath, `${spec.standalone.secretsDir}/${SECRET_FILES.nginx}`)),
             ]
@@ -173,7 +177,8 @@ export function webNixosConfig(spec: SpecModel): NixValue {
               ...links.filter((l) => l.path !== rcPath).map((l) => [l.path, { return: redirectTarget(spec, l.port) }]),
               ...(rcPath
                 ? [
-                    [rcPath, commented("The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies.", { proxyPass: `http://${rcListen(spec).address}:${rcListen(spec).port}`, extraConfig: rcDirectives })],
+                    [rcPath, commented(`The rclone RC listens on 127.0.0.1 only. nginx passes on ${RC_METHODS_VIA_NGINX.join(" and ")}, after the RC login and the origin checks; nothing else.`, { return: "404" })],
+                    ...RC_METHODS_VIA_NGINX.map((m) => [`= ${rcPath}${m}`, { proxyPass: `http://${rcListen(spec).address}:${rcListen(spec).port}`, extraConfig: rcDirectives }]),
                     [`= ${rcPath}`, commented("The RC path itself: a page reading the RC's stats, behind the same login.", { extraConfig: rcPageDirectives })],
                   ]
                 : []),

@@ -18,6 +18,10 @@ export default defineSpec({
 
   dashboard: { port: 80, title: "builder" },
 
+  // Sonarr, Radarr, Prowlarr and Jellyfin let anyone in until their first-run setup creates a login.
+  // Their ports stay closed to the LAN until this says "created" (docs: "Setup after deploying").
+  appLogins: "not-yet-created",
+
   endpoints: {
     qbittorrentWebui: { name: "qBittorrent WebUI", purpose: "Torrent management", port: 8080, path: "/qbt/" },
     qbittorrentPeer: { name: "qBittorrent peer", purpose: "BitTorrent incoming connections", port: 6881 },
@@ -26,7 +30,8 @@ export default defineSpec({
     rcloneRc: {
       name: "rclone RC / Web GUI",
       purpose: "B2 mount cache stats and transfers (RC API on 127.0.0.1, through nginx with the RC login)",
-      port: 5572,
+      // Below 1024: no unprivileged account can listen there while the mount is down and collect the login nginx forwards.
+      port: 572,
       path: "/rclone/",
     },
     sonarr: { name: "Sonarr", purpose: "TV series search and download manager", port: 8989, path: "/sonarr/" },

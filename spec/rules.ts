@@ -308,6 +308,14 @@ function rcloneFlags(spec: LooseSpec): Problem[] {
   return problems;
 }
 
+/** The RC's port is privileged, so no unprivileged account can take it while the mount is down. */
+function privilegedRcPort(spec: LooseSpec): Problem[] {
+  const port = spec.endpoints?.rcloneRc?.port;
+  return isPort(port) && port >= 1024
+    ? [{ path: ["endpoints", "rcloneRc", "port"], message: `${port} is a port any account on the host may listen on: while the mount is down, one could take it and collect the RC login nginx forwards. Choose a port below 1024 (the mount gets CAP_NET_BIND_SERVICE for it), such as 572` }]
+    : [];
+}
+
 /** Each role's B2 key carries what the role needs and nothing that lets it delete or manage keys. */
 function keyRoles(spec: LooseSpec): Problem[] {
   const problems: Problem[] = [];
@@ -444,6 +452,7 @@ export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   rcloneFlags,
   nginxRepresentable,
   keyRoles,
+  privilegedRcPort,
   distinctSecrets,
   distinctAccounts,
   copypartyVolumes,

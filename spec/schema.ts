@@ -147,6 +147,12 @@ export const Spec = z.strictObject({
     /** Owns the runtime's state (/var/lib/media-pipeline): only the upload and cleanup accounts are in it. */
     stateGroup: Name,
   }),
+  /**
+   * Whether Sonarr, Radarr, Prowlarr and Jellyfin have their logins yet. Until their first-run setup
+   * creates one they let anyone in (Sonarr hands its API key to any visitor), so their ports stay
+   * closed to the LAN; set them up through `ssh -L`, then write "created".
+   */
+  appLogins: z.enum(["not-yet-created", "created"]),
   dashboard: z.strictObject({
     port: Port,
     title: Text,

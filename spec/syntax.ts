@@ -200,6 +200,7 @@ export const UNSAFE_RCLONE_FLAGS: Readonly<Record<string, string>> = {
 /** Why an upload flag is refused, or undefined. */
 export function checkUploadFlag(flag: string): string | undefined {
   const name = flag.split("=")[0]!;
+  if (name === "--rc" || name.startsWith("--rc-")) return `${name} is refused for uploads: the RC belongs to the mount, on its own port with its login; an upload run would open a second one without a login. Remove it`;
   const why = Object.hasOwn(UNSAFE_RCLONE_FLAGS, name) ? UNSAFE_RCLONE_FLAGS[name] : undefined;
   return why ? `${name} is refused for uploads: it ${why}, and upload would then record a file as on the remote when it is not. Remove it` : undefined;
 }

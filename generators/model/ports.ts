@@ -36,14 +36,16 @@ export function listeners(spec: SpecModel): Listener[] {
   const e = spec.endpoints;
   const accounts = Object.keys(spec.copyparty.accounts);
   const anonymous = Object.entries(spec.copyparty.volumes).filter(([, v]) => v.read.includes("*")).map(([url]) => url);
+  const open = spec.appLogins === "created";
+  const untilLogins = open ? "" : ' Closed to the LAN until appLogins is "created": before its first-run setup it lets anyone in.';
   const arr = (name: string, port: number): Listener => ({
     service: name,
     protocol: "TCP",
     port,
     address: EVERY_ADDRESS,
-    reach: "LAN",
-    credentials: `its own login, from every address (AuthenticationRequired=Enabled); the API key for apps`,
-    firewall: true,
+    reach: open ? "LAN" : "this host only",
+    credentials: `its own login, from every address (AuthenticationRequired=Enabled); the API key for apps.${untilLogins}`,
+    firewall: open,
   });
   const rcPath = rcProxyPath(spec);
   return [
@@ -53,7 +55,7 @@ export function listeners(spec: SpecModel): Listener[] {
       port: spec.dashboard.port,
       address: "0.0.0.0",
       reach: "LAN",
-      credentials: rcPath ? `none for the page and the redirects; the RC login on \`${rcPath}\`, and only from the dashboard's own pages` : "none (a page and redirects)",
+      credentials: rcPath ? `none for the page and the redirects; the RC login on \`${rcPath}\` (core/stats and vfs/stats only), and only from the dashboard's own pages` : "none (a page and redirects)",
       firewall: true,
     },
     {
@@ -68,8 +70,8 @@ export function listeners(spec: SpecModel): Listener[] {
       firewall: true,
     },
     { service: e.qbittorrentPeer.name, protocol: "TCP", port: e.qbittorrentPeer.port, address: EVERY_ADDRESS, reach: "Internet (peers)", credentials: "none (BitTorrent)", firewall: true },
-    { service: e.jellyfin.name, protocol: "TCP", port: e.jellyfin.port, address: EVERY_ADDRESS, reach: "LAN", credentials: "Jellyfin's own users (first-run wizard)", firewall: true },
-    { service: `${e.jellyfin.name} discovery`, protocol: "UDP", port: JELLYFIN_DISCOVERY_PORT, address: EVERY_ADDRESS, reach: "LAN", credentials: "none (answers with the server's name and address)", firewall: true },
+    { service: e.jellyfin.name, protocol: "TCP", port: e.jellyfin.port, address: EVERY_ADDRESS, reach: open ? "LAN" : "this host only", credentials: `Jellyfin's own users (first-run wizard).${untilLogins}`, firewall: open },
+    { service: `${e.jellyfin.name} discovery`, protocol: "UDP", port: JELLYFIN_DISCOVERY_PORT, address: EVERY_ADDRESS, reach: open ? "LAN" : "this host only", credentials: "none (answers with the server's name and address)", firewall: open },
     {
       service: e.copyparty.name,
       protocol: "TCP",
@@ -80,7 +82,7 @@ export function listeners(spec: SpecModel): Listener[] {
       firewall: true,
     },
     ...(hasRc(spec)
-      ? [{ service: "rclone RC", protocol: "TCP" as const, port: rcListen(spec).port, address: rcListen(spec).address, reach: "this host only" as const, credentials: "the RC login, for every method (stats included)", firewall: false }]
+      ? [{ service: "rclone RC", protocol: "TCP" as const, port: rcListen(spec).port, address: rcListen(spec).address, reach: "this host only" as const, credentials: "the RC login, for every method (stats included); a privileged port, so no other account can take it", firewall: false }]
       : []),
     arr(e.sonarr.name, e.sonarr.port),
     arr(e.radarr.name, e.radarr.port),

@@ -52,7 +52,7 @@ export const SECURITY_EXPOSURE: Readonly<Record<string, string>> = {
   [UNITS.categories.service]: "1.1",
   [UNITS.cleanup.service]: "1.3",
   [UNITS.upload.service]: "1.3",
-  [UNITS.mount.service]: "6.9",
+  [UNITS.mount.service]: "7.0",
 };
 
 /**
@@ -312,15 +312,18 @@ export function unitsModel(spec: SpecModel): UnitsModel {
  * a User= service (one without CAP_SYS_ADMIN) given any seccomp-based setting (SystemCallFilter,
  * RestrictAddressFamilies, LockPersonality, ProtectClock, …; systemd.exec(5), "NoNewPrivileges=").
  * Every setting that gives the unit its own mount namespace (ProtectSystem, PrivateTmp, …) would hide
- * the mount from every other service. What remains: its own account, no capabilities except the
- * CAP_SYS_ADMIN the setuid helper needs in the bounding set, /dev/fuse as its only device.
+ * the mount from every other service. What remains: its own account, one ambient capability
+ * (CAP_NET_BIND_SERVICE, for the RC's privileged port), CAP_SYS_ADMIN in the bounding set for the
+ * setuid helper only, /dev/fuse as its only device.
  * Measured with the real rclone and fusermount3 in test/targets/rclone-rc.test.ts (setpriv --no-new-privs: the mount fails).
  */
 function mountHardening(spec: SpecModel): Record<string, ModelValue> {
   return {
     User: spec.accounts.mount,
     Group: spec.accounts.mount,
-    CapabilityBoundingSet: "CAP_SYS_ADMIN",
+    // The RC's port is privileged (spec rule), so no other account can take it while the mount is down.
+    ...(hasRc(spec) ? { AmbientCapabilities: "CAP_NET_BIND_SERVICE" } : {}),
+    CapabilityBoundingSet: hasRc(spec) ? "CAP_SYS_ADMIN CAP_NET_BIND_SERVICE" : "CAP_SYS_ADMIN",
     DevicePolicy: "closed",
     DeviceAllow: "/dev/fuse rw",
     KeyringMode: "private",

@@ -232,12 +232,16 @@ function jellyfinConfig(ctx: GenerateContext): NixValue {
         openFirewall: commented("The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below.", false),
       },
     },
-    networking: {
-      firewall: {
-        allowedTCPPorts: [spec.endpoints.jellyfin.port],
-        allowedUDPPorts: commented("Client discovery: Jellyfin apps on the LAN find the server (it answers with its name and address only).", [JELLYFIN_DISCOVERY_PORT]),
-      },
-    },
+    ...(spec.appLogins === "created"
+      ? {
+          networking: {
+            firewall: {
+              allowedTCPPorts: [spec.endpoints.jellyfin.port],
+              allowedUDPPorts: commented("Client discovery: Jellyfin apps on the LAN find the server (it answers with its name and address only).", [JELLYFIN_DISCOVERY_PORT]),
+            },
+          },
+        }
+      : {}),
     systemd: { services: { jellyfin: { ...AFTER_MOUNT, serviceConfig: { UMask: sharedUmask(ctx, "jellyfin") } } } },
   };
 }
@@ -291,23 +295,30 @@ function copypartyConfig(ctx: GenerateContext): NixValue {
 /**
  * Sonarr, Radarr and Prowlarr ask for their login from every address: "DisabledForLocalAddresses"
  * counts the whole LAN as local. The method and the login are chosen at first visit (the apps
- * insist), until the wire job sets them.
+ * insist), until the wire job sets them; until then the firewall keeps the LAN out (appFirewall).
  */
 const ARR_AUTH: NixValue = {
   required: commented("Every client logs in, LAN included (the apps' other choice, DisabledForLocalAddresses, trusts every private address).", "Enabled"),
 };
 
+/** Open to the LAN only once the apps have their logins (spec.appLogins): before, anyone could take them over. */
+function appFirewall(spec: SpecModel): NixValue {
+  return spec.appLogins === "created"
+    ? true
+    : commented('Closed until the first-run setup has created the login (spec appLogins = "created"): until then the app lets anyone in. Set it up through ssh -L.', false);
+}
+
 function arrConfig(ctx: GenerateContext, name: "sonarr" | "radarr"): NixValue {
   const { spec } = ctx;
   return {
-    services: { [name]: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: true, settings: { server: { port: spec.endpoints[name].port }, auth: ARR_AUTH } } },
+    services: { [name]: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: appFirewall(spec), settings: { server: { port: spec.endpoints[name].port }, auth: ARR_AUTH } } },
     systemd: { services: { [name]: { serviceConfig: { UMask: sharedUmask(ctx, name) } } } },
   };
 }
 
 function prowlarrConfig(ctx: GenerateContext): NixValue {
   // Prowlarr keeps its upstream sandbox (DynamicUser): it manages indexers and never touches media files.
-  return { services: { prowlarr: { enable: true, openFirewall: true, settings: { server: { port: ctx.spec.endpoints.prowlarr.port }, auth: ARR_AUTH } } } };
+  return { services: { prowlarr: { enable: true, openFirewall: appFirewall(ctx.spec), settings: { server: { port: ctx.spec.endpoints.prowlarr.port }, auth: ARR_AUTH } } } };
 }
 
 /** One generated NixOS module: its file name, what the docs say of it, and its configuration. */

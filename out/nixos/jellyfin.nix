@@ -9,11 +9,6 @@
     # The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below.
     openFirewall = false;
   };
-  networking.firewall = {
-    allowedTCPPorts = [ 8096 ];
-    # Client discovery: Jellyfin apps on the LAN find the server (it answers with its name and address only).
-    allowedUDPPorts = [ 7359 ];
-  };
   systemd.services.jellyfin = {
     after = [ "rclone-b2-mount.service" ];
     wants = [ "rclone-b2-mount.service" ];

@@ -4,7 +4,8 @@
 {
   services.prowlarr = {
     enable = true;
-    openFirewall = true;
+    # Closed until the first-run setup has created the login (spec appLogins = "created"): until then the app lets anyone in. Set it up through ssh -L.
+    openFirewall = false;
     settings = {
       server.port = 9696;
       auth = {

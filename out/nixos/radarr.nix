@@ -6,7 +6,8 @@
     enable = true;
     user = "media";
     group = "media";
-    openFirewall = true;
+    # Closed until the first-run setup has created the login (spec appLogins = "created"): until then the app lets anyone in. Set it up through ssh -L.
+    openFirewall = false;
     settings = {
       server.port = 7878;
       auth = {

@@ -18,7 +18,7 @@
       wantedBy = [ "multi-user.target" ];
       serviceConfig = {
         Type = "notify";
-        ExecStart = "${pkgs.rclone}/bin/rclone mount b2:entertainment-netmount /media/b2 --vfs-cache-mode=full --vfs-cache-max-size=150G --vfs-cache-max-age=7d --dir-cache-time=1m --allow-other --read-only --buffer-size=512M --vfs-read-ahead=1G --vfs-read-chunk-streams=4 --vfs-fast-fingerprint --rc --stats=30s --rc-addr=127.0.0.1:5572 --rc-baseurl=/rclone --cache-dir=/var/cache/rclone-b2";
+        ExecStart = "${pkgs.rclone}/bin/rclone mount b2:entertainment-netmount /media/b2 --vfs-cache-mode=full --vfs-cache-max-size=150G --vfs-cache-max-age=7d --dir-cache-time=1m --allow-other --read-only --buffer-size=512M --vfs-read-ahead=1G --vfs-read-chunk-streams=4 --vfs-fast-fingerprint --rc --stats=30s --rc-addr=127.0.0.1:572 --rc-baseurl=/rclone --cache-dir=/var/cache/rclone-b2";
         EnvironmentFile = config.sops.templates."rclone-b2-mount.env".path;
         CacheDirectory = "rclone-b2";
         CacheDirectoryMode = "0700";
@@ -26,7 +26,8 @@
         RestartSec = "10s";
         User = "rclone-b2";
         Group = "rclone-b2";
-        CapabilityBoundingSet = "CAP_SYS_ADMIN";
+        AmbientCapabilities = "CAP_NET_BIND_SERVICE";
+        CapabilityBoundingSet = "CAP_SYS_ADMIN CAP_NET_BIND_SERVICE";
         DevicePolicy = "closed";
         DeviceAllow = "/dev/fuse rw";
         KeyringMode = "private";

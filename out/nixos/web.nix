@@ -26,10 +26,17 @@
         "/sonarr/".return = "302 http://builder:8989/";
         "/radarr/".return = "302 http://builder:7878/";
         "/prowlarr/".return = "302 http://builder:9696/";
-        # The rclone RC listens on 127.0.0.1 only; nginx asks for the RC login and proxies.
+        # The rclone RC listens on 127.0.0.1 only. nginx passes on core/stats and vfs/stats, after the RC login and the origin checks; nothing else.
         "/rclone/" = {
-          proxyPass = "http://127.0.0.1:5572";
-          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}\n# The browser's login goes on to the RC, which checks the same login itself.";
+          return = "404";
+        };
+        "= /rclone/core/stats" = {
+          proxyPass = "http://127.0.0.1:572";
+          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}";
+        };
+        "= /rclone/vfs/stats" = {
+          proxyPass = "http://127.0.0.1:572";
+          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}";
         };
         # The RC path itself: a page reading the RC's stats, behind the same login.
         "= /rclone/" = {

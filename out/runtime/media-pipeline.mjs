@@ -19855,6 +19855,7 @@ var UNSAFE_RCLONE_FLAGS = {
 };
 function checkUploadFlag(flag) {
   const name = flag.split("=")[0];
+  if (name === "--rc" || name.startsWith("--rc-")) return `${name} is refused for uploads: the RC belongs to the mount, on its own port with its login; an upload run would open a second one without a login. Remove it`;
   const why = Object.hasOwn(UNSAFE_RCLONE_FLAGS, name) ? UNSAFE_RCLONE_FLAGS[name] : void 0;
   return why ? `${name} is refused for uploads: it ${why}, and upload would then record a file as on the remote when it is not. Remove it` : void 0;
 }
@@ -20645,7 +20646,7 @@ function walkFiles(root, skip, out) {
 }
 
 // runtime/torrents.ts
-import { resolve as resolve2 } from "node:path";
+import { basename as basename2, dirname as dirname4, resolve as resolve2 } from "node:path";
 var COMPLETE = /* @__PURE__ */ new Set(["uploading", "stalledUP", "forcedUP", "queuedUP", "pausedUP", "stoppedUP"]);
 var DOWNLOADING = /* @__PURE__ */ new Set(["downloading", "stalledDL", "forcedDL", "queuedDL", "pausedDL", "stoppedDL"]);
 function seededSeconds(torrent, _nowMs) {
@@ -20662,6 +20663,14 @@ function torrentFilePaths(torrent, name) {
   const paths = [resolve2(torrent.save_path, name)];
   if (torrent.download_path && torrent.download_path.startsWith("/")) paths.push(resolve2(torrent.download_path, name));
   return paths;
+}
+function contentBase(torrent, names) {
+  if (!torrent.content_path.startsWith("/") || names.length === 0) return void 0;
+  const content = resolve2(torrent.content_path);
+  if (names.length === 1 && content.endsWith(`/${names[0]}`)) return content.slice(0, content.length - names[0].length - 1) || "/";
+  const firsts = names.map((n) => n.includes("/") ? n.slice(0, n.indexOf("/")) : void 0);
+  const root = firsts.every((r) => r !== void 0 && r === firsts[0]) ? firsts[0] : void 0;
+  return root !== void 0 && basename2(content) === root ? dirname4(content) : content;
 }
 
 // runtime/cleanup/sightings.ts
@@ -20717,8 +20726,11 @@ async function observeTorrents(client, config2, now) {
     const batch = torrents.slice(i, i + 8);
     const lists = await Promise.all(batch.map((t) => client.files(t.hash)));
     batch.forEach((t, j) => {
+      const base = contentBase(t, lists[j].map((f) => f.name));
       const files = lists[j].map((f) => {
-        const paths = torrentFilePaths(t, f.name).map((p) => spell(p, cache));
+        const places = torrentFilePaths(t, f.name);
+        if (base !== void 0 && !places.includes(resolve3(base, f.name))) places.push(resolve3(base, f.name));
+        const paths = [...new Set(places.map((p) => spell(p, cache)))];
         paths.push(...paths.map((p) => `${p}.!qB`));
         let odd = false;
         const id = statIdentity(paths[0]);
@@ -20799,12 +20811,19 @@ function untrusted(obs) {
 function plan(obs, settings) {
   const byKey = /* @__PURE__ */ new Map();
   for (const f of obs.local) byKey.set(identityKey(f.id), [...byKey.get(identityKey(f.id)) ?? [], f]);
+  const byPath = new Map(obs.local.map((f) => [f.path, f]));
   const listedBy = /* @__PURE__ */ new Map();
   const listedPaths = /* @__PURE__ */ new Set();
   for (const t of obs.torrents) {
     for (const f of t.files) {
-      for (const p of f.paths) listedPaths.add(p);
-      if (f.id) listedBy.set(identityKey(f.id), [...listedBy.get(identityKey(f.id)) ?? [], t.hash]);
+      const keys = /* @__PURE__ */ new Set();
+      if (f.id) keys.add(identityKey(f.id));
+      for (const p of f.paths) {
+        listedPaths.add(p);
+        const local = byPath.get(p);
+        if (local) keys.add(identityKey(local.id));
+      }
+      for (const k of keys) if (!(listedBy.get(k) ?? []).includes(t.hash)) listedBy.set(k, [...listedBy.get(k) ?? [], t.hash]);
     }
   }
   const result = { deletions: [], deferred: 0, kept: [], seeding: 0, orphansWaiting: 0, sightings: new Map(obs.sightings), listedBy };
@@ -20963,13 +20982,13 @@ import { join as join9, relative as relative2, sep } from "node:path";
 // runtime/archives.ts
 import { spawn as spawn2 } from "node:child_process";
 import { chmodSync, existsSync, lstatSync as lstatSync4, mkdirSync as mkdirSync2, readdirSync as readdirSync2, renameSync as renameSync3, rmdirSync as rmdirSync2, rmSync as rmSync4 } from "node:fs";
-import { basename as basename2, dirname as dirname4, join as join8, relative, resolve as resolve4 } from "node:path";
+import { basename as basename3, dirname as dirname5, join as join8, relative, resolve as resolve4 } from "node:path";
 var unarBinary = () => process.env.MEDIA_PIPELINE_UNAR || "unar";
 function lsarBinary() {
   if (process.env.MEDIA_PIPELINE_LSAR) return process.env.MEDIA_PIPELINE_LSAR;
   const unar = unarBinary();
   if (unar.includes("/")) {
-    const beside = join8(dirname4(unar), "lsar");
+    const beside = join8(dirname5(unar), "lsar");
     if (existsSync(beside)) return beside;
   }
   return "lsar";
@@ -21068,7 +21087,7 @@ async function listArchive(archive) {
     return { refusal: `encrypted${encrypted ? ` (${quote(String(encrypted.XADFileName))})` : ""}: it needs a password, which is never given` };
   }
   const listed = json2.lsarProperties?.XADVolumes;
-  const volumes = Array.isArray(listed) ? listed.map((v) => resolve4(dirname4(archive), String(v))) : [archive];
+  const volumes = Array.isArray(listed) ? listed.map((v) => resolve4(dirname5(archive), String(v))) : [archive];
   const fileEntries = entries.filter((e) => !e.XADIsDirectory);
   const files = fileEntries.length;
   const sizes = fileEntries.map((e) => e.XADCompressedSize);
@@ -21125,9 +21144,9 @@ function removeTree(path) {
   }
 }
 async function extractSet(archive, target) {
-  const fail = (reason) => ({ ok: false, message: `${basename2(archive)}: ${reason}`.replace(/\r?\n/g, "⏎"), volumes: [] });
-  const parent = dirname4(target);
-  const staging = join8(parent, `.${basename2(target)}.partial`);
+  const fail = (reason) => ({ ok: false, message: `${basename3(archive)}: ${reason}`.replace(/\r?\n/g, "⏎"), volumes: [] });
+  const parent = dirname5(target);
+  const staging = join8(parent, `.${basename3(target)}.partial`);
   let created;
   let result;
   try {
@@ -21160,7 +21179,7 @@ async function extractSet(archive, target) {
     if (!result?.ok) {
       try {
         removeTree(staging);
-        for (let dir = parent; created && dir.length >= created.length; dir = dirname4(dir)) rmdirSync2(dir);
+        for (let dir = parent; created && dir.length >= created.length; dir = dirname5(dir)) rmdirSync2(dir);
       } catch {
       }
     }

@@ -105,7 +105,9 @@ describe("each module evaluates to the intended values", () => {
     const args = unit.serviceConfig.ExecStart.split(" ");
     expect(args.slice(0, 4)).toEqual(["/usr/bin/rclone", "mount", "b2:entertainment-netmount", "/media/b2"]);
     const expected = builder.rclone.mount.flags.map((f) => (f.value === true ? f.flag : `${f.flag}=${f.value}`));
-    expect(args.slice(4)).toEqual([...expected, "--rc-addr=127.0.0.1:5572", "--rc-baseurl=/rclone", "--cache-dir=/var/cache/rclone-b2"]);
+    expect(args.slice(4)).toEqual([...expected, "--rc-addr=127.0.0.1:572", "--rc-baseurl=/rclone", "--cache-dir=/var/cache/rclone-b2"]);
+    // A privileged RC port, and the one capability that binds it.
+    expect(unit.serviceConfig).toMatchObject({ AmbientCapabilities: "CAP_NET_BIND_SERVICE", CapabilityBoundingSet: "CAP_SYS_ADMIN CAP_NET_BIND_SERVICE" });
     expect(args).toEqual(expect.arrayContaining(["--vfs-cache-mode=full", "--vfs-cache-max-size=150G", "--vfs-cache-max-age=7d", "--dir-cache-time=1m", "--allow-other", "--read-only", "--buffer-size=512M", "--vfs-read-ahead=1G", "--vfs-read-chunk-streams=4", "--vfs-fast-fingerprint", "--rc"]));
     expect(args.some((a: string) => a.startsWith("--rc-no-auth") || a.startsWith("--rc-web-gui") || a.startsWith("--rc-user") || a.startsWith("--rc-pass"))).toBe(false);
   });
@@ -162,7 +164,11 @@ describe("each module evaluates to the intended values", () => {
   it("web: nginx on port 80, a redirect to the configured host per dashboard path, the RC proxied with its login", () => {
     const host = m.web.services.nginx.virtualHosts.builder;
     expect(host.listen).toEqual([{ addr: "0.0.0.0", port: 80 }]);
-    const { "/rclone/": rc, "= /rclone/": rcPage, ...redirects } = host.locations;
+    const { "/rclone/": rcRest, "= /rclone/": rcPage, "= /rclone/core/stats": core, "= /rclone/vfs/stats": vfs, ...redirects } = host.locations;
+    const rc = core;
+    // Only the two stats reach the RC through nginx; anything else under the RC path is 404.
+    expect(rcRest).toEqual({ return: "404" });
+    expect(vfs).toEqual(core);
     expect(rcPage.extraConfig).toContain("try_files /rclone/index.html =404;");
     expect(rcPage.extraConfig).toContain(`auth_basic_user_file ${builder.standalone.secretsDir}/rclone-rc.htpasswd;`);
     expect(redirects).toEqual({
@@ -173,7 +179,7 @@ describe("each module evaluates to the intended values", () => {
       "/radarr/": { return: "302 http://builder:7878/" },
       "/prowlarr/": { return: "302 http://builder:9696/" },
     });
-    expect(rc.proxyPass).toBe("http://127.0.0.1:5572");
+    expect(rc.proxyPass).toBe("http://127.0.0.1:572");
     expect(rc.extraConfig).toContain(`auth_basic_user_file ${builder.standalone.secretsDir}/rclone-rc.htpasswd;`);
     expect(rc.extraConfig).toContain("if ($mp_foreign_origin) {");
     expect(m.web.services.nginx.serverTokens).toBe(false);
@@ -219,5 +225,19 @@ describe("Nix strings round-trip through the real evaluator", () => {
     expect(docs).toContain(weird.replace(/\|/g, "\\|"));
     const defaultModule = await evalModule(dir, "sonarr");
     expect(defaultModule.services.sonarr.settings.server.port).toBe(8989);
+  });
+});
+
+describe("the apps' ports open to the LAN only once their logins exist (spec appLogins; adversary, issue 12)", () => {
+  it.each([
+    ["not-yet-created", false],
+    ["created", true],
+  ] as const)("appLogins %s: Sonarr, Radarr, Prowlarr and Jellyfin open %s", async (appLogins, open) => {
+    const dir = writeTree(generateFrom(specWith((s) => void (s.appLogins = appLogins))));
+    for (const app of ["sonarr", "radarr", "prowlarr"]) expect((await evalModule(dir, app)).services[app].openFirewall, app).toBe(open);
+    const jellyfin = await evalModule(dir, "jellyfin");
+    expect(jellyfin.services.jellyfin.openFirewall).toBe(false);
+    expect(jellyfin.networking?.firewall?.allowedTCPPorts ?? []).toEqual(open ? [8096] : []);
+    expect(jellyfin.networking?.firewall?.allowedUDPPorts ?? []).toEqual(open ? [7359] : []);
   });
 });

@@ -122,6 +122,16 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
     ],
   ],
   [
+    "an RC port any account could take while the mount is down",
+    (s) => void (s.endpoints.rcloneRc.port = 5572),
+    ["endpoints.rcloneRc.port: 5572 is a port any account on the host may listen on: while the mount is down, one could take it and collect the RC login nginx forwards. Choose a port below 1024 (the mount gets CAP_NET_BIND_SERVICE for it), such as 572"],
+  ],
+  [
+    "an RC flag among the upload flags",
+    (s) => void s.upload.flags.push({ flag: "--rc", value: true, reason: "stats" }),
+    ["upload.flags[2].flag: --rc is refused for uploads: the RC belongs to the mount, on its own port with its login; an upload run would open a second one without a login. Remove it"],
+  ],
+  [
     "an upload key that can delete",
     (s) => void s.secrets.b2Keys.upload.capabilities.push("deleteFiles"),
     ["secrets.b2Keys.upload.capabilities[4]: the upload key must not carry deleteFiles: media-pipeline never deletes on B2, and a leaked key that can delete can empty the bucket"],
