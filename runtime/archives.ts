@@ -143,10 +143,19 @@ interface Run {
   error?: string;
 }
 
+/**
+ * The environment unar and lsar get: none of rclone's. They parse archives from torrents, and the
+ * upload job's environment holds its B2 key (RCLONE_CONFIG_*), which a parser bug has no business
+ * reaching. (Not a boundary against the same account reading /proc: a narrower exposure only.)
+ */
+export function archiverEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("RCLONE_")));
+}
+
 /** Runs a program with stdin closed, so unar or lsar fail at once on an encrypted archive instead of asking for a password. */
 function run(command: string, args: readonly string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: archiverEnv() });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => out.push(d));

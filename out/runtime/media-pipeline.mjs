@@ -21052,9 +21052,12 @@ function archiveSets(files, types) {
   const result = sets.map((s) => s.set).sort((a, b) => a.first < b.first ? -1 : a.first > b.first ? 1 : 0);
   return { sets: result, loose, orphanVolumes };
 }
+function archiverEnv(env = process.env) {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("RCLONE_")));
+}
 function run(command, args) {
   return new Promise((resolve5) => {
-    const child = spawn2(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn2(command, args, { stdio: ["ignore", "pipe", "pipe"], env: archiverEnv() });
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));

@@ -13,6 +13,7 @@ import type { Deletion } from "../../runtime/cleanup/plan.ts";
 import type { QbittorrentClient } from "../../runtime/qbittorrent.ts";
 import { openRecords, statIdentity } from "../../runtime/records.ts";
 import { refuseSharedRemoteNames, type Item } from "../../runtime/upload.ts";
+import { archiverEnv } from "../../runtime/archives.ts";
 
 /** Only deleteTorrent is called by the Executor; the test never removes a torrent. */
 const noClient = { deleteTorrent: async () => undefined } as unknown as QbittorrentClient;
@@ -93,5 +94,12 @@ describe("upload: one remote name, one local file (adversary round 2, issue 11, 
     const failures = new Map<Item, string>();
     refuseSharedRemoteNames([item("a", 7, "tv/", "x.mkv"), item("b", 7, "tv/", "x.mkv")], failures, store, new Set());
     expect(failures.size).toBe(0);
+  });
+});
+
+describe("unar and lsar run without rclone's environment (adversary, issue 12)", () => {
+  it("drops every RCLONE_* variable, the B2 key among them, and keeps the rest", () => {
+    const env = archiverEnv({ PATH: "/usr/bin", LANG: "C.UTF-8", RCLONE_CONFIG_B2_KEY: "secret", RCLONE_CONFIG_B2_ACCOUNT: "id", RCLONE_RC_PASS: "pw" });
+    expect(env).toEqual({ PATH: "/usr/bin", LANG: "C.UTF-8" });
   });
 });
