@@ -46,6 +46,8 @@ const LANES = Math.max(1, Number(process.env.PROPERTY_LANES ?? 2));
 const PATH = process.env.PROPERTY_PATH;
 /** How long fast-check may spend shrinking a counterexample (each try replays a whole history). */
 const SHRINK_SECONDS = Number(process.env.PROPERTY_SHRINK_SECONDS ?? 180);
+/** A progress line every this many histories (only in runs longer than that). */
+const PROGRESS_EVERY = Number(process.env.PROPERTY_PROGRESS_EVERY ?? 250);
 if (process.env.PROPERTY_SEED === "random") console.log(`property: PROPERTY_SEED=random picked seed ${SEED}`);
 
 let bench: Bench;
@@ -126,6 +128,10 @@ describe("no file is lost and no torrent leaves early (real rclone and unar; qBi
           const index = next++;
           try {
             await play(bench, histories[index]!, totals);
+            // A long run says how far it got, so a run stopped early still reports its count.
+            if (totals.histories % PROGRESS_EVERY === 0 && totals.histories < RUNS) {
+              console.log(`property: seed ${SEED}: ${totals.histories} of ${RUNS} histories played, 0 lost so far (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+            }
           } catch (error) {
             failures.push({ index, error });
           }
