@@ -50,8 +50,8 @@ export const TARGETS = {
  */
 export const SECURITY_EXPOSURE: Readonly<Record<string, string>> = {
   [UNITS.categories.service]: "1.1",
-  [UNITS.cleanup.service]: "1.3",
-  [UNITS.upload.service]: "1.3",
+  [UNITS.cleanup.service]: "1.5",
+  [UNITS.upload.service]: "1.5",
   [UNITS.mount.service]: "7.0",
 };
 
@@ -171,7 +171,9 @@ function hardening(spec: SpecModel, options: { user: string; stateGroup?: boolea
     NoNewPrivileges: true,
     PrivateTmp: true,
     PrivateDevices: true,
-    PrivateUsers: true,
+    // A private user namespace maps only the unit's own user and group: the state group, a supplementary
+    // group, would be unmapped, and systemd's setgroups() in that namespace is not something to rely on.
+    ...(options.stateGroup ? {} : { PrivateUsers: true }),
     ProtectSystem: "strict",
     ...(options.writes.length > 0 ? { ReadWritePaths: options.writes.map(quoteUnitWord) } : {}),
     ProtectHome: true,

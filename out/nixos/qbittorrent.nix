@@ -51,7 +51,6 @@
           NoNewPrivileges = true;
           PrivateTmp = true;
           PrivateDevices = true;
-          PrivateUsers = true;
           ProtectSystem = "strict";
           ReadWritePaths = [
             "/run/media-pipeline"
@@ -142,7 +141,6 @@
           NoNewPrivileges = true;
           PrivateTmp = true;
           PrivateDevices = true;
-          PrivateUsers = true;
           ProtectSystem = "strict";
           ReadWritePaths = [
             "/media/arr/movies"
