@@ -24,6 +24,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A TCP port below 1024 free on loopback right now (the RC's port must be privileged): random ports
+ * in 600–1000 are tried until a listen on 127.0.0.1 succeeds. Binding one needs root, as the tests run.
+ */
+export async function freePrivilegedPort(): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<boolean>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EADDRINUSE") resolve(false);
+        else reject(new Error(`cannot listen on 127.0.0.1:${port} (${e.code ?? e.message}); binding a port below 1024 needs root`));
+      });
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+  for (let i = 0; i < 200; i++) {
+    const port = 600 + Math.floor(Math.random() * 401);
+    if (await tryListen(port)) return port;
+  }
+  throw new Error("no free port in 600–1000 on 127.0.0.1");
+}
+
 /** Debian packages that provide each tool the suite runs; .ci/run installs them. */
 const INSTALL: Record<string, string> = {
   "nix-instantiate": "apt-get install nix-bin",

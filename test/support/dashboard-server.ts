@@ -2,8 +2,9 @@
  * A real nginx serving the generated dashboard on a free loopback port. The page and the config are
  * generated from the default spec with only the test's values changed through the spec: the
  * dashboard port, the web root and the secrets folder (temp folders), and the RC's port (a free
- * one, where a test may start a real rclone RC). The htpasswd file nginx reads is exactly what
- * secretsFileContent(spec, "nginx") says, with a test password in place of the sops value.
+ * one below 1024, as the spec's privilegedRcPort rule requires, where a test may start a real
+ * rclone RC). The htpasswd file nginx reads is exactly what secretsFileContent(spec, "nginx")
+ * says, with a test password in place of the sops value.
  */
 import { execa, type ResultPromise } from "execa";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import { dirname, join } from "node:path";
 import { SECRET_FILES, secretsFileContent, type SecretPart } from "../../generators/secrets.ts";
 import type { SpecInput, SpecModel } from "../../spec/schema.ts";
 import { parseSpec } from "../../spec/validate.ts";
-import { fileOf, freePort, generateFrom, requireTool, specWith } from "../helpers.ts";
+import { fileOf, freePort, freePrivilegedPort, generateFrom, requireTool, specWith } from "../helpers.ts";
 
 export interface DashboardServer {
   /** `http://127.0.0.1:<port>` */
@@ -24,7 +25,7 @@ export interface DashboardServer {
   spec: SpecModel;
   /** Where nginx reads the RC's htpasswd file from (spec.standalone.secretsDir). */
   secretsDir: string;
-  /** The port nginx proxies /rclone/ to (spec.endpoints.rcloneRc.port); nothing listens there unless the test starts it. */
+  /** The port (below 1024) nginx proxies the RC's stats to (spec.endpoints.rcloneRc.port); nothing listens there unless the test starts it. */
   rcPort: number;
   /** The RC password in the htpasswd file. */
   rcPassword: string;
@@ -61,7 +62,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const wwwRoot = join(dir, "www");
   const secretsDir = join(dir, "secrets");
   const port = await freePort();
-  const rcPort = await freePort();
+  const rcPort = await freePrivilegedPort();
   const input: SpecInput = specWith((s) => {
     s.dashboard.port = port;
     s.standalone.wwwRoot = wwwRoot;

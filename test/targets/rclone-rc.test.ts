@@ -1,7 +1,9 @@
 /**
  * The B2 mount's remote control, measured with the real rclone and FUSE: the generated unit's
- * ExecStart flags, a local remote standing in for B2, run as an unprivileged account without
- * capabilities, the way the unit runs it (User=, CapabilityBoundingSet=CAP_SYS_ADMIN).
+ * ExecStart flags, a local remote standing in for B2, run as an unprivileged account with only the
+ * unit's capabilities, the way the unit runs it (User=, AmbientCapabilities=CAP_NET_BIND_SERVICE,
+ * CapabilityBoundingSet=CAP_SYS_ADMIN CAP_NET_BIND_SERVICE): the RC listens on a port below 1024
+ * (the spec's privilegedRcPort rule), which no account without that capability can take.
  *
  * Needs root (unshare --mount, mount --bind, setpriv --reuid). /etc/fuse.conf is never touched:
  * rclone runs in a private mount namespace where a temporary fuse.conf with user_allow_other is
@@ -17,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { b2RemotePath, rcListen, SECRET_FILES, UNITS } from "../../generators/model/units.ts";
 import { secretsFileContent } from "../../generators/secrets.ts";
 import { parseSpec } from "../../spec/validate.ts";
-import { fileOf, freePort, generateFrom, requireTool, specWith } from "../helpers.ts";
+import { fileOf, freePort, freePrivilegedPort, generateFrom, requireTool, specWith } from "../helpers.ts";
 
 /** The Debian package of each tool this file runs. */
 const DEBIAN: Record<string, string> = {
@@ -83,7 +85,7 @@ const atLeast = (have: [number, number], want: [number, number]): boolean => hav
  * - `--vfs-read-chunk-streams` exists since rclone 1.68 (older ones refuse the unknown flag): dropped;
  * - `--vfs-cache-max-age=7d`: duration flags take the `d` suffix since 1.68 (the VFS options became
  *   fs.Duration then; 1.60 says `time: unknown unit "d"`): the same age is given in hours;
- * - `--rc-addr` keeps 127.0.0.1 but takes a free port; `--cache-dir` becomes a temp dir.
+ * - `--rc-addr` keeps 127.0.0.1 but takes a free port (below 1024, as the unit's); `--cache-dir` becomes a temp dir.
  */
 function mountFlags(flags: readonly string[], version: [number, number], port: number, cacheDir: string): string[] {
   const old = !atLeast(version, [1, 68]);
@@ -136,13 +138,37 @@ interface Running {
   mountPoint: string;
 }
 
-/** setpriv options: the unit's account, no groups, no capabilities but the unit's bounding set. */
-function asAccount(uid: number, extra: readonly string[] = []): string[] {
-  const bounding = unitSetting("CapabilityBoundingSet")
+/** A capability setting of the unit as setpriv's list: `CAP_SYS_ADMIN CAP_NET_BIND_SERVICE` → `-all,+sys_admin,+net_bind_service`. */
+function setprivCaps(key: string): string {
+  const caps = unitSetting(key)
     .split(/\s+/)
     .filter(Boolean)
     .map((cap) => `+${cap.replace(/^CAP_/, "").toLowerCase()}`);
-  return [tools.setpriv, `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--inh-caps=-all", `--bounding-set=${["-all", ...bounding].join(",")}`, ...extra];
+  return ["-all", ...caps].join(",");
+}
+
+/**
+ * setpriv options: the unit's account, no groups, the unit's bounding set, and the unit's ambient
+ * capabilities (which must be inheritable too), which stay with the account across setuid and exec
+ * as systemd's AmbientCapabilities= does.
+ */
+function asAccount(uid: number, extra: readonly string[] = []): string[] {
+  const ambient = setprivCaps("AmbientCapabilities");
+  return [tools.setpriv, `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", `--inh-caps=${ambient}`, `--ambient-caps=${ambient}`, `--bounding-set=${setprivCaps("CapabilityBoundingSet")}`, ...extra];
+}
+
+/** setpriv options: an account with no capabilities at all, as any other account on the host. */
+function asPlainAccount(uid: number): string[] {
+  return [tools.setpriv, `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"];
+}
+
+/** Runs node as `account` (setpriv options) to listen on 127.0.0.1:`port`; the result is "listening" or the error code. */
+async function listenAs(account: readonly string[], port: number): Promise<string> {
+  const script = `const s = require("net").createServer(); s.on("error", (e) => { console.log(e.code); process.exit(0); }); s.listen(${port}, "127.0.0.1", () => { console.log("listening"); s.close(); });`;
+  const [setpriv, ...options] = account;
+  const result = await execa(setpriv!, [...options, process.execPath, "-e", script], { reject: false, all: true, timeout: 10_000 });
+  expect(result.exitCode, result.all).toBe(0);
+  return result.stdout.trim();
 }
 
 /** A folder owned by the mount's account, as systemd makes CacheDirectory= (the mount point is the account's too). */
@@ -270,7 +296,7 @@ beforeAll(async () => {
   fuseConf = join(root, "fuse.conf");
   writeFileSync(fuseConf, "user_allow_other\n");
 
-  rcPort = await freePort();
+  rcPort = await freePrivilegedPort();
   base = `http://${rc.address}:${rcPort}${rc.baseUrl}`;
   rclone = startMount("main", rcPort);
   await waitReady(rclone);
@@ -361,6 +387,48 @@ describe("the generated rclone mount with a local remote standing in for B2, as 
     expect(await tryConnect(address!)).toBe("ECONNREFUSED");
   });
 
+  it(`listens on its RC port below 1024 as uid ${MOUNT_UID}, with only the unit's ambient CAP_NET_BIND_SERVICE in effect`, async () => {
+    expect(unitSetting("AmbientCapabilities")).toBe("CAP_NET_BIND_SERVICE");
+    expect(unitSetting("CapabilityBoundingSet").split(/\s+/)).toEqual(expect.arrayContaining(["CAP_SYS_ADMIN", "CAP_NET_BIND_SERVICE"]));
+    expect(rc.port, "the unit's RC port").toBeLessThan(1024);
+    expect(rcPort).toBeLessThan(1024);
+    const unprivilegedStart = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+    expect(rcPort, `net.ipv4.ip_unprivileged_port_start is ${unprivilegedStart}: any account may listen on the RC's port`).toBeLessThan(unprivilegedStart);
+
+    // The process is rclone itself (unshare, sh and setpriv exec into it), running as the account with the unit's capabilities.
+    const status = readFileSync(`/proc/${rclone!.pid}/status`, "utf8");
+    const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1]?.split(/\s+/);
+    expect(readFileSync(`/proc/${rclone!.pid}/comm`, "utf8").trim()).toBe("rclone");
+    expect(field("Uid")).toEqual(Array(4).fill(String(MOUNT_UID)));
+    const CAP_NET_BIND_SERVICE = 1n << 10n;
+    const CAP_SYS_ADMIN = 1n << 21n;
+    const caps = (name: string) => BigInt(`0x${field(name)![0]}`);
+    expect(caps("CapAmb")).toBe(CAP_NET_BIND_SERVICE);
+    expect(caps("CapEff")).toBe(CAP_NET_BIND_SERVICE);
+    expect(caps("CapBnd")).toBe(CAP_NET_BIND_SERVICE | CAP_SYS_ADMIN);
+
+    // The kernel's socket table: 127.0.0.1:<RC port>, listening (0A), owned by the mount's account.
+    const local = `0100007F:${rcPort.toString(16).toUpperCase().padStart(4, "0")}`;
+    const listening = readFileSync("/proc/net/tcp", "utf8")
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1] === local && f[3] === "0A");
+    expect(listening.map((f) => f[7])).toEqual([String(MOUNT_UID)]);
+  });
+
+  it(`leaves the RC's port to no account without the capability: uid ${OTHER_UID} (and uid ${MOUNT_UID} without it) cannot listen there (EACCES), held or free`, async () => {
+    // On the RC's port while rclone holds it: the kernel checks the privilege before whether the port is taken.
+    expect(await listenAs(asPlainAccount(OTHER_UID), rcPort)).toBe("EACCES");
+    // On a port below 1024 nobody holds, as the RC's port is while the mount is down.
+    const down = await freePrivilegedPort();
+    expect(await listenAs(asPlainAccount(OTHER_UID), down)).toBe("EACCES");
+    expect(await listenAs(asPlainAccount(MOUNT_UID), down)).toBe("EACCES");
+    // The same account listens on a port above 1024, and the mount's account with the unit's capabilities on the free one below it.
+    expect(await listenAs(asPlainAccount(OTHER_UID), await freePort())).toBe("listening");
+    expect(await listenAs(asAccount(MOUNT_UID), down)).toBe("listening");
+  });
+
   it(`is mounted by uid ${MOUNT_UID} (ro, allow_other): another account (uid ${OTHER_UID}) reads a file through it, and writing through it fails`, async () => {
     const mountPoint = rclone!.mountPoint;
     const line = await mountinfoLine(mountPoint);
@@ -386,7 +454,7 @@ describe("the generated rclone mount with a local remote standing in for B2, as 
   });
 
   it("fails to mount with no_new_privs set (what systemd's seccomp settings imply for a User= unit): fusermount cannot act as setuid root", async () => {
-    const running = startMount("nnp", await freePort(), ["--no-new-privs"]);
+    const running = startMount("nnp", await freePrivilegedPort(), ["--no-new-privs"]);
     const timer = setTimeout(() => running.child.kill("SIGKILL"), 20_000);
     const result = await running.child;
     clearTimeout(timer);
