@@ -67,7 +67,8 @@ const originMap = () =>
 /** The login and the origin checks, shared by the RC page and the RC proxy. */
 function rcGuard(spec: SpecModel, htpasswd: string) {
   return [
-    directive("auth_basic", `${spec.dashboard.title}: rclone RC`),
+    // A fixed realm: nginx would expand a `$` in the dashboard's title.
+    directive("auth_basic", "rclone RC"),
     directive("auth_basic_user_file", htpasswd),
     block("if", [FOREIGN_ORIGIN], [directive("return", 403)]),
     block("if", ["$http_sec_fetch_site", "=", "cross-site"], [directive("return", 403)]),

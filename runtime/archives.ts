@@ -241,7 +241,8 @@ function checkTree(root: string): { refusal?: string; files: number } {
   while (pending.length > 0) {
     const dir = pending.pop()!;
     const mode = lstatSync(dir).mode;
-    if ((mode & 0o700) !== 0o700) chmodSync(dir, mode | 0o700);
+    // Group rwx too: the extraction folder is shared through the media group, and a folder only its owner can empty outlives a change of account.
+    if ((mode & 0o770) !== 0o770) chmodSync(dir, mode | 0o770);
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       const st = lstatSync(path);

@@ -28,8 +28,8 @@ export default defineSpec({
     jellyfin: { name: "Jellyfin", purpose: "Media streaming", port: 8096, path: "/jellyfin/" },
     copyparty: { name: "Copyparty", purpose: "File browser / WebDAV", port: 3923, path: "/files/" },
     rcloneRc: {
-      name: "rclone RC / Web GUI",
-      purpose: "B2 mount cache stats and transfers (RC API on 127.0.0.1, through nginx with the RC login)",
+      name: "rclone RC",
+      purpose: "B2 mount cache stats and transfers (RC on 127.0.0.1; the dashboard's page asks for the RC login)",
       // Below 1024: no unprivileged account can listen there while the mount is down and collect the login nginx forwards.
       port: 572,
       path: "/rclone/",

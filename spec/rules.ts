@@ -311,7 +311,8 @@ function rcloneFlags(spec: LooseSpec): Problem[] {
 /** The RC's port is privileged, so no unprivileged account can take it while the mount is down. */
 function privilegedRcPort(spec: LooseSpec): Problem[] {
   const port = spec.endpoints?.rcloneRc?.port;
-  return isPort(port) && port >= 1024
+  const rc = list(spec.rclone?.mount?.flags as { flag?: string }[] | undefined).some((f) => f?.flag === "--rc");
+  return rc && isPort(port) && port >= 1024
     ? [{ path: ["endpoints", "rcloneRc", "port"], message: `${port} is a port any account on the host may listen on: while the mount is down, one could take it and collect the RC login nginx forwards. Choose a port below 1024 (the mount gets CAP_NET_BIND_SERVICE for it), such as 572` }]
     : [];
 }
@@ -357,6 +358,21 @@ function distinctSecrets(spec: LooseSpec): Problem[] {
   return problems;
 }
 
+/** Accounts NixOS or the upstream modules already define; a role's account must not be one of them. */
+const TAKEN_ACCOUNTS: Readonly<Record<string, string>> = {
+  root: "the superuser",
+  nobody: "the account of unmapped users",
+  nginx: "nginx's account",
+  jellyfin: "the jellyfin module's default account",
+  sonarr: "the sonarr module's default account",
+  radarr: "the radarr module's default account",
+  prowlarr: "the prowlarr module's account",
+  qbittorrent: "the qbittorrent module's default account",
+  copyparty: "the copyparty module's default account",
+};
+/** Groups that give their members more than a role needs. */
+const PRIVILEGED_GROUPS = ["wheel", "adm", "systemd-journal", "keys", "docker", "disk", "users"];
+
 /** The accounts that hold secrets are distinct from each other and from the shared media account. */
 function distinctAccounts(spec: LooseSpec): Problem[] {
   const problems: Problem[] = [];
@@ -370,9 +386,21 @@ function distinctAccounts(spec: LooseSpec): Problem[] {
     if (first !== undefined) problems.push({ path: ["accounts", role], message: `"${name}" is also ${first}; each role needs an account of its own, so that only it can read its secrets file` });
     else seen.set(name, `accounts.${role}`);
   }
+  for (const role of ["mount", "upload", "cleanup"]) {
+    const name = accounts[role];
+    if (typeof name === "string" && Object.hasOwn(TAKEN_ACCOUNTS, name)) {
+      problems.push({ path: ["accounts", role], message: `"${name}" is ${TAKEN_ACCOUNTS[name]}; give the ${role} an account of its own` });
+    }
+  }
   const group = accounts.stateGroup;
-  if (typeof group === "string" && group === spec.user?.group) {
-    problems.push({ path: ["accounts", "stateGroup"], message: `"${group}" is the media group, which every media service is in; the runtime's state needs a group of its own, or any of them could forge upload records` });
+  if (typeof group === "string") {
+    if (group === spec.user?.group) {
+      problems.push({ path: ["accounts", "stateGroup"], message: `"${group}" is the media group, which every media service is in; the runtime's state needs a group of its own, or any of them could forge upload records` });
+    } else if (group === accounts.mount) {
+      problems.push({ path: ["accounts", "stateGroup"], message: `"${group}" is the mount's own group; the rclone process, which the RC reaches, could then forge upload records. Give the runtime's state a group of its own` });
+    } else if (Object.hasOwn(TAKEN_ACCOUNTS, group) || PRIVILEGED_GROUPS.includes(group)) {
+      problems.push({ path: ["accounts", "stateGroup"], message: `"${group}" is a group other accounts already hold; the runtime's state needs a group of its own, or its members could forge upload records` });
+    }
   }
   return problems;
 }
@@ -430,10 +458,14 @@ function fixedPorts(spec: LooseSpec): Problem[] {
 
 /** nginx expands `$name` everywhere in its config and has no escape for a literal `$`. */
 function nginxRepresentable(spec: LooseSpec): Problem[] {
-  const root = spec.standalone?.wwwRoot;
-  return typeof root === "string" && root.includes("$")
-    ? [{ path: ["standalone", "wwwRoot"], message: `${JSON.stringify(root)} contains '$', which nginx would read as a variable; choose a folder without '$'` }]
-    : [];
+  const problems: Problem[] = [];
+  for (const field of ["wwwRoot", "secretsDir"] as const) {
+    const value = spec.standalone?.[field];
+    if (typeof value === "string" && value.includes("$")) {
+      problems.push({ path: ["standalone", field], message: `${JSON.stringify(value)} contains '$', which nginx would read as a variable; choose a folder without '$'` });
+    }
+  }
+  return problems;
 }
 
 export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [

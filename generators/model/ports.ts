@@ -55,7 +55,7 @@ export function listeners(spec: SpecModel): Listener[] {
       port: spec.dashboard.port,
       address: "0.0.0.0",
       reach: "LAN",
-      credentials: rcPath ? `none for the page and the redirects; the RC login on \`${rcPath}\` (core/stats and vfs/stats only), and only from the dashboard's own pages` : "none (a page and redirects)",
+      credentials: rcPath ? `none for the page and the redirects; the RC login on \`${rcPath}\` (core/stats and vfs/stats only), refused to pages of other origins` : "none (a page and redirects)",
       firewall: true,
     },
     {

@@ -229,7 +229,7 @@ function jellyfinConfig(ctx: GenerateContext): NixValue {
         enable: true,
         user: spec.user.name,
         group: spec.user.group,
-        openFirewall: commented("The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below.", false),
+        openFirewall: commented(spec.appLogins === "created" ? "The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below." : 'Closed until the first-run wizard has created a login (spec appLogins = "created"); the module would also open 8920 and UDP 1900, which are not used.', false),
       },
     },
     ...(spec.appLogins === "created"

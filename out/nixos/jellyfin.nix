@@ -6,7 +6,7 @@
     enable = true;
     user = "media";
     group = "media";
-    # The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below.
+    # Closed until the first-run wizard has created a login (spec appLogins = "created"); the module would also open 8920 and UDP 1900, which are not used.
     openFirewall = false;
   };
   systemd.services.jellyfin = {

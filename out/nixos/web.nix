@@ -32,15 +32,15 @@
         };
         "= /rclone/core/stats" = {
           proxyPass = "http://127.0.0.1:572";
-          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}";
+          extraConfig = "auth_basic \"rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}";
         };
         "= /rclone/vfs/stats" = {
           proxyPass = "http://127.0.0.1:572";
-          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}";
+          extraConfig = "auth_basic \"rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}";
         };
         # The RC path itself: a page reading the RC's stats, behind the same login.
         "= /rclone/" = {
-          extraConfig = "auth_basic \"builder: rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}\ntry_files /rclone/index.html =404;";
+          extraConfig = "auth_basic \"rclone RC\";\nauth_basic_user_file ${config.sops.templates."rclone-rc.htpasswd".path};\nif ($mp_foreign_origin) {\n    return 403;\n}\nif ($http_sec_fetch_site = cross-site) {\n    return 403;\n}\ntry_files /rclone/index.html =404;";
         };
       };
     };

@@ -21112,7 +21112,7 @@ function checkTree(root) {
   while (pending.length > 0) {
     const dir = pending.pop();
     const mode = lstatSync4(dir).mode;
-    if ((mode & 448) !== 448) chmodSync(dir, mode | 448);
+    if ((mode & 504) !== 504) chmodSync(dir, mode | 504);
     for (const name of readdirSync2(dir)) {
       const path = join8(dir, name);
       const st = lstatSync4(path);

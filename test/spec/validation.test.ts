@@ -162,6 +162,26 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
     ['accounts.stateGroup: "media" is the media group, which every media service is in; the runtime\'s state needs a group of its own, or any of them could forge upload records'],
   ],
   [
+    "the runtime's state in the mount's own group (second review)",
+    (s) => void (s.accounts.stateGroup = "rclone-b2"),
+    ['accounts.stateGroup: "rclone-b2" is the mount\'s own group; the rclone process, which the RC reaches, could then forge upload records. Give the runtime\'s state a group of its own'],
+  ],
+  [
+    "the runtime's state in a privileged group",
+    (s) => void (s.accounts.stateGroup = "wheel"),
+    ['accounts.stateGroup: "wheel" is a group other accounts already hold; the runtime\'s state needs a group of its own, or its members could forge upload records'],
+  ],
+  [
+    "a role's account that NixOS already has",
+    (s) => void (s.accounts.mount = "root"),
+    ['accounts.mount: "root" is the superuser; give the mount an account of its own'],
+  ],
+  [
+    "a '$' in the standalone secrets folder",
+    (s) => void (s.standalone.secretsDir = "/etc/mp$secrets"),
+    ['standalone.secretsDir: "/etc/mp$secrets" contains \'$\', which nginx would read as a variable; choose a folder without \'$\''],
+  ],
+  [
     "a copyparty volume readable by an undeclared account",
     (s) => void (s.copyparty.volumes["/tv"]!.read = ["guest"]),
     ['copyparty.volumes["/tv"].read[0]: "guest" is not one of copyparty.accounts (admin)'],

@@ -120,7 +120,7 @@ describe("nginx in front of the rclone RC (rclone rcd standing in for the mount'
     expect(response.headers["x-rclone-jobid"], name).toBeUndefined();
   };
 
-  const nginxRealm = () => `Basic realm="${spec.dashboard.title}: rclone RC"`;
+  const nginxRealm = () => `Basic realm="rclone RC"`;
 
   beforeAll(async () => {
     const rcloneBinary = requireDebianTool("rclone", "rclone");

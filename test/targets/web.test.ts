@@ -70,7 +70,7 @@ describe("a real nginx serving the generated config on loopback", () => {
     const response = await rawRequest(base, rcPath!);
     expect(response.status).toBe(401);
     expect(response.headers.location).toBeUndefined();
-    expect(response.headers["www-authenticate"]).toBe(`Basic realm="${builder.dashboard.title}: rclone RC"`);
+    expect(response.headers["www-authenticate"]).toBe(`Basic realm="rclone RC"`);
   });
 
   it("names no nginx version in any response, error pages included", async () => {
