@@ -28,6 +28,9 @@ export async function freePort(): Promise<number> {
  * A TCP port below 1024 free on loopback right now (the RC's port must be privileged): random ports
  * in 600–1000 are tried until a listen on 127.0.0.1 succeeds. Binding one needs root, as the tests run.
  */
+/** The ports the Fetch standard blocks ("port blocking"), which Node's fetch refuses to connect to; those in 600–1000. */
+const FETCH_BAD_PORTS = new Set([601, 636, 989, 990, 993, 995]);
+
 export async function freePrivilegedPort(): Promise<number> {
   const tryListen = (port: number) =>
     new Promise<boolean>((resolve, reject) => {
@@ -40,6 +43,8 @@ export async function freePrivilegedPort(): Promise<number> {
     });
   for (let i = 0; i < 200; i++) {
     const port = 600 + Math.floor(Math.random() * 401);
+    // fetch() refuses the WHATWG "bad ports" (601, 636 ldaps, 989, 990, 993, 995 in this range) before connecting.
+    if (FETCH_BAD_PORTS.has(port)) continue;
     if (await tryListen(port)) return port;
   }
   throw new Error("no free port in 600–1000 on 127.0.0.1");
