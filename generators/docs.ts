@@ -3,12 +3,12 @@
  * every number and name in it follows the spec.
  */
 import Handlebars from "handlebars";
-import type { SpecModel } from "../spec/schema.ts";
 import { readFileSync } from "node:fs";
 import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { b2RemotePath, rcListen, SECRET_FILES, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, type SecretFile, type ServiceModel, type TimerModel } from "./model/units.ts";
 import { EVERY_ADDRESS, listeners } from "./model/ports.ts";
+import { secretReaders } from "./secrets.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
 import { operatorRecipes, type RecipeName } from "./justfile.ts";
 import { dashboardUrl, RC_METHODS_VIA_NGINX } from "./web.ts";
@@ -20,15 +20,6 @@ import { MARKDOWN_HELPERS, mdCode, mdTable } from "./render/markdown.ts";
 const handlebars = Handlebars.create();
 handlebars.registerHelper(MARKDOWN_HELPERS);
 const template = handlebars.compile(readFileSync(projectPath("generators/templates/docs.md.hbs"), "utf8"), { noEscape: true, strict: true });
-
-/** Who reads each secrets file, and what it holds, for the docs. */
-const SECRET_READERS = (spec: SpecModel): Record<SecretFile, { reader: string; holds: string }> => ({
-  mount: { reader: `${spec.accounts.mount} (${UNITS.mount.service})`, holds: "the mount's B2 key (read), the RC login" },
-  upload: { reader: `${spec.accounts.upload} (${UNITS.upload.service})`, holds: "the upload's B2 key (list, write; no delete)" },
-  cleanup: { reader: `${spec.accounts.cleanup} (${UNITS.cleanup.service})`, holds: "the cleanup's B2 key (list)" },
-  nginx: { reader: "nginx", holds: "the RC login, which nginx asks for on the dashboard's RC path" },
-  operator: { reader: "root", holds: "the RC login, for curl in the just recipes" },
-});
 
 /** The recipes the Monitoring section lists, in its order. */
 const MONITORING: readonly RecipeName[] = ["qbt-logs", "upload-status", "cleanup-status", "timers", "b2-cache", "b2-transfers", "rclone-logs"];
@@ -97,7 +88,11 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
       ),
       secretFiles: mdTable(
         ["File", "Readable by", "Holds"],
-        (Object.keys(SECRET_FILES) as SecretFile[]).map((f) => [mdCode(SECRET_FILES[f]), SECRET_READERS(spec)[f].reader, SECRET_READERS(spec)[f].holds]),
+        (Object.entries(secretReaders(spec)) as [SecretFile, ReturnType<typeof secretReaders>[SecretFile]][]).map(([f, r]) => [
+          mdCode(SECRET_FILES[f]),
+          r.unit ? `${r.account} (${r.unit})` : r.account,
+          r.holds,
+        ]),
       ),
       mountFlags: mdTable(
         ["Flag", "Default", "Ours", "Why"],

@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { hashComment } from "./render/comment.ts";
-import { SECRET_FILES, type SecretFile } from "./model/units.ts";
+import { SECRET_FILES, UNITS, type SecretFile } from "./model/units.ts";
 import type { KeyRole, SpecModel } from "../spec/schema.ts";
 
 export interface SecretRefEntry {
@@ -60,6 +60,34 @@ export function secretsFileContent(spec: SpecModel, file: SecretFile): SecretPar
     case "operator":
       return [`machine 127.0.0.1 login ${user} password `, pass, "\n"];
   }
+}
+
+/** nginx's account, whose name the NixOS module owns (`config.services.nginx.user`). */
+export const NGINX_ACCOUNT = "nginx";
+
+/**
+ * Who reads each secrets file (its owner, mode 0400), the unit restarted or reloaded when it
+ * changes, and what it holds: for the sops-nix templates (why) and the docs (holds).
+ */
+export function secretReaders(spec: SpecModel): Record<SecretFile, { account: string; unit?: string; restart?: string; reload?: string; why: string; holds: string }> {
+  return {
+    mount: {
+      account: spec.accounts.mount,
+      unit: UNITS.mount.service,
+      restart: UNITS.mount.service,
+      why: "The mount's read-only B2 key, and the RC login (rclone reads RCLONE_RC_USER/RCLONE_RC_PASS).",
+      holds: "the mount's B2 key (read), the RC login",
+    },
+    upload: { account: spec.accounts.upload, unit: UNITS.upload.service, why: "The upload key: lists and writes, cannot delete.", holds: "the upload's B2 key (list, write; no delete)" },
+    cleanup: { account: spec.accounts.cleanup, unit: UNITS.cleanup.service, why: "The cleanup key: lists only.", holds: "the cleanup's B2 key (list)" },
+    nginx: {
+      account: NGINX_ACCOUNT,
+      reload: "nginx.service",
+      why: "The RC login for nginx, which asks for it on the dashboard's RC path ({PLAIN}: the file is the secret, readable by nginx alone).",
+      holds: "the RC login, which nginx asks for on the dashboard's RC path",
+    },
+    operator: { account: "root", why: "The RC login for root's curl (the just recipes b2-cache and b2-transfers).", holds: "the RC login, for curl in the just recipes" },
+  };
 }
 
 /** `b2/account_id` becomes `{ b2: { account_id: ... } }`, the nesting sops-nix reads. */

@@ -10,7 +10,7 @@
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "../context.ts";
 import type { SpecModel } from "../../spec/schema.ts";
 import { unitsModel, serviceOf, JOB_UNITS, UNITS, RUNTIME_CONFIG_PATH, SECRET_FILES, LOCK_DIR, STATE_DIR, STATE_DIR_MODE, type SecretFile } from "../model/units.ts";
-import { secretRefs, secretsFileContent } from "../secrets.ts";
+import { NGINX_ACCOUNT, secretReaders, secretRefs, secretsFileContent } from "../secrets.ts";
 import { call, commented, expr, interpolate, mkForce, renderNixModule, nixAttrName, type NixValue } from "../render/nix.ts";
 import { nixService, nixTimer } from "./units.ts";
 import { webNixosConfig } from "../web.ts";
@@ -174,17 +174,6 @@ function rcloneConfig(ctx: GenerateContext): NixValue {
   };
 }
 
-/** Who reads each secrets file on NixOS, and which unit restarts or reloads when it changes. */
-function secretsReaders(spec: SpecModel): Record<SecretFile, { owner: NixValue; restart?: string; reload?: string; why: string }> {
-  return {
-    mount: { owner: spec.accounts.mount, restart: UNITS.mount.service, why: "The mount's read-only B2 key, and the RC login (rclone reads RCLONE_RC_USER/RCLONE_RC_PASS)." },
-    upload: { owner: spec.accounts.upload, why: "The upload key: lists and writes, cannot delete." },
-    cleanup: { owner: spec.accounts.cleanup, why: "The cleanup key: lists only." },
-    nginx: { owner: expr("config.services.nginx.user"), reload: "nginx.service", why: "The RC login for nginx, which asks for it on the dashboard's RC path ({PLAIN}: the file is the secret, readable by nginx alone)." },
-    operator: { owner: "root", why: "The RC login for root's curl (the just recipes b2-cache and b2-transfers)." },
-  };
-}
-
 function secretsConfig(ctx: GenerateContext): NixValue {
   const { spec } = ctx;
   const placeholder = (key: string) => expr(`config.sops.placeholder.${nixAttrName(key)}`);
@@ -195,13 +184,13 @@ function secretsConfig(ctx: GenerateContext): NixValue {
       ? commented("Read by copyparty itself, which runs as the shared media account.", { sopsFile: expr("config.services.media-pipeline.sopsFile"), owner: copypartyUser, mode: "0400", restartUnits: ["copyparty.service"] })
       : { sopsFile: expr("config.services.media-pipeline.sopsFile") };
   }
-  const readers = secretsReaders(spec);
+  const readers = secretReaders(spec);
   const templates: Record<string, NixValue> = {};
   for (const file of Object.keys(SECRET_FILES) as SecretFile[]) {
     const r = readers[file];
     templates[SECRET_FILES[file]] = commented(r.why, {
       content: interpolate(...secretsFileContent(spec, file).map((part) => (typeof part === "string" ? part : placeholder(part.sopsKey)))),
-      owner: r.owner,
+      owner: r.account === NGINX_ACCOUNT ? expr("config.services.nginx.user") : r.account,
       mode: "0400",
       ...(r.restart ? { restartUnits: [r.restart] } : {}),
       ...(r.reload ? { reloadUnits: [r.reload] } : {}),

@@ -54,6 +54,23 @@ export function fillSecrets(parts: readonly SecretPart[], values: Readonly<Recor
 /** The test's value for the RC password's sops key. */
 export const rcSecrets = (spec: SpecModel, password: string): Record<string, string> => ({ [spec.secrets.rcloneRc.password.sopsKey]: password });
 
+/**
+ * The mount's secrets file as systemd would hand it to rclone (EnvironmentFile): the RC password
+ * given, every other sops key a test value `test-<key>`.
+ */
+export function mountSecretsEnvironment(spec: SpecModel, rcPassword: string): Record<string, string> {
+  const parts = secretsFileContent(spec, "mount");
+  const values: Record<string, string> = {};
+  for (const part of parts) if (typeof part !== "string") values[part.sopsKey] = `test-${part.sopsKey.replace(/\W/g, "-")}`;
+  const text = fillSecrets(parts, { ...values, ...rcSecrets(spec, rcPassword) });
+  return Object.fromEntries(
+    text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
 export async function startDashboard(options: DashboardOptions = {}): Promise<DashboardServer> {
   const nginx = requireTool("nginx");
   const dir = mkdtempSync(join(tmpdir(), "mp-nginx-"));
@@ -109,20 +126,21 @@ export interface RawResponse {
 
 /**
  * One HTTP request with exactly the headers given (fetch sets Host itself and may add Origin or
- * Sec-Fetch-* headers on its own); redirects are not followed.
+ * Sec-Fetch-* headers on its own); redirects are not followed. The path is sent byte for byte (URL
+ * would resolve `..` and decode nothing, fetch would do the same): only host and port come from `base`.
  */
 export function rawRequest(
   base: string,
   path: string,
   options: { method?: string; headers?: Record<string, string>; auth?: { user: string; password: string }; body?: string } = {},
 ): Promise<RawResponse> {
-  const url = new URL(path, base);
+  const url = new URL(base);
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth) headers.Authorization = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.password}`).toString("base64")}`;
   if (options.body !== undefined) headers["Content-Type"] ??= "application/json";
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: options.method ?? "GET", headers, agent: false },
+      { host: url.hostname, port: url.port, path, method: options.method ?? "GET", headers, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

@@ -16,16 +16,15 @@
 import { chromium } from "playwright-core";
 import { execa, type ResultPromise } from "execa";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRET_FILES, secretsFileContent } from "../../generators/secrets.ts";
+import { SECRET_FILES } from "../../generators/secrets.ts";
 import { rcListen } from "../../generators/model/units.ts";
 import { RC_METHODS_VIA_NGINX } from "../../generators/web.ts";
 import type { SpecModel } from "../../spec/schema.ts";
 import { requireTool } from "../helpers.ts";
-import { fillSecrets, rawRequest, rcSecrets, startDashboard, type DashboardServer, type RawResponse } from "../support/dashboard-server.ts";
+import { mountSecretsEnvironment, rawRequest, startDashboard, type DashboardServer, type RawResponse } from "../support/dashboard-server.ts";
 
 const RC_PASSWORD = "test-rc-password-5f1c9a";
 
@@ -40,18 +39,7 @@ function requireDebianTool(name: string, debianPackage: string): string {
 
 /** The mount's secrets file as rclone's environment: the RC login as given, the B2 remote replaced by a local folder. */
 function mountEnvironment(spec: SpecModel, password: string): Record<string, string> {
-  const keys = spec.secrets.b2Keys.mount;
-  const text = fillSecrets(secretsFileContent(spec, "mount"), {
-    ...rcSecrets(spec, password),
-    [keys.keyId.sopsKey]: "unused-key-id",
-    [keys.applicationKey.sopsKey]: "unused-application-key",
-  });
-  const env = Object.fromEntries(
-    text
-      .split("\n")
-      .filter((line) => line !== "")
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
+  const env = mountSecretsEnvironment(spec, password);
   const remote = `RCLONE_CONFIG_${spec.b2.remote.toUpperCase()}`;
   delete env[`${remote}_ACCOUNT`];
   delete env[`${remote}_KEY`];
@@ -271,19 +259,7 @@ describe("nginx in front of the rclone RC (rclone rcd standing in for the mount'
   ])("sends the raw path /rclone/%s, which nginx normalizes to a stats location, on to rclone without running anything but core/stats", async (path) => {
     const before = rcloneLog.length;
     // Sent byte for byte (fetch and URL would resolve the dots first), with the login and the command's parameters.
-    const response = await new Promise<RawResponse>((resolve, reject) => {
-      const req = request(
-        { host: "127.0.0.1", port: server.port, path: `${spec.endpoints.rcloneRc.path}${path}`, method: "POST", agent: false, headers: { Authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString("base64")}`, "Content-Type": "application/json" } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-          res.on("error", reject);
-        },
-      );
-      req.on("error", reject);
-      req.end(JSON.stringify({ command: "version" }));
-    });
+    const response = await rawRequest(server.base, `${spec.endpoints.rcloneRc.path}${path}`, { method: "POST", auth: login, body: JSON.stringify({ command: "version" }) });
     if (response.status === 200) {
       expect(JSON.parse(response.body)).toMatchObject({ bytes: expect.any(Number), errors: 0 });
     } else {

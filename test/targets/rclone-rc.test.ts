@@ -17,7 +17,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { b2RemotePath, rcListen, SECRET_FILES, UNITS } from "../../generators/model/units.ts";
-import { secretsFileContent } from "../../generators/secrets.ts";
+import { mountSecretsEnvironment } from "../support/dashboard-server.ts";
 import { parseSpec } from "../../spec/validate.ts";
 import { fileOf, freePort, freePrivilegedPort, generateFrom, requireTool, specWith } from "../helpers.ts";
 
@@ -56,19 +56,6 @@ function unitSetting(key: string): string {
   const value = unitFile.match(new RegExp(`^${key}=(.*)$`, "m"))?.[1];
   if (value === undefined) throw new Error(`${UNITS.mount.service} has no ${key}=`);
   return value;
-}
-
-/** The mount's secrets file as the host holds it, with test values for the sops keys, as environment variables. */
-function secretsEnvironment(): Record<string, string> {
-  const text = secretsFileContent(spec, "mount")
-    .map((part) => (typeof part === "string" ? part : part.sopsKey === spec.secrets.rcloneRc.password.sopsKey ? RC_PASSWORD : `test-${part.sopsKey.replace(/\W/g, "-")}`))
-    .join("");
-  const env: Record<string, string> = {};
-  for (const line of text.split("\n").filter(Boolean)) {
-    const eq = line.indexOf("=");
-    env[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return env;
 }
 
 /** `rclone version`'s "v1.60.1-DEV" as [1, 60]. */
@@ -128,7 +115,7 @@ let fuseConf = "";
 let base = "";
 let rcPort = 0;
 let rclone: Running | undefined;
-const secrets = secretsEnvironment();
+const secrets = mountSecretsEnvironment(spec, RC_PASSWORD);
 
 interface Running {
   child: ResultPromise;
