@@ -37,11 +37,13 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
   const width = Math.max(...monitoring.map((m) => m.command.length)) + 2;
   const library = sources.filter((s) => s.kind === "library");
   /** A setup step for Sonarr or Radarr: its download category and its library root. */
-  const arr = (step: number, name: "sonarr" | "radarr", title: string, prefix: string) => {
-    const category = Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === name);
-    const root = library.find((s) => s.prefix === prefix)?.path ?? "";
-    return { step, title, port: spec.endpoints[name].port, category: category?.[0] ?? "", categoryPath: category?.[1].savePath ?? "", root };
-  };
+  const categoryOf = (app: "sonarr" | "radarr") => Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === app)?.[0] ?? "";
+  const login = (app: keyof typeof spec.apps) => `login ${mdCode(spec.apps[app].login.user)}, password from sops (${mdCode(spec.apps[app].login.password.sopsKey)})`;
+  const arrSteps = (app: "sonarr" | "radarr", title: string): string[][] => [
+    [`${title}: set an authentication method`, `Forms from the first start (${mdCode(`${app.toUpperCase()}__AUTH__METHOD`)}); the wire job creates the ${login(app)}`],
+    [`${title}: add qBittorrent as a download client`, `the wire job: host ${mdCode("localhost")}, port ${spec.endpoints.qbittorrentWebui.port}, category ${mdCode(categoryOf(app))}, Remove Completed off (cleanup decides when a torrent leaves qBittorrent)`],
+    [`${title}: set the root folder`, `the wire job: ${spec.apps[app].rootFolders.map(mdCode).join(", ")} (${mdCode(`apps.${app}.rootFolders`)})`],
+  ];
   const schedule = (t: TimerModel) => `every ${t.timerConfig.OnUnitActiveSec} (${t.timerConfig.OnBootSec} after boot)`;
   const trigger = (service: ServiceModel) => {
     const t = units.timers.find((x) => x.unit === service.unit);
@@ -103,6 +105,24 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
           f.reason,
         ]),
       ),
+      setup: mdTable(
+        ["The seed's manual step", "Now done by"],
+        [
+          ["Prowlarr: set an authentication method", `Forms from the first start; the wire job creates the ${login("prowlarr")}`],
+          ["Prowlarr: add your indexers", "**you** (below): they hold your own accounts"],
+          ...(["sonarr", "radarr"] as const).map((app) => [
+            `Prowlarr: add ${app === "sonarr" ? "Sonarr" : "Radarr"} as an application, copying its API key`,
+            `the wire job: ${mdCode(`http://localhost:${spec.endpoints[app].port}`)}, Full Sync, the key from sops (${mdCode(spec.apps[app].apiKey.sopsKey)}), which the app also reads`,
+          ]),
+          ...arrSteps("sonarr", "Sonarr"),
+          ...arrSteps("radarr", "Radarr"),
+          ["Jellyfin: the first-run wizard", `the wire job: administrator ${mdCode(spec.apps.jellyfin.login.user)} (password from sops), remote access ${spec.apps.jellyfin.remoteAccess ? "on" : "off (local networks only)"}`],
+          ...Object.entries(spec.apps.jellyfin.libraries).map(([name, l]) => [
+            `Jellyfin: the ${name} library`,
+            `the wire job: ${l.paths.map(mdCode).join(" + ")} (${l.type}); a B2 folder is added once it exists, after the first upload to it`,
+          ]),
+        ],
+      ),
       manual: mdTable(
         ["Action", "Command"],
         [
@@ -149,13 +169,10 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
       qbittorrent: spec.endpoints.qbittorrentWebui.port,
     },
     bypassLocalhostAuth: spec.qbittorrent.bypassLocalhostAuth,
-    arrs: [arr(2, "sonarr", "Sonarr", spec.b2.prefixes.tv ?? "tv/"), arr(3, "radarr", "Radarr", spec.b2.prefixes.movies ?? "movies/")],
-    jellyfinStep: 4,
-    jellyfinLibraries: library.map((s) => ({
-      title: s.prefix.startsWith("tv") ? "TV Shows" : s.prefix.startsWith("movies") ? "Movies" : s.prefix,
-      local: s.path,
-      remote: `${spec.b2.mountPoint}/${s.prefix.replace(/\/$/, "")}`,
-    })),
+    wireUnit: UNITS.wire.service,
+    wireEvery: humanDuration(spec.timers.wire.every),
+    wirePlan: recipe("wire-plan"),
+    prowlarrUser: spec.apps.prowlarr.login.user,
   };
   return { path: "docs/media-pipeline.md", contents: template(view) };
 }

@@ -8,7 +8,7 @@ import { PROJECT_ROOT, projectPath } from "./paths.ts";
 import type { GenerateContext, GeneratedFile } from "./context.ts";
 import { b2RemotePath, flagArgs, RUNTIME_DIRECTORY, STATE_DIRECTORY } from "./model/units.ts";
 import { durationToSeconds } from "../spec/syntax.ts";
-import { RuntimeConfig, type RuntimeConfigModel } from "../runtime/config.ts";
+import { RuntimeConfig, type RuntimeConfigModel, type WireConfigModel } from "../runtime/config.ts";
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -39,8 +39,40 @@ export function runtimeConfig(ctx: GenerateContext): RuntimeConfigModel {
       categories: Object.fromEntries(Object.entries(spec.qbittorrent.categories).map(([name, c]) => [name, c.savePath])),
       waitSeconds: 120,
     },
+    wire: wireConfig(ctx),
     lockDir: `/run/${RUNTIME_DIRECTORY}`,
     stateDir: `/var/lib/${STATE_DIRECTORY}`,
+  };
+}
+
+/** The wire job's part of the config: every app on this host's loopback, the rest from spec.apps. */
+function wireConfig(ctx: GenerateContext): WireConfigModel {
+  const { spec } = ctx;
+  const local = (port: number) => `http://127.0.0.1:${port}`;
+  // What Prowlarr and Sonarr call each other: the seed's values (Settings > Apps).
+  const seen = (port: number) => `http://localhost:${port}`;
+  const categoryOf = (app: "sonarr" | "radarr") => Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === app)![0];
+  return {
+    waitSeconds: 300,
+    qbittorrent: { host: "localhost", port: spec.endpoints.qbittorrentWebui.port },
+    sonarr: { url: local(spec.endpoints.sonarr.port), user: spec.apps.sonarr.login.user, category: categoryOf("sonarr"), rootFolders: [...spec.apps.sonarr.rootFolders] },
+    radarr: { url: local(spec.endpoints.radarr.port), user: spec.apps.radarr.login.user, category: categoryOf("radarr"), rootFolders: [...spec.apps.radarr.rootFolders] },
+    prowlarr: {
+      url: local(spec.endpoints.prowlarr.port),
+      user: spec.apps.prowlarr.login.user,
+      applications: (["sonarr", "radarr"] as const).map((app) => ({
+        app,
+        name: app === "sonarr" ? "Sonarr" : "Radarr",
+        prowlarrUrl: seen(spec.endpoints.prowlarr.port),
+        baseUrl: seen(spec.endpoints[app].port),
+      })),
+    },
+    jellyfin: {
+      url: local(spec.endpoints.jellyfin.port),
+      user: spec.apps.jellyfin.login.user,
+      remoteAccess: spec.apps.jellyfin.remoteAccess,
+      libraries: Object.entries(spec.apps.jellyfin.libraries).map(([name, l]) => ({ name, collectionType: l.type, paths: [...l.paths] })),
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { generatedHeader, type GenerateContext, type GeneratedFile } from "./con
 import { hashComment } from "./render/comment.ts";
 import { SECRET_FILES, UNITS, type SecretFile } from "./model/units.ts";
 import type { KeyRole, SpecModel } from "../spec/schema.ts";
+import { WIRE_ENV } from "../runtime/wire/env.ts";
 
 export interface SecretRefEntry {
   readonly sopsKey: string;
@@ -19,6 +20,7 @@ export interface SecretRefEntry {
 }
 
 const ROLES: readonly KeyRole[] = ["mount", "upload", "cleanup"];
+const APP_TITLES = { sonarr: "Sonarr", radarr: "Radarr", prowlarr: "Prowlarr" } as const;
 
 /** Every sops key the spec references, in a stable order. */
 export function secretRefs(spec: SpecModel): SecretRefEntry[] {
@@ -29,6 +31,11 @@ export function secretRefs(spec: SpecModel): SecretRefEntry[] {
       { sopsKey: b2Keys[role].applicationKey.sopsKey, placeholder: `<applicationKey of the ${role} key>` },
     ]),
     { sopsKey: rcloneRc.password.sopsKey, placeholder: "<RC password: openssl rand -hex 32>" },
+    ...(["sonarr", "radarr", "prowlarr"] as const).flatMap((app) => [
+      { sopsKey: spec.apps[app].apiKey.sopsKey, placeholder: `<${APP_TITLES[app]} API key: openssl rand -hex 16>` },
+      { sopsKey: spec.apps[app].login.password.sopsKey, placeholder: `<${APP_TITLES[app]} password of ${spec.apps[app].login.user}>` },
+    ]),
+    { sopsKey: spec.apps.jellyfin.login.password.sopsKey, placeholder: `<Jellyfin password of ${spec.apps.jellyfin.login.user}>` },
     ...Object.entries(spec.copyparty.accounts).map(([name, a]) => ({ sopsKey: a.password.sopsKey, placeholder: `<copyparty password of ${name}>`, copyparty: true })),
   ];
 }
@@ -59,6 +66,19 @@ export function secretsFileContent(spec: SpecModel, file: SecretFile): SecretPar
       return [`${user}:{PLAIN}`, pass, "\n"];
     case "operator":
       return [`machine 127.0.0.1 login ${user} password `, pass, "\n"];
+    case "sonarr":
+    case "radarr":
+    case "prowlarr":
+      // Servarr apps read any setting from <APP>__SECTION__KEY, before config.xml (Sonarr ConfigFileProvider.cs, AuthOptions).
+      return [`${file.toUpperCase()}__AUTH__APIKEY=`, { sopsKey: spec.apps[file].apiKey.sopsKey }, "\n"];
+    case "wire": {
+      const lines: SecretPart[] = [];
+      for (const app of ["sonarr", "radarr", "prowlarr"] as const) {
+        lines.push(`${WIRE_ENV[`${app}ApiKey`]}=`, { sopsKey: spec.apps[app].apiKey.sopsKey }, `\n${WIRE_ENV[`${app}Password`]}=`, { sopsKey: spec.apps[app].login.password.sopsKey }, "\n");
+      }
+      lines.push(`${WIRE_ENV.jellyfinPassword}=`, { sopsKey: spec.apps.jellyfin.login.password.sopsKey }, "\n");
+      return lines;
+    }
   }
 }
 
@@ -85,6 +105,23 @@ export function secretReaders(spec: SpecModel): Record<SecretFile, { account: st
       reload: "nginx.service",
       why: "The RC login for nginx, which asks for it on the dashboard's RC path ({PLAIN}: the file is the secret, readable by nginx alone).",
       holds: "the RC login, which nginx asks for on the dashboard's RC path",
+    },
+    sonarr: { account: spec.user.name, unit: "sonarr.service", restart: "sonarr.service", why: "Sonarr's API key (SONARR__AUTH__APIKEY), chosen here so that no key is copied from its web UI.", holds: "Sonarr's API key" },
+    radarr: { account: spec.user.name, unit: "radarr.service", restart: "radarr.service", why: "Radarr's API key (RADARR__AUTH__APIKEY).", holds: "Radarr's API key" },
+    prowlarr: {
+      account: "root",
+      unit: "prowlarr.service",
+      restart: "prowlarr.service",
+      why: "Prowlarr's API key (PROWLARR__AUTH__APIKEY). Prowlarr runs as a DynamicUser; systemd reads the file as root before starting it.",
+      holds: "Prowlarr's API key (read by systemd for Prowlarr's DynamicUser)",
+    },
+    wire: {
+      account: spec.accounts.wire,
+      unit: UNITS.wire.service,
+      // A oneshot: restarting it runs it again with the new keys.
+      restart: UNITS.wire.service,
+      why: "The wire job's: each app's API key and login password, to set them up through their APIs.",
+      holds: "every app's API key and login password",
     },
     operator: { account: "root", why: "The RC login for root's curl (the just recipes b2-cache and b2-transfers).", holds: "the RC login, for curl in the just recipes" },
   };

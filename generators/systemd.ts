@@ -16,6 +16,7 @@ export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
     mountSecrets: `${s.secretsDir}/${SECRET_FILES.mount}`,
     uploadSecrets: `${s.secretsDir}/${SECRET_FILES.upload}`,
     cleanupSecrets: `${s.secretsDir}/${SECRET_FILES.cleanup}`,
+    wireSecrets: `${s.secretsDir}/${SECRET_FILES.wire}`,
   };
 }
 

@@ -30,6 +30,42 @@ const checked = (schema: z.ZodString, check: (value: string) => string | undefin
     if (message) ctx.addIssue({ code: "custom", message });
   });
 
+const LoopbackUrl = z.string().regex(/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}$/, {
+  error: "write the app's address on this host, such as http://127.0.0.1:8989: the wire job sends API keys and passwords to it in the clear",
+});
+const ServarrWire = z.strictObject({
+  url: LoopbackUrl,
+  /** The login the job creates (Forms authentication); its password is in the environment. */
+  user: z.string().min(1),
+});
+const DownloadingWire = ServarrWire.extend({
+  /** The qBittorrent category its download client sets: `tv-sonarr`. */
+  category: z.string().min(1),
+  rootFolders: z.array(AbsolutePath).min(1),
+});
+
+export const WireConfig = z.strictObject({
+  /** How long the job waits for each app to answer at boot before giving up on it. */
+  waitSeconds: z.number().int().min(0),
+  /** The download client Sonarr and Radarr get: qBittorrent's WebUI as they reach it. */
+  qbittorrent: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+  sonarr: DownloadingWire,
+  radarr: DownloadingWire,
+  prowlarr: ServarrWire.extend({
+    /** The apps Prowlarr syncs its indexers to (Full Sync), as Prowlarr reaches them. */
+    applications: z.array(z.strictObject({ app: z.enum(["sonarr", "radarr"]), name: z.string().min(1), prowlarrUrl: z.string().url(), baseUrl: z.string().url() })),
+  }),
+  jellyfin: z.strictObject({
+    url: LoopbackUrl,
+    /** The administrator the first-run wizard creates. */
+    user: z.string().min(1),
+    /** The wizard's "Allow remote connections": off keeps Jellyfin to the local networks. */
+    remoteAccess: z.boolean(),
+    libraries: z.array(z.strictObject({ name: z.string().min(1), collectionType: z.enum(["tvshows", "movies"]), paths: z.array(AbsolutePath).min(1) })),
+  }),
+});
+export type WireConfigModel = z.infer<typeof WireConfig>;
+
 export const RuntimeConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -71,6 +107,8 @@ export const RuntimeConfig = z
       /** How long `categories` waits for qBittorrent to answer at boot before giving up. */
       waitSeconds: z.number().int().min(0),
     }),
+    /** What the `wire` job sets in Sonarr, Radarr, Prowlarr and Jellyfin; secrets come from its environment (runtime/wire/secrets.ts). */
+    wire: WireConfig.optional(),
     /** Where lock files go; the units provide it as RuntimeDirectory. */
     lockDir: AbsolutePath,
     /** Upload records, cleanup's sightings and the attention list; the units provide it as StateDirectory. */

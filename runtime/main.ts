@@ -15,6 +15,9 @@ import { StateError } from "./state.ts";
 import { QbittorrentError } from "./qbittorrent.ts";
 import { RemoteError } from "./rclone.ts";
 import { upload } from "./upload.ts";
+import { UsageError } from "./usage.ts";
+import { wire } from "./wire/index.ts";
+import { WireError } from "./wire/http.ts";
 
 const HELP = `Usage: media-pipeline <command> --config FILE [options]
 
@@ -24,6 +27,9 @@ Commands:
   cleanup      Remove torrents past the seeding period, and unreferenced files, whose every
                file is recorded as uploaded and verified on B2 now
   categories   Create qBittorrent's download categories with their save paths
+  wire         Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares: logins,
+               download client, root folders, Prowlarr's apps, Jellyfin's wizard and libraries;
+               reads its API keys and passwords from MP_* environment variables
   attention    List the items upload set aside after failing the same way repeatedly
   retry KEY    Clear a set-aside item so the next upload run tries it again
   check-config Validate the config file and print it
@@ -35,7 +41,7 @@ Options:
 
 Exit codes: 0 success, 1 a job failed, 2 bad usage or config, 75 retry while upload runs.`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function loadConfig(file: string): RuntimeConfigModel {
   let text: string;
@@ -102,6 +108,7 @@ const COMMANDS: Record<string, Command> = {
   upload: async (config, options) => (await upload(config, options)).exitCode,
   cleanup: async (config, options) => (await cleanup(config, options)).exitCode,
   categories,
+  wire: async (config, options) => (await wire(config, options)).exitCode,
   attention: async (config) => listAttention(config),
   retry: async (config, options) => retry(config, options.args[0], options.dryRun),
   "check-config": async (config) => {
@@ -153,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // Expected failures (qBittorrent unreachable, remote unlisted) are one clear line; anything else keeps its stack.
-    const expected = error instanceof QbittorrentError || error instanceof CleanupError || error instanceof RemoteError || error instanceof StateError;
+    const expected = error instanceof QbittorrentError || error instanceof CleanupError || error instanceof RemoteError || error instanceof StateError || error instanceof WireError;
     process.stderr.write(`media-pipeline: ${name} failed: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return 1;
   }

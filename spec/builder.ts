@@ -14,9 +14,26 @@ export default defineSpec({
   user: { name: "media", group: "media", umask: "0002" },
 
   // Each part that holds a secret runs as its own account and reads only its own secrets file.
-  accounts: { mount: "rclone-b2", upload: "mp-upload", cleanup: "mp-cleanup", stateGroup: "media-pipeline" },
+  accounts: { mount: "rclone-b2", upload: "mp-upload", cleanup: "mp-cleanup", wire: "mp-wire", stateGroup: "media-pipeline" },
 
   dashboard: { port: 80, title: "builder" },
+
+  // The seed's "Setup Sonarr/Prowlarr" steps, done by the wire job: API keys chosen here (sops), logins,
+  // the qBittorrent download client (category from qbittorrent.categories), root folders, Prowlarr's
+  // apps with Full Sync, and Jellyfin's wizard and libraries (local first, then the B2 copy).
+  apps: {
+    sonarr: { apiKey: { sopsKey: "sonarr/api_key" }, login: { user: "admin", password: { sopsKey: "sonarr/password" } }, rootFolders: ["/media/arr/tv"] },
+    radarr: { apiKey: { sopsKey: "radarr/api_key" }, login: { user: "admin", password: { sopsKey: "radarr/password" } }, rootFolders: ["/media/arr/movies"] },
+    prowlarr: { apiKey: { sopsKey: "prowlarr/api_key" }, login: { user: "admin", password: { sopsKey: "prowlarr/password" } } },
+    jellyfin: {
+      login: { user: "admin", password: { sopsKey: "jellyfin/admin_password" } },
+      remoteAccess: false,
+      libraries: {
+        "TV Shows": { type: "tvshows", paths: ["/media/arr/tv", "/media/b2/tv"] },
+        Movies: { type: "movies", paths: ["/media/arr/movies", "/media/b2/movies"] },
+      },
+    },
+  },
 
   // Sonarr, Radarr, Prowlarr and Jellyfin let anyone in until their first-run setup creates a login.
   // Their ports stay closed to the LAN until this says "created" (docs: "Setup after deploying").
@@ -128,6 +145,7 @@ export default defineSpec({
   timers: {
     upload: { afterBoot: "1m", every: "2m" },
     cleanup: { afterBoot: "5m", every: "10m" },
+    wire: { afterBoot: "2m", every: "1h" },
     categoriesAfter: ["qbittorrent.service"],
   },
 

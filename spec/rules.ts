@@ -346,6 +346,11 @@ function distinctSecrets(spec: LooseSpec): Problem[] {
     refs.push([["secrets", "b2Keys", role, "applicationKey", "sopsKey"], keys[role]?.applicationKey?.sopsKey]);
   }
   refs.push([["secrets", "rcloneRc", "password", "sopsKey"], (spec.secrets?.rcloneRc as { password?: { sopsKey?: unknown } } | undefined)?.password?.sopsKey]);
+  const apps = (spec.apps ?? {}) as Record<string, { apiKey?: { sopsKey?: unknown }; login?: { password?: { sopsKey?: unknown } } } | undefined>;
+  for (const app of ["sonarr", "radarr", "prowlarr", "jellyfin"]) {
+    refs.push([["apps", app, "apiKey", "sopsKey"], apps[app]?.apiKey?.sopsKey]);
+    refs.push([["apps", app, "login", "password", "sopsKey"], apps[app]?.login?.password?.sopsKey]);
+  }
   for (const [name, account] of Object.entries((spec.copyparty?.accounts ?? {}) as Record<string, { password?: { sopsKey?: unknown } }>)) {
     refs.push([["copyparty", "accounts", name, "password", "sopsKey"], account?.password?.sopsKey]);
   }
@@ -379,14 +384,14 @@ function distinctAccounts(spec: LooseSpec): Problem[] {
   const accounts = (spec.accounts ?? {}) as Record<string, unknown>;
   const seen = new Map<string, string>();
   if (typeof spec.user?.name === "string") seen.set(spec.user.name, "user.name");
-  for (const role of ["mount", "upload", "cleanup"]) {
+  for (const role of ["mount", "upload", "cleanup", "wire"]) {
     const name = accounts[role];
     if (typeof name !== "string") continue;
     const first = seen.get(name);
     if (first !== undefined) problems.push({ path: ["accounts", role], message: `"${name}" is also ${first}; each role needs an account of its own, so that only it can read its secrets file` });
     else seen.set(name, `accounts.${role}`);
   }
-  for (const role of ["mount", "upload", "cleanup"]) {
+  for (const role of ["mount", "upload", "cleanup", "wire"]) {
     const name = accounts[role];
     if (typeof name === "string" && Object.hasOwn(TAKEN_ACCOUNTS, name)) {
       problems.push({ path: ["accounts", role], message: `"${name}" is ${TAKEN_ACCOUNTS[name]}; give the ${role} an account of its own` });
@@ -468,6 +473,108 @@ function nginxRepresentable(spec: LooseSpec): Problem[] {
   return problems;
 }
 
+const ARR_NAMES = { sonarr: "Sonarr", radarr: "Radarr" } as const;
+/** The content each *arr imports, as a Jellyfin library type. */
+const ARR_LIBRARY_TYPE = { sonarr: "tvshows", radarr: "movies" } as const;
+
+/**
+ * The pieces the wire job sets describe one pipeline: each *arr sends one category, imports into
+ * root folders that upload scans, and Jellyfin shows each root folder together with its B2 copy.
+ * Each message names both sides of a disagreement.
+ */
+function wiredPipeline(spec: LooseSpec): Problem[] {
+  const problems: Problem[] = [];
+  const sources = list(spec.upload?.sources);
+  const libraries = sources.map((s, i) => ({ s, i })).filter(({ s }) => s?.kind === "library" && isPath(s.path));
+  const completed = spec.qbittorrent?.defaultSavePath;
+  const rootOwner = new Map<string, { app: "sonarr" | "radarr"; path: SpecPath }>();
+
+  for (const app of ["sonarr", "radarr"] as const) {
+    const name = ARR_NAMES[app];
+    const used = entries(spec.qbittorrent?.categories).filter(([, c]) => c?.usedBy === app);
+    if (spec.qbittorrent?.categories && used.length !== 1) {
+      problems.push({
+        path: ["qbittorrent", "categories"],
+        message:
+          used.length === 0
+            ? `no category has usedBy "${app}", so ${name}'s download client (apps.${app}) would have none; declare one, such as ${app === "sonarr" ? "tv-sonarr" : "radarr"}`
+            : `${used.map(([n]) => `"${n}"`).join(" and ")} all have usedBy "${app}"; ${name}'s download client sets one category, so keep one`,
+      });
+    }
+    list(spec.apps?.[app]?.rootFolders).forEach((root, i) => {
+      const here: SpecPath = ["apps", app, "rootFolders", i];
+      if (!isPath(root)) return;
+      const other = rootOwner.get(root);
+      if (other) {
+        problems.push({ path: here, message: `${root} is also ${ARR_NAMES[other.app]}'s root folder (${formatPath(other.path)}); each app needs folders of its own, or one's imports would show up in the other's library` });
+        return;
+      }
+      rootOwner.set(root, { app, path: here });
+      if (!libraries.some(({ s }) => s!.path === root)) {
+        problems.push({ path: here, message: `${root} is ${name}'s root folder, but no upload source of kind "library" scans it (upload.sources); what ${name} imports there would never reach B2` });
+      }
+      if (isPath(completed) && (isWithin(root, completed) || isWithin(completed, root))) {
+        problems.push({ path: here, message: `${root} overlaps qBittorrent's completed folder ${completed} (qbittorrent.defaultSavePath); ${name} hard-links imports into a library of its own beside it` });
+      }
+    });
+  }
+  for (const { s, i } of libraries) {
+    if (spec.apps && !rootOwner.has(s!.path!)) {
+      problems.push({ path: ["upload", "sources", i, "path"], message: `${s!.path!} is a library upload source but no app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders); nothing would import into it` });
+    }
+  }
+
+  // Jellyfin: each library path is a root folder or the B2 copy of one, and the two go together.
+  const mount = spec.b2?.mountPoint;
+  const b2CopyOf = new Map<string, string>();
+  const localOf = new Map<string, string>();
+  for (const { s } of libraries) {
+    if (isPath(mount) && typeof s?.prefix === "string" && s.prefix.endsWith("/")) {
+      const copy = `${mount}/${s.prefix.slice(0, -1)}`;
+      b2CopyOf.set(s.path!, copy);
+      localOf.set(copy, s.path!);
+    }
+  }
+  const shownIn = new Map<string, SpecPath>();
+  for (const [libName, library] of entries(spec.apps?.jellyfin?.libraries)) {
+    const paths = list(library?.paths).filter(isPath);
+    list(library?.paths).forEach((path, i) => {
+      const here: SpecPath = ["apps", "jellyfin", "libraries", libName, "paths", i];
+      if (!isPath(path)) return;
+      const owner = rootOwner.get(path) ?? (localOf.has(path) ? rootOwner.get(localOf.get(path)!) : undefined);
+      const local = rootOwner.has(path) ? path : localOf.get(path);
+      if (!owner || !local) {
+        problems.push({ path: here, message: `${path} is neither an app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders) nor the B2 copy of one (${[...b2CopyOf.values()].join(", ") || "none"}); Jellyfin would show what the pipeline never fills` });
+        return;
+      }
+      if (library?.type && library.type !== ARR_LIBRARY_TYPE[owner.app]) {
+        problems.push({ path: here, message: `${path} holds ${ARR_NAMES[owner.app]}'s imports (${formatPath(owner.path)}), but the library "${libName}" is of type "${library.type}"; use "${ARR_LIBRARY_TYPE[owner.app]}"` });
+      }
+      const twin = path === local ? b2CopyOf.get(local) : local;
+      if (twin && !paths.includes(twin)) {
+        problems.push({
+          path: here,
+          message:
+            path === local
+              ? `the library "${libName}" reads ${path} but not its B2 copy ${twin} (upload sends it there); after cleanup its items would vanish from Jellyfin. Add ${twin}`
+              : `the library "${libName}" reads the B2 copy ${path} but not ${twin}, where ${ARR_NAMES[owner.app]} imports; new items would appear only after upload. Add ${twin} before it`,
+        });
+      }
+      if (path === local) {
+        const first = shownIn.get(path);
+        if (first) problems.push({ path: here, message: `${path} is also in ${formatPath(first)}; Jellyfin would show its items twice` });
+        else shownIn.set(path, here);
+      }
+    });
+  }
+  if (spec.apps?.jellyfin?.libraries) {
+    for (const [root, { app, path }] of rootOwner) {
+      if (!shownIn.has(root)) problems.push({ path, message: `${root} is ${ARR_NAMES[app]}'s root folder but in no Jellyfin library (apps.jellyfin.libraries); what ${ARR_NAMES[app]} imports would never be shown` });
+    }
+  }
+  return problems;
+}
+
 export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   uniquePorts,
   uniqueDashboardPaths,
@@ -488,6 +595,7 @@ export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   distinctSecrets,
   distinctAccounts,
   copypartyVolumes,
+  wiredPipeline,
 ];
 
 export function checkRules(spec: unknown): Problem[] {

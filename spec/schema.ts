@@ -94,6 +94,18 @@ export const CopypartyVolume = z.strictObject({
   read: z.array(z.string()).min(1, { error: "name at least one account that may read this volume (\"*\" for anonymous access, which must be written out)" }),
 });
 
+/** An app's login: a user name, and the password's sops key. */
+export const Login = z.strictObject({ user: Name, password: SecretRef });
+
+/** Sonarr or Radarr: its API key, its login and the root folders it imports into. */
+export const DownloadingApp = z.strictObject({
+  /** Given to the app as <APP>__AUTH__APIKEY; generate 32 hex characters (openssl rand -hex 16). */
+  apiKey: SecretRef,
+  login: Login,
+  /** Where it hard-links finished downloads with clean names; each is a library upload source. */
+  rootFolders: z.array(AbsolutePath).min(1),
+});
+
 export const Timer = z.strictObject({
   /** First run this long after boot (`OnBootSec`). */
   afterBoot: Duration,
@@ -144,6 +156,8 @@ export const Spec = z.strictObject({
     upload: Name,
     /** Runs the cleanup job: member of `user.group` to delete local copies, reads only the cleanup key. */
     cleanup: Name,
+    /** Runs the wire job: reads the apps' API keys and passwords, touches no file. */
+    wire: Name,
     /** Owns the runtime's state (/var/lib/media-pipeline): only the upload and cleanup accounts are in it. */
     stateGroup: Name,
   }),
@@ -153,6 +167,28 @@ export const Spec = z.strictObject({
    * closed to the LAN; set them up through `ssh -L`, then write "created".
    */
   appLogins: z.enum(["not-yet-created", "created"]),
+  /**
+   * What the wire job sets in the apps, so that no setting is copied from one web UI into another:
+   * each app's API key (chosen here, in sops, and given to the app through its environment), its
+   * login, Sonarr's and Radarr's root folders and Jellyfin's libraries. Download-client categories
+   * come from qbittorrent.categories (usedBy); rules.ts checks that all of it describes one pipeline.
+   */
+  apps: z.strictObject({
+    sonarr: DownloadingApp,
+    radarr: DownloadingApp,
+    prowlarr: z.strictObject({ apiKey: SecretRef, login: Login }),
+    jellyfin: z.strictObject({
+      /** The administrator the first-run wizard creates. */
+      login: Login,
+      /** The wizard's "Allow remote connections to this server": off keeps Jellyfin to the local networks. */
+      remoteAccess: z.boolean(),
+      /** Library name → its content type and its folders, local library first, then its B2 copy. */
+      libraries: z.record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _-]*$/, { error: "write the library name in letters, digits, spaces, '_' or '-', such as TV Shows" }),
+        z.strictObject({ type: z.enum(["tvshows", "movies"]), paths: z.array(AbsolutePath).min(1) }),
+      ),
+    }),
+  }),
   dashboard: z.strictObject({
     port: Port,
     title: Text,
@@ -233,6 +269,8 @@ export const Spec = z.strictObject({
   timers: z.strictObject({
     upload: Timer,
     cleanup: Timer,
+    /** The wire job runs at boot once the apps are up, then this often, to add what was not ready (a B2 folder before its first upload) and undo drift. */
+    wire: Timer,
     /** Units the categories job waits for at boot. */
     categoriesAfter: z.array(z.string().regex(/^[A-Za-z0-9@._-]+\.(service|target)$/, { error: "name a unit, such as qbittorrent.service" })),
   }),

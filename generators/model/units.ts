@@ -27,6 +27,8 @@ export const UNITS = {
   cleanup: job("qbt-cleanup"),
   categories: job("qbt-categories"),
   mount: unit("rclone-b2-mount"),
+  /** Not a qBittorrent job: it sets up the other apps through their APIs. */
+  wire: unit("media-pipeline-wire"),
 } as const;
 
 /** The runtime jobs, which out/nixos/qbittorrent.nix defines beside qBittorrent. */
@@ -35,6 +37,10 @@ export const JOB_UNITS: readonly UnitHandle[] = [UNITS.upload, UNITS.categories,
 /** Units of other modules that ours are ordered after. */
 export const UPSTREAM_UNITS = {
   qbittorrent: unit("qbittorrent"),
+  sonarr: unit("sonarr"),
+  radarr: unit("radarr"),
+  prowlarr: unit("prowlarr"),
+  jellyfin: unit("jellyfin"),
 } as const;
 
 /** The systemd targets our units wait for or are installed into. */
@@ -53,6 +59,7 @@ export const SECURITY_EXPOSURE: Readonly<Record<string, string>> = {
   [UNITS.cleanup.service]: "1.5",
   [UNITS.upload.service]: "1.5",
   [UNITS.mount.service]: "7.0",
+  [UNITS.wire.service]: "1.1",
 };
 
 /**
@@ -68,11 +75,17 @@ export const SECRET_FILES = {
   nginx: "rclone-rc.htpasswd",
   /** root's copy of the RC login, as a netrc file for curl (the just recipes). */
   operator: "rclone-rc.netrc",
+  /** Each *arr's API key, as the app reads it from its environment (<APP>__AUTH__APIKEY). */
+  sonarr: "sonarr.env",
+  radarr: "radarr.env",
+  prowlarr: "prowlarr.env",
+  /** The wire job's: every app's API key and login password. */
+  wire: "media-pipeline-wire.env",
 } as const;
 export type SecretFile = keyof typeof SECRET_FILES;
 
 /** Something whose path differs between a NixOS host and a standalone one. */
-export type RefName = "node" | "rclone" | "unar" | "runtime" | "mountSecrets" | "uploadSecrets" | "cleanupSecrets";
+export type RefName = "node" | "rclone" | "unar" | "runtime" | "mountSecrets" | "uploadSecrets" | "cleanupSecrets" | "wireSecrets";
 export interface Ref {
   readonly ref: RefName;
 }
@@ -162,10 +175,10 @@ export function flagArgs(flags: SpecModel["upload"]["flags"]): string[] {
 }
 
 /** Hardening shared by the runtime jobs; each line keeps `systemd-analyze security` low. */
-function hardening(spec: SpecModel, options: { user: string; stateGroup?: boolean; writes: readonly string[]; network: "any" | "localhost" }): Record<string, ModelValue> {
+function hardening(spec: SpecModel, options: { user: string; group?: string; stateGroup?: boolean; writes: readonly string[]; network: "any" | "localhost" }): Record<string, ModelValue> {
   return {
     User: options.user,
-    Group: spec.user.group,
+    Group: options.group ?? spec.user.group,
     ...(options.stateGroup ? { SupplementaryGroups: spec.accounts.stateGroup } : {}),
     UMask: spec.user.umask,
     NoNewPrivileges: true,
@@ -200,7 +213,7 @@ function hardening(spec: SpecModel, options: { user: string; stateGroup?: boolea
   };
 }
 
-function runtimeJob(command: "upload" | "cleanup" | "categories"): Template {
+function runtimeJob(command: "upload" | "cleanup" | "categories" | "wire"): Template {
   return execLine([ref("node"), ref("runtime"), command, "--config", RUNTIME_CONFIG_PATH]);
 }
 
@@ -266,6 +279,23 @@ export function unitsModel(spec: SpecModel): UnitsModel {
       ...hardening(spec, { user: spec.user.name, writes: [], network: "localhost" }),
     },
   };
+  const apps = [UPSTREAM_UNITS.sonarr, UPSTREAM_UNITS.radarr, UPSTREAM_UNITS.prowlarr, UPSTREAM_UNITS.jellyfin].map((u) => u.service);
+  const wire: ServiceModel = {
+    unit: UNITS.wire,
+    description: "Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares",
+    why: `Sets each app's login, the qBittorrent download client, the root folders, Prowlarr's apps and Jellyfin's wizard and libraries through their APIs; changes only what differs from the spec. At boot, when its secrets change, every ${systemdDuration(spec.timers.wire.every)} and on demand.`,
+    // The B2 paths of Jellyfin's libraries exist only once the mount is up.
+    after: [...apps, UNITS.mount.service],
+    wants: [...apps],
+    wantedBy: [TARGETS.multiUser],
+    serviceConfig: {
+      Type: "oneshot",
+      ExecStart: runtimeJob("wire"),
+      EnvironmentFile: template([ref("wireSecrets")]),
+      // It only talks to the apps on this host, and writes no file.
+      ...hardening(spec, { user: spec.accounts.wire, group: spec.accounts.wire, writes: [], network: "localhost" }),
+    },
+  };
   const rc = rcListen(spec);
   const mountFlags = [
     ...flagArgs(spec.rclone.mount.flags),
@@ -300,10 +330,11 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     why: `Starts ${of.service}`,
   });
   return {
-    services: [upload, categories, cleanup, rcloneMount],
+    services: [upload, categories, cleanup, rcloneMount, wire],
     timers: [
       timer(UNITS.upload, spec.timers.upload, `Upload new media to B2 every ${systemdDuration(spec.timers.upload.every)}`),
       timer(UNITS.cleanup, spec.timers.cleanup, `Clean up seeded torrents every ${systemdDuration(spec.timers.cleanup.every)}`),
+      timer(UNITS.wire, spec.timers.wire, `Bring the apps back to the spec every ${systemdDuration(spec.timers.wire.every)}`),
     ],
   };
 }

@@ -82,8 +82,9 @@ function defaultConfig(ctx: GenerateContext): NixValue {
           [accounts.mount]: { isSystemUser: true, group: accounts.mount, description: "Runs the rclone mount of B2; reads only the mount's read-only key" },
           [accounts.upload]: { isSystemUser: true, group: spec.user.group, extraGroups: [accounts.stateGroup], description: "Runs the upload job; reads only the upload key" },
           [accounts.cleanup]: { isSystemUser: true, group: spec.user.group, extraGroups: [accounts.stateGroup], description: "Runs the cleanup job; reads only the cleanup key" },
+          [accounts.wire]: { isSystemUser: true, group: accounts.wire, description: "Runs the wire job; reads only the apps' API keys and logins, touches no file" },
         },
-        groups: { [spec.user.group]: {}, [accounts.mount]: {}, [accounts.stateGroup]: {} },
+        groups: { [spec.user.group]: {}, [accounts.mount]: {}, [accounts.stateGroup]: {}, [accounts.wire]: {} },
       },
       systemd: {
         tmpfiles: {
@@ -146,7 +147,21 @@ function qbittorrentConfig(ctx: GenerateContext): NixValue {
         qbittorrent: { serviceConfig: { UMask: sharedUmask(ctx, "qbittorrent") } },
         ...Object.fromEntries(units.services.filter((u) => JOB_UNITS.includes(u.unit)).map((u) => [u.unit.name, commented(u.why, nixService(u))])),
       },
-      timers: Object.fromEntries(units.timers.map((t) => [t.unit.name, nixTimer(t)])),
+      timers: Object.fromEntries(units.timers.filter((t) => JOB_UNITS.includes(t.unit)).map((t) => [t.unit.name, nixTimer(t)])),
+    },
+  };
+}
+
+/** The wire job: a oneshot at boot and at each switch, and its timer. */
+function wireConfig(ctx: GenerateContext): NixValue {
+  const units = unitsModel(ctx.spec);
+  const wire = serviceOf(units, UNITS.wire);
+  const timer = units.timers.find((t) => t.unit === UNITS.wire)!;
+  return {
+    environment: { systemPackages: commented("`media-pipeline` on root's PATH, for `just wire-plan` (a dry run as the wire account).", [expr("config.services.media-pipeline.package")]) },
+    systemd: {
+      services: { [wire.unit.name]: commented(wire.why, nixService(wire)) },
+      timers: { [timer.unit.name]: nixTimer(timer) },
     },
   };
 }
@@ -218,7 +233,7 @@ function jellyfinConfig(ctx: GenerateContext): NixValue {
         enable: true,
         user: spec.user.name,
         group: spec.user.group,
-        openFirewall: commented(spec.appLogins === "created" ? "The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below." : 'Closed until the first-run wizard has created a login (spec appLogins = "created"); the module would also open 8920 and UDP 1900, which are not used.', false),
+        openFirewall: commented(spec.appLogins === "created" ? "The module would also open 8920 (HTTPS, not configured here) and UDP 1900 (DLNA); only what is used is opened below." : 'Closed until spec appLogins = "created": its first-run wizard is open to anyone until the wire job has done it. The module would also open 8920 and UDP 1900, which are not used.', false),
       },
     },
     ...(spec.appLogins === "created"
@@ -283,31 +298,43 @@ function copypartyConfig(ctx: GenerateContext): NixValue {
 
 /**
  * Sonarr, Radarr and Prowlarr ask for their login from every address: "DisabledForLocalAddresses"
- * counts the whole LAN as local. The method and the login are chosen at first visit (the apps
- * insist), until the wire job sets them; until then the firewall keeps the LAN out (appFirewall).
+ * counts the whole LAN as local. Forms from the first start: with no user yet nobody can log in, and
+ * the API asks for the key from sops; the wire job then creates the user (Sonarr ConfigFileProvider.cs:
+ * the environment's Auth:Method wins over config.xml).
  */
 const ARR_AUTH: NixValue = {
+  method: commented("A login page from the first start; the wire job creates the user (apps.<app>.login).", "Forms"),
   required: commented("Every client logs in, LAN included (the apps' other choice, DisabledForLocalAddresses, trusts every private address).", "Enabled"),
 };
 
-/** Open to the LAN only once the apps have their logins (spec.appLogins): before, anyone could take them over. */
+/** The app's API key reaches it from a sops template, as <APP>__AUTH__APIKEY. */
+const apiKeyFile = (app: "sonarr" | "radarr" | "prowlarr"): NixValue =>
+  commented("Its API key, chosen in sops (apps." + app + ".apiKey), so the wire job and Prowlarr know it without a web UI.", [expr(`config.sops.templates.${nixAttrName(SECRET_FILES[app])}.path`)]);
+
+/** Open to the LAN only once the wire job has made the logins (spec.appLogins): Jellyfin's wizard is open to anyone before. */
 function appFirewall(spec: SpecModel): NixValue {
   return spec.appLogins === "created"
     ? true
-    : commented('Closed until the first-run setup has created the login (spec appLogins = "created"): until then the app lets anyone in. Set it up through ssh -L.', false);
+    : commented('Closed until spec appLogins = "created": the wire job creates the login at its first run (journalctl -u media-pipeline-wire).', false);
 }
 
 function arrConfig(ctx: GenerateContext, name: "sonarr" | "radarr"): NixValue {
   const { spec } = ctx;
   return {
-    services: { [name]: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: appFirewall(spec), settings: { server: { port: spec.endpoints[name].port }, auth: ARR_AUTH } } },
+    services: {
+      [name]: { enable: true, user: spec.user.name, group: spec.user.group, openFirewall: appFirewall(spec), environmentFiles: apiKeyFile(name), settings: { server: { port: spec.endpoints[name].port }, auth: ARR_AUTH } },
+    },
     systemd: { services: { [name]: { serviceConfig: { UMask: sharedUmask(ctx, name) } } } },
   };
 }
 
 function prowlarrConfig(ctx: GenerateContext): NixValue {
   // Prowlarr keeps its upstream sandbox (DynamicUser): it manages indexers and never touches media files.
-  return { services: { prowlarr: { enable: true, openFirewall: appFirewall(ctx.spec), settings: { server: { port: ctx.spec.endpoints.prowlarr.port }, auth: ARR_AUTH } } } };
+  return {
+    services: {
+      prowlarr: { enable: true, openFirewall: appFirewall(ctx.spec), environmentFiles: apiKeyFile("prowlarr"), settings: { server: { port: ctx.spec.endpoints.prowlarr.port }, auth: ARR_AUTH } },
+    },
+  };
 }
 
 /** One generated NixOS module: its file name, what the docs say of it, and its configuration. */
@@ -375,6 +402,12 @@ export const NIXOS_MODULES: readonly NixosModuleEntry[] = [
     doc: "indexer manager",
     header: () => "Prowlarr: indexer manager, syncs indexers to Sonarr and Radarr.",
     config: prowlarrConfig,
+  },
+  {
+    name: "wire",
+    doc: "the wire job: sets up Sonarr, Radarr, Prowlarr and Jellyfin through their APIs, at boot, at each switch and hourly",
+    header: () => "The wire job: logins, download clients, root folders, Prowlarr's apps and Jellyfin's libraries, set through the apps' APIs from the spec.",
+    config: wireConfig,
   },
   {
     name: "web",

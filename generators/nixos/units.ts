@@ -12,6 +12,7 @@ export const NIX_REFS: Record<RefName, (string | NixExpr)[]> = {
   mountSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.mount)}.path`)],
   uploadSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.upload)}.path`)],
   cleanupSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.cleanup)}.path`)],
+  wireSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.wire)}.path`)],
 };
 
 function nixValue(value: ModelValue): NixValue {

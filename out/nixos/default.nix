@@ -11,6 +11,7 @@
     ./sonarr.nix
     ./radarr.nix
     ./prowlarr.nix
+    ./wire.nix
     ./web.nix
   ];
   options.services.media-pipeline = {
@@ -21,7 +22,7 @@
     sopsFile = lib.mkOption {
       type = lib.types.path;
       example = lib.literalExpression "./secrets/b2.yaml";
-      description = "The sops-encrypted file holding the B2 keys and the logins (keys b2/mount/key_id, b2/mount/application_key, b2/upload/key_id, b2/upload/application_key, b2/cleanup/key_id, b2/cleanup/application_key, rclone/rc_password, copyparty/admin_password).";
+      description = "The sops-encrypted file holding the B2 keys and the logins (keys b2/mount/key_id, b2/mount/application_key, b2/upload/key_id, b2/upload/application_key, b2/cleanup/key_id, b2/cleanup/application_key, rclone/rc_password, sonarr/api_key, sonarr/password, radarr/api_key, radarr/password, prowlarr/api_key, prowlarr/password, jellyfin/admin_password, copyparty/admin_password).";
     };
   };
   config = {
@@ -49,11 +50,17 @@
           extraGroups = [ "media-pipeline" ];
           description = "Runs the cleanup job; reads only the cleanup key";
         };
+        mp-wire = {
+          isSystemUser = true;
+          group = "mp-wire";
+          description = "Runs the wire job; reads only the apps' API keys and logins, touches no file";
+        };
       };
       groups = {
         media = { };
         rclone-b2 = { };
         media-pipeline = { };
+        mp-wire = { };
       };
     };
     systemd.tmpfiles.settings = {

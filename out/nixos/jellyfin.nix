@@ -6,7 +6,7 @@
     enable = true;
     user = "media";
     group = "media";
-    # Closed until the first-run wizard has created a login (spec appLogins = "created"); the module would also open 8920 and UDP 1900, which are not used.
+    # Closed until spec appLogins = "created": its first-run wizard is open to anyone until the wire job has done it. The module would also open 8920 and UDP 1900, which are not used.
     openFirewall = false;
   };
   systemd.services.jellyfin = {

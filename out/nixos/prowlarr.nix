@@ -4,11 +4,15 @@
 {
   services.prowlarr = {
     enable = true;
-    # Closed until the first-run setup has created the login (spec appLogins = "created"): until then the app lets anyone in. Set it up through ssh -L.
+    # Closed until spec appLogins = "created": the wire job creates the login at its first run (journalctl -u media-pipeline-wire).
     openFirewall = false;
+    # Its API key, chosen in sops (apps.prowlarr.apiKey), so the wire job and Prowlarr know it without a web UI.
+    environmentFiles = [ config.sops.templates."prowlarr.env".path ];
     settings = {
       server.port = 9696;
       auth = {
+        # A login page from the first start; the wire job creates the user (apps.<app>.login).
+        method = "Forms";
         # Every client logs in, LAN included (the apps' other choice, DisabledForLocalAddresses, trusts every private address).
         required = "Enabled";
       };

@@ -6,11 +6,15 @@
     enable = true;
     user = "media";
     group = "media";
-    # Closed until the first-run setup has created the login (spec appLogins = "created"): until then the app lets anyone in. Set it up through ssh -L.
+    # Closed until spec appLogins = "created": the wire job creates the login at its first run (journalctl -u media-pipeline-wire).
     openFirewall = false;
+    # Its API key, chosen in sops (apps.radarr.apiKey), so the wire job and Prowlarr know it without a web UI.
+    environmentFiles = [ config.sops.templates."radarr.env".path ];
     settings = {
       server.port = 7878;
       auth = {
+        # A login page from the first start; the wire job creates the user (apps.<app>.login).
+        method = "Forms";
         # Every client logs in, LAN included (the apps' other choice, DisabledForLocalAddresses, trusts every private address).
         required = "Enabled";
       };

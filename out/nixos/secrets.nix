@@ -12,6 +12,13 @@
       "b2/cleanup/key_id".sopsFile = config.services.media-pipeline.sopsFile;
       "b2/cleanup/application_key".sopsFile = config.services.media-pipeline.sopsFile;
       "rclone/rc_password".sopsFile = config.services.media-pipeline.sopsFile;
+      "sonarr/api_key".sopsFile = config.services.media-pipeline.sopsFile;
+      "sonarr/password".sopsFile = config.services.media-pipeline.sopsFile;
+      "radarr/api_key".sopsFile = config.services.media-pipeline.sopsFile;
+      "radarr/password".sopsFile = config.services.media-pipeline.sopsFile;
+      "prowlarr/api_key".sopsFile = config.services.media-pipeline.sopsFile;
+      "prowlarr/password".sopsFile = config.services.media-pipeline.sopsFile;
+      "jellyfin/admin_password".sopsFile = config.services.media-pipeline.sopsFile;
       # Read by copyparty itself, which runs as the shared media account.
       "copyparty/admin_password" = {
         sopsFile = config.services.media-pipeline.sopsFile;
@@ -53,6 +60,34 @@
         content = "machine 127.0.0.1 login admin password ${config.sops.placeholder."rclone/rc_password"}\n";
         owner = "root";
         mode = "0400";
+      };
+      # Sonarr's API key (SONARR__AUTH__APIKEY), chosen here so that no key is copied from its web UI.
+      "sonarr.env" = {
+        content = "SONARR__AUTH__APIKEY=${config.sops.placeholder."sonarr/api_key"}\n";
+        owner = "media";
+        mode = "0400";
+        restartUnits = [ "sonarr.service" ];
+      };
+      # Radarr's API key (RADARR__AUTH__APIKEY).
+      "radarr.env" = {
+        content = "RADARR__AUTH__APIKEY=${config.sops.placeholder."radarr/api_key"}\n";
+        owner = "media";
+        mode = "0400";
+        restartUnits = [ "radarr.service" ];
+      };
+      # Prowlarr's API key (PROWLARR__AUTH__APIKEY). Prowlarr runs as a DynamicUser; systemd reads the file as root before starting it.
+      "prowlarr.env" = {
+        content = "PROWLARR__AUTH__APIKEY=${config.sops.placeholder."prowlarr/api_key"}\n";
+        owner = "root";
+        mode = "0400";
+        restartUnits = [ "prowlarr.service" ];
+      };
+      # The wire job's: each app's API key and login password, to set them up through their APIs.
+      "media-pipeline-wire.env" = {
+        content = "MP_SONARR_API_KEY=${config.sops.placeholder."sonarr/api_key"}\nMP_SONARR_PASSWORD=${config.sops.placeholder."sonarr/password"}\nMP_RADARR_API_KEY=${config.sops.placeholder."radarr/api_key"}\nMP_RADARR_PASSWORD=${config.sops.placeholder."radarr/password"}\nMP_PROWLARR_API_KEY=${config.sops.placeholder."prowlarr/api_key"}\nMP_PROWLARR_PASSWORD=${config.sops.placeholder."prowlarr/password"}\nMP_JELLYFIN_PASSWORD=${config.sops.placeholder."jellyfin/admin_password"}\n";
+        owner = "mp-wire";
+        mode = "0400";
+        restartUnits = [ "media-pipeline-wire.service" ];
       };
     };
   };

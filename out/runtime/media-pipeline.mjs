@@ -3559,14 +3559,14 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     const shape = zod.def.shape;
     const propValues = {};
     for (const key in shape) {
-      const field = shape[key]._zod;
-      if (field.values) {
+      const field2 = shape[key]._zod;
+      if (field2.values) {
         if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
           assignProp(propValues, key, /* @__PURE__ */ new Set());
         }
-        for (const v of field.values)
+        for (const v of field2.values)
           propValues[key].add(v);
-        if (field.optin !== void 0)
+        if (field2.optin !== void 0)
           propValues[key].add(void 0);
       }
     }
@@ -16504,8 +16504,8 @@ var objectProcessor = (schema, ctx, _json, params) => {
   }
   const requiredKeys = [];
   for (const key of Object.keys(shape)) {
-    const field = def.shape[key];
-    if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
+    const field2 = def.shape[key];
+    if (ctx.io === "input" ? inputOptin(field2) === void 0 : field2._zod.optout === void 0) {
       requiredKeys.push(key);
     }
   }
@@ -19866,6 +19866,39 @@ var checked = (schema, check2) => schema.superRefine((value, ctx) => {
   const message = check2(value);
   if (message) ctx.addIssue({ code: "custom", message });
 });
+var LoopbackUrl = external_exports.string().regex(/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}$/, {
+  error: "write the app's address on this host, such as http://127.0.0.1:8989: the wire job sends API keys and passwords to it in the clear"
+});
+var ServarrWire = external_exports.strictObject({
+  url: LoopbackUrl,
+  /** The login the job creates (Forms authentication); its password is in the environment. */
+  user: external_exports.string().min(1)
+});
+var DownloadingWire = ServarrWire.extend({
+  /** The qBittorrent category its download client sets: `tv-sonarr`. */
+  category: external_exports.string().min(1),
+  rootFolders: external_exports.array(AbsolutePath).min(1)
+});
+var WireConfig = external_exports.strictObject({
+  /** How long the job waits for each app to answer at boot before giving up on it. */
+  waitSeconds: external_exports.number().int().min(0),
+  /** The download client Sonarr and Radarr get: qBittorrent's WebUI as they reach it. */
+  qbittorrent: external_exports.strictObject({ host: external_exports.string().min(1), port: external_exports.number().int().min(1).max(65535) }),
+  sonarr: DownloadingWire,
+  radarr: DownloadingWire,
+  prowlarr: ServarrWire.extend({
+    /** The apps Prowlarr syncs its indexers to (Full Sync), as Prowlarr reaches them. */
+    applications: external_exports.array(external_exports.strictObject({ app: external_exports.enum(["sonarr", "radarr"]), name: external_exports.string().min(1), prowlarrUrl: external_exports.string().url(), baseUrl: external_exports.string().url() }))
+  }),
+  jellyfin: external_exports.strictObject({
+    url: LoopbackUrl,
+    /** The administrator the first-run wizard creates. */
+    user: external_exports.string().min(1),
+    /** The wizard's "Allow remote connections": off keeps Jellyfin to the local networks. */
+    remoteAccess: external_exports.boolean(),
+    libraries: external_exports.array(external_exports.strictObject({ name: external_exports.string().min(1), collectionType: external_exports.enum(["tvshows", "movies"]), paths: external_exports.array(AbsolutePath).min(1) }))
+  })
+});
 var RuntimeConfig = external_exports.strictObject({
   $schema: external_exports.string().optional(),
   /** `remote:bucket`, as rclone names it. */
@@ -19906,6 +19939,8 @@ var RuntimeConfig = external_exports.strictObject({
     /** How long `categories` waits for qBittorrent to answer at boot before giving up. */
     waitSeconds: external_exports.number().int().min(0)
   }),
+  /** What the `wire` job sets in Sonarr, Radarr, Prowlarr and Jellyfin; secrets come from its environment (runtime/wire/secrets.ts). */
+  wire: WireConfig.optional(),
   /** Where lock files go; the units provide it as RuntimeDirectory. */
   lockDir: AbsolutePath,
   /** Upload records, cleanup's sightings and the attention list; the units provide it as StateDirectory. */
@@ -21590,6 +21625,447 @@ function pruneRecords(store, seen) {
   for (const key of gone) store.delete(key);
 }
 
+// runtime/usage.ts
+var UsageError = class extends Error {
+};
+
+// runtime/wire/index.ts
+import { existsSync as existsSync2, statSync } from "node:fs";
+
+// runtime/wire/http.ts
+var WireError = class extends Error {
+};
+var REQUEST_TIMEOUT_MS = 3e4;
+var AppClient = class {
+  constructor(app, baseUrl, headers = {}) {
+    this.app = app;
+    this.baseUrl = baseUrl;
+    this.headers = headers;
+  }
+  app;
+  baseUrl;
+  headers;
+  url(path, query) {
+    const url2 = new URL(path, this.baseUrl);
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== void 0) url2.searchParams.append(key, String(value));
+    return url2.toString();
+  }
+  async call(method, path, options = {}) {
+    const headers = { Accept: "application/json", ...this.headers, ...options.headers };
+    let body;
+    if (options.json !== void 0) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.json);
+    } else if (options.form) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(options.form).toString();
+    }
+    const what = `${method} ${path}`;
+    let response;
+    try {
+      response = await fetch(this.url(path, options.query), { method, headers, body, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    } catch (error62) {
+      const cause = error62.cause?.code ?? error62.name;
+      throw new WireError(`${this.app} did not answer ${what} at ${this.baseUrl} (${cause})`);
+    }
+    const text = await response.text();
+    const accept = options.accept ?? ((s) => s >= 200 && s < 300);
+    if (!accept(response.status)) throw new WireError(`${this.app} answered ${what} with ${response.status} ${response.statusText}${describeBody(text)}`);
+    let parsed = text;
+    if ((response.headers.get("content-type") ?? "").includes("json") && text !== "") {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new WireError(`${this.app} answered ${what} with JSON it could not parse: ${excerpt(text)}`);
+      }
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  }
+  async get(path, options) {
+    return (await this.call("GET", path, options)).body;
+  }
+};
+var excerpt = (text) => JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text);
+function describeBody(text) {
+  if (!text) return "";
+  try {
+    const body = JSON.parse(text);
+    if (Array.isArray(body)) {
+      const failures = body.map((f) => f && typeof f === "object" && "errorMessage" in f ? `${String(f.propertyName ?? "")}: ${String(f.errorMessage)}` : void 0).filter(Boolean);
+      if (failures.length > 0) return `: ${failures.join("; ")}`;
+    }
+    if (body && typeof body === "object" && "message" in body) return `: ${String(body.message)}`;
+  } catch {
+  }
+  return `: ${excerpt(text)}`;
+}
+async function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
+  const deadline = Date.now() + waitSeconds * 1e3;
+  let attempts = 0;
+  for (; ; ) {
+    attempts++;
+    try {
+      await probe();
+      return;
+    } catch (error62) {
+      const retryable = error62 instanceof WireError && !(error62 instanceof RefusedError);
+      if (!retryable || Date.now() + intervalMs > deadline) {
+        if (!retryable) throw error62;
+        throw new WireError(`${error62.message}; gave up waiting for ${app} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
+      }
+      if (attempts === 1) onWait();
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+var RefusedError = class extends WireError {
+};
+
+// runtime/wire/jellyfin.ts
+var NAME = "Jellyfin";
+function authorization(token) {
+  const parts = [`Client="media-pipeline"`, `Device="wire"`, `DeviceId="media-pipeline-wire"`, `Version="1"`];
+  if (token) parts.push(`Token="${token}"`);
+  return `MediaBrowser ${parts.join(", ")}`;
+}
+function jellyfinClient(url2, token) {
+  return new AppClient(NAME, url2, { Authorization: authorization(token) });
+}
+async function probeJellyfin(client) {
+  return client.get("/System/Info/Public");
+}
+async function wireJellyfin(run2, url2, config2, password, options) {
+  const anonymous = jellyfinClient(url2);
+  const info = await probeJellyfin(anonymous);
+  if (info.StartupWizardCompleted !== true) {
+    await run2.change(NAME, `complete the first-run wizard with the administrator ${q(config2.user)} (password from sops), remote access ${config2.remoteAccess ? "on" : "off"}`, async () => {
+      const configuration = await anonymous.get("/Startup/Configuration");
+      await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
+      await anonymous.get("/Startup/User");
+      const user = { Name: config2.user, Password: password };
+      await anonymous.call("POST", "/Startup/User", { json: user });
+      const remote = { EnableRemoteAccess: config2.remoteAccess };
+      await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
+      await anonymous.call("POST", "/Startup/Complete");
+    });
+  } else run2.ok(NAME, "first-run wizard is done");
+  if (run2.dryRun && info.StartupWizardCompleted !== true) {
+    for (const library of config2.libraries) {
+      const paths = library.paths.filter(options.isDirectory);
+      await run2.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${paths.map(q).join(", ")}`, async () => {
+      });
+    }
+    return;
+  }
+  const login = { Username: config2.user, Pw: password };
+  const auth = await anonymous.call("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => s >= 200 && s < 300 || s === 401 });
+  if (auth.status === 401 || !auth.body.AccessToken) {
+    throw new WireError(
+      `Jellyfin refuses the administrator ${q(config2.user)} with the password from sops; the wizard was done with another login. Set that user's password to the one in sops (Dashboard > Users), or rename the administrator in the spec`
+    );
+  }
+  const admin = jellyfinClient(url2, auth.body.AccessToken);
+  await wireLibraries(run2, admin, config2, options);
+}
+async function wireLibraries(run2, client, config2, options) {
+  const existing = await client.get("/Library/VirtualFolders");
+  let changed = false;
+  for (const library of config2.libraries) {
+    const current = existing.find((f) => f.Name === library.name);
+    const ready = library.paths.filter(options.isDirectory);
+    for (const path of library.paths.filter((p) => !ready.includes(p))) {
+      run2.later(NAME, `library ${q(library.name)}: ${q(path)} does not exist yet (on the B2 mount it appears with the first upload to it); a later run adds it`);
+    }
+    if (!current) {
+      if (ready.length === 0) continue;
+      await run2.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${ready.map(q).join(", ")}`, async () => {
+        const body = { LibraryOptions: { PathInfos: ready.map((Path) => ({ Path })) } };
+        await client.call("POST", "/Library/VirtualFolders", { query: { name: library.name, collectionType: library.collectionType, refreshLibrary: false }, json: body });
+      });
+      changed = true;
+      continue;
+    }
+    if (current.CollectionType !== library.collectionType) {
+      run2.report(NAME, `library ${q(library.name)} holds ${String(current.CollectionType ?? "mixed content")}, not ${library.collectionType}; Jellyfin cannot change a library's type, so remove it in the dashboard and the next run recreates it`);
+    }
+    const locations = current.Locations ?? [];
+    for (const path of ready.filter((p) => !locations.includes(p))) {
+      await run2.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
+        const body = { Name: library.name, PathInfo: { Path: path } };
+        await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: false }, json: body });
+      });
+      changed = true;
+    }
+    for (const path of locations.filter((p) => !library.paths.includes(p))) run2.report(NAME, `library ${q(library.name)} also reads ${q(path)}`);
+    if (locations.length > 0 && ready.every((p) => locations.includes(p))) run2.ok(NAME, `library ${q(library.name)} has its paths`);
+  }
+  for (const other of existing) if (!config2.libraries.some((l) => l.name === other.Name)) run2.report(NAME, `library ${q(other.Name ?? "")}`);
+  if (changed) {
+    await run2.change(NAME, "scan the libraries", async () => {
+      await client.call("POST", "/Library/Refresh");
+    });
+  }
+}
+
+// runtime/wire/plan.ts
+var WireRun = class {
+  constructor(dryRun) {
+    this.dryRun = dryRun;
+  }
+  dryRun;
+  changes = 0;
+  reported = 0;
+  pending = 0;
+  failed = [];
+  /** Makes a change the spec asks for; in a dry run only says it. */
+  async change(app, description, apply) {
+    this.changes++;
+    if (this.dryRun) {
+      log.info(`${app}: would ${description}`);
+      return;
+    }
+    await apply();
+    log.info(`${app}: ${pastTense(description)}`);
+  }
+  /** Something the spec does not declare: said, left as it is. */
+  report(app, message) {
+    this.reported++;
+    log.warn(`${app}: ${message}; left as it is (not in the spec)`);
+  }
+  /** A change that cannot be made yet and will be retried by a later run. */
+  later(app, message) {
+    this.pending++;
+    log.warn(`${app}: ${message}`);
+  }
+  fail(app, message) {
+    this.failed.push(app);
+    log.error(`${app}: ${message}`);
+  }
+  ok(app, message) {
+    log.info(`${app}: ${message}`);
+  }
+};
+function pastTense(description) {
+  const [verb, ...rest] = description.split(" ");
+  const past = { add: "added", set: "set", turn: "turned", complete: "completed", enable: "enabled", point: "pointed", create: "created", scan: "started a scan of", update: "updated" };
+  return [past[verb] ?? verb, ...rest].join(" ");
+}
+
+// runtime/wire/env.ts
+var WIRE_ENV = {
+  sonarrApiKey: "MP_SONARR_API_KEY",
+  sonarrPassword: "MP_SONARR_PASSWORD",
+  radarrApiKey: "MP_RADARR_API_KEY",
+  radarrPassword: "MP_RADARR_PASSWORD",
+  prowlarrApiKey: "MP_PROWLARR_API_KEY",
+  prowlarrPassword: "MP_PROWLARR_PASSWORD",
+  jellyfinPassword: "MP_JELLYFIN_PASSWORD"
+};
+
+// runtime/wire/servarr.ts
+var APP_NAMES = { sonarr: "Sonarr", radarr: "Radarr", prowlarr: "Prowlarr", jellyfin: "Jellyfin" };
+var API = { sonarr: "/api/v3", radarr: "/api/v3", prowlarr: "/api/v1" };
+function servarrClient(app, url2, apiKey) {
+  return new AppClient(APP_NAMES[app], url2, { "X-Api-Key": apiKey });
+}
+async function probeServarr(app, client) {
+  const answer = await client.call("GET", `${API[app]}/system/status`, { accept: (s) => s === 200 || s === 401 });
+  if (answer.status === 401) {
+    throw new RefusedError(
+      `${APP_NAMES[app]} refuses the API key from sops (401 on ${API[app]}/system/status); it reads its key from ${app.toUpperCase()}__AUTH__APIKEY in its environment, so check that its service has the generated environment file and was restarted after the key changed`
+    );
+  }
+}
+var field = (provider, name) => provider.fields?.find((f) => f.name === name)?.value;
+function withFields(provider, values) {
+  const fields = (provider.fields ?? []).map((f) => Object.hasOwn(values, f.name) ? { ...f, value: values[f.name] } : f);
+  const missing = Object.keys(values).filter((name) => !fields.some((f) => f.name === name));
+  if (missing.length > 0) throw new WireError(`${provider.implementation ?? "the provider"} has no field ${missing.map((m) => q(m)).join(", ")}; this app version is not one the wire job knows`);
+  return { ...provider, fields };
+}
+async function wireLogin(run2, app, client, user, password) {
+  const name = APP_NAMES[app];
+  const answer = await client.call("POST", "/login", { form: { username: user, password, rememberMe: "" }, accept: (s) => s === 302 || s === 303 || s === 200 || s === 401 });
+  const location = answer.headers.get("location") ?? "";
+  if (answer.status !== 401 && answer.status !== 200 && !/loginFailed=true/i.test(location)) {
+    run2.ok(name, `login ${q(user)} works`);
+    return;
+  }
+  await run2.change(name, `set the login: Forms authentication, user ${q(user)}, password from sops`, async () => {
+    const host = await client.get(`${API[app]}/config/host`);
+    if (typeof host.id !== "number") throw new WireError(`${name} answered GET ${API[app]}/config/host without an id`);
+    await client.call("PUT", `${API[app]}/config/host/${host.id}`, {
+      json: { ...host, authenticationMethod: "forms", authenticationRequired: "enabled", username: user, password, passwordConfirmation: password }
+    });
+  });
+}
+function fromTemplate(template, values) {
+  const { id: _id, presets: _presets, ...rest } = { ...template, ...values };
+  return { ...rest, tags: template.tags ?? [] };
+}
+var LOCAL_HOSTS = /* @__PURE__ */ new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+var CATEGORY_FIELD = { sonarr: "tvCategory", radarr: "movieCategory" };
+var CLIENT_NAME = "qBittorrent";
+async function wireDownloadClient(run2, app, client, config2) {
+  const name = APP_NAMES[app];
+  const api = API[app];
+  const { host, port } = config2.qbittorrent;
+  const category = config2[app].category;
+  const categoryField = CATEGORY_FIELD[app];
+  const clients = await client.get(`${api}/downloadclient`);
+  const isQbt = (c) => c.implementation === "QBittorrent";
+  const pointsHere = (c) => LOCAL_HOSTS.has(String(field(c, "host"))) && Number(field(c, "port")) === port;
+  const owned = clients.find((c) => isQbt(c) && pointsHere(c)) ?? clients.find((c) => isQbt(c) && c.name === CLIENT_NAME);
+  const desired = { host, port, useSsl: false, urlBase: "", [categoryField]: category };
+  const describe3 = `download client ${q(CLIENT_NAME)}: qBittorrent at ${host}:${port}, category ${q(category)}, Remove Completed off`;
+  if (!owned) {
+    await run2.change(name, `add ${describe3}`, async () => {
+      const schema = await client.get(`${api}/downloadclient/schema`);
+      const template = schema.find(isQbt);
+      if (!template) throw new WireError(`${name}'s download client templates (GET ${api}/downloadclient/schema) have no QBittorrent`);
+      const body = fromTemplate(template, { ...withFields(template, desired), name: CLIENT_NAME, enable: true, removeCompletedDownloads: false });
+      await client.call("POST", `${api}/downloadclient`, { query: { forceSave: true }, json: body });
+    });
+  } else {
+    const wrong = [];
+    for (const [key, value] of Object.entries(desired)) {
+      const current = field(owned, key);
+      if (current !== value && !(key === "urlBase" && (current === null || current === void 0))) wrong.push(`${key} ${JSON.stringify(current ?? null)} → ${JSON.stringify(value)}`);
+    }
+    if (owned.enable !== true) wrong.push("enable false → true");
+    if (owned.removeCompletedDownloads !== false) wrong.push("Remove Completed on → off");
+    if (wrong.length === 0) run2.ok(name, `download client ${q(owned.name ?? "")} is right`);
+    else {
+      await run2.change(name, `update download client ${q(owned.name ?? "")}: ${wrong.join(", ")}`, async () => {
+        const body = { ...withFields(owned, desired), enable: true, removeCompletedDownloads: false };
+        await client.call("PUT", `${api}/downloadclient/${owned.id}`, { query: { forceSave: true }, json: body });
+      });
+    }
+  }
+  for (const other of clients) {
+    if (other === owned) continue;
+    const here = isQbt(other) && pointsHere(other);
+    const removes = other.enable && other.removeCompletedDownloads ? ", and it removes completed downloads from its client" : "";
+    run2.report(name, `download client ${q(other.name ?? "")} (${other.implementation ?? "?"}${here ? ", also this host's qBittorrent" : ""})${removes}`);
+  }
+}
+async function wireRootFolders(run2, app, client, paths) {
+  const name = APP_NAMES[app];
+  const api = API[app];
+  const existing = await client.get(`${api}/rootfolder`);
+  const normal = (p) => (p ?? "").replace(/\/+$/, "");
+  for (const path of paths) {
+    if (existing.some((r) => normal(r.path) === path)) {
+      run2.ok(name, `root folder ${q(path)} is there`);
+      continue;
+    }
+    await run2.change(name, `add root folder ${q(path)}`, async () => {
+      await client.call("POST", `${api}/rootfolder`, { json: { path } });
+    });
+  }
+  for (const r of existing) if (!paths.includes(normal(r.path))) run2.report(name, `root folder ${q(r.path ?? "")}`);
+}
+var APPLICATION_IMPLEMENTATION = { sonarr: "Sonarr", radarr: "Radarr" };
+async function wireApplications(run2, client, config2, keys) {
+  const name = APP_NAMES.prowlarr;
+  const api = API.prowlarr;
+  const existing = await client.get(`${api}/applications`);
+  const normal = (url2) => String(url2 ?? "").replace(/\/+$/, "");
+  const owned = /* @__PURE__ */ new Set();
+  for (const wanted of config2.prowlarr.applications) {
+    const implementation = APPLICATION_IMPLEMENTATION[wanted.app];
+    const mine = existing.find((a) => a.implementation === implementation && normal(field(a, "baseUrl")) === normal(wanted.baseUrl)) ?? existing.find((a) => a.implementation === implementation && a.name === wanted.name);
+    const desired = { prowlarrUrl: wanted.prowlarrUrl, baseUrl: wanted.baseUrl };
+    const describe3 = `application ${q(wanted.name)}: ${implementation} at ${wanted.baseUrl}, Full Sync, its API key from sops`;
+    if (!mine) {
+      await run2.change(name, `add ${describe3}`, async () => {
+        const schema = await client.get(`${api}/applications/schema`);
+        const template = schema.find((a) => a.implementation === implementation);
+        if (!template) throw new WireError(`Prowlarr's application templates (GET ${api}/applications/schema) have no ${implementation}`);
+        const body = fromTemplate(template, { ...withFields(template, { ...desired, apiKey: keys[wanted.app] }), name: wanted.name, syncLevel: "fullSync" });
+        await client.call("POST", `${api}/applications`, { query: { forceSave: true }, json: body });
+      });
+      continue;
+    }
+    owned.add(mine);
+    const wrong = [];
+    for (const [key, value] of Object.entries(desired)) if (normal(field(mine, key)) !== normal(value)) wrong.push(`${key} ${JSON.stringify(field(mine, key) ?? null)} → ${JSON.stringify(value)}`);
+    if (mine.syncLevel !== "fullSync") wrong.push(`syncLevel ${JSON.stringify(mine.syncLevel ?? null)} → "fullSync"`);
+    if (wrong.length === 0) {
+      const test = await client.call("POST", `${api}/applications/test`, { json: mine, accept: (s) => s >= 200 && s < 300 || s === 400 });
+      if (test.status === 400) wrong.push(`its API key fails Prowlarr's connection test → the key from sops`);
+    }
+    if (wrong.length === 0) {
+      run2.ok(name, `application ${q(mine.name ?? "")} is right`);
+      continue;
+    }
+    await run2.change(name, `update application ${q(mine.name ?? "")}: ${wrong.join(", ")}`, async () => {
+      const body = { ...withFields(mine, { ...desired, apiKey: keys[wanted.app] }), syncLevel: "fullSync" };
+      await client.call("PUT", `${api}/applications/${mine.id}`, { query: { forceSave: true }, json: body });
+    });
+  }
+  for (const other of existing) if (!owned.has(other)) run2.report(name, `application ${q(other.name ?? "")} (${other.implementation ?? "?"})`);
+}
+
+// runtime/wire/index.ts
+function readWireSecrets(env) {
+  const missing = Object.values(WIRE_ENV).filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new UsageError(`wire needs ${missing.join(", ")} in its environment; on the host they come from the wire unit's EnvironmentFile (the sops template media-pipeline-wire.env)`);
+  }
+  return Object.fromEntries(Object.entries(WIRE_ENV).map(([key, name]) => [key, env[name]]));
+}
+var isDirectory = (path) => existsSync2(path) && statSync(path).isDirectory();
+async function wire(config2, options) {
+  if (!config2.wire) throw new UsageError("the config has no wire section; regenerate it from the spec");
+  const w = config2.wire;
+  const secrets = readWireSecrets(options.env ?? process.env);
+  const started = Date.now();
+  const run2 = new WireRun(options.dryRun);
+  for (const [app, key] of [["sonarr", secrets.sonarrApiKey], ["radarr", secrets.radarrApiKey], ["prowlarr", secrets.prowlarrApiKey]]) {
+    if (key.length < 20) log.warn(`${APP_NAMES[app]}: the API key from sops has ${key.length} characters; the app warns below 20, so generate a longer one (openssl rand -hex 16)`);
+  }
+  const step = async (app, body) => {
+    try {
+      await body();
+    } catch (error62) {
+      if (!(error62 instanceof WireError)) throw error62;
+      run2.fail(APP_NAMES[app], error62.message);
+    }
+  };
+  const up = (app, probe) => waitUntilUp(APP_NAMES[app], w.waitSeconds, async () => void await probe(), () => log.info(`${APP_NAMES[app]}: waiting for it to answer (up to ${w.waitSeconds}s)`), options.pollMs);
+  for (const app of ["sonarr", "radarr"]) {
+    await step(app, async () => {
+      const client = servarrClient(app, w[app].url, app === "sonarr" ? secrets.sonarrApiKey : secrets.radarrApiKey);
+      await up(app, () => probeServarr(app, client));
+      await wireLogin(run2, app, client, w[app].user, app === "sonarr" ? secrets.sonarrPassword : secrets.radarrPassword);
+      await wireDownloadClient(run2, app, client, w);
+      await wireRootFolders(run2, app, client, w[app].rootFolders);
+    });
+  }
+  await step("prowlarr", async () => {
+    const client = servarrClient("prowlarr", w.prowlarr.url, secrets.prowlarrApiKey);
+    await up("prowlarr", () => probeServarr("prowlarr", client));
+    await wireLogin(run2, "prowlarr", client, w.prowlarr.user, secrets.prowlarrPassword);
+    await wireApplications(run2, client, w, { sonarr: secrets.sonarrApiKey, radarr: secrets.radarrApiKey });
+  });
+  await step("jellyfin", async () => {
+    await up("jellyfin", () => probeJellyfin(jellyfinClient(w.jellyfin.url)));
+    await wireJellyfin(run2, w.jellyfin.url, w.jellyfin, secrets.jellyfinPassword, { isDirectory: options.isDirectory ?? isDirectory });
+  });
+  const failed = run2.failed.length > 0;
+  const parts = [
+    `${run2.changes} ${run2.changes === 1 ? "change" : "changes"}${options.dryRun ? " to make" : ""}`,
+    `${run2.reported} not in the spec, left alone`,
+    `${run2.pending} waiting for a folder`,
+    failed ? `failed: ${run2.failed.join(", ")}` : "every app answered"
+  ];
+  const line = `wire ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${parts.join(", ")}`;
+  if (failed) log.warn(line);
+  else log.info(line);
+  return { exitCode: failed ? 1 : 0, changes: run2.changes, reported: run2.reported, pending: run2.pending, failed: run2.failed };
+}
+
 // runtime/main.ts
 var HELP = `Usage: media-pipeline <command> --config FILE [options]
 
@@ -21599,6 +22075,9 @@ Commands:
   cleanup      Remove torrents past the seeding period, and unreferenced files, whose every
                file is recorded as uploaded and verified on B2 now
   categories   Create qBittorrent's download categories with their save paths
+  wire         Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares: logins,
+               download client, root folders, Prowlarr's apps, Jellyfin's wizard and libraries;
+               reads its API keys and passwords from MP_* environment variables
   attention    List the items upload set aside after failing the same way repeatedly
   retry KEY    Clear a set-aside item so the next upload run tries it again
   check-config Validate the config file and print it
@@ -21609,8 +22088,6 @@ Options:
   -h, --help     Show this help
 
 Exit codes: 0 success, 1 a job failed, 2 bad usage or config, 75 retry while upload runs.`;
-var UsageError = class extends Error {
-};
 function loadConfig(file2) {
   let text;
   try {
@@ -21678,6 +22155,7 @@ var COMMANDS = {
   upload: async (config2, options) => (await upload(config2, options)).exitCode,
   cleanup: async (config2, options) => (await cleanup(config2, options)).exitCode,
   categories,
+  wire: async (config2, options) => (await wire(config2, options)).exitCode,
   attention: async (config2) => listAttention(config2),
   retry: async (config2, options) => retry(config2, options.args[0], options.dryRun),
   "check-config": async (config2) => {
@@ -21739,7 +22217,7 @@ ${HELP}
 `);
       return 2;
     }
-    const expected = error62 instanceof QbittorrentError || error62 instanceof CleanupError || error62 instanceof RemoteError || error62 instanceof StateError;
+    const expected = error62 instanceof QbittorrentError || error62 instanceof CleanupError || error62 instanceof RemoteError || error62 instanceof StateError || error62 instanceof WireError;
     process.stderr.write(`media-pipeline: ${name} failed: ${expected ? error62.message : error62.stack ?? String(error62)}
 `);
     return 1;

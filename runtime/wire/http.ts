@@ -1,0 +1,121 @@
+/**
+ * The wire job's HTTP client: one per app, every call bounded by a timeout, every unexpected answer
+ * one sentence naming the app, the call and what came back.
+ */
+
+export class WireError extends Error {}
+
+export interface CallOptions {
+  query?: Record<string, string | boolean | number | undefined>;
+  /** A JSON body. */
+  json?: unknown;
+  /** A form body (application/x-www-form-urlencoded), as the apps' login page posts it. */
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Statuses that are answers, not failures; default 2xx. */
+  accept?: (status: number) => boolean;
+}
+
+export interface Answer<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Seconds each request may take before it counts as unanswered. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class AppClient {
+  constructor(
+    /** Shown in every message: `Sonarr`. */
+    readonly app: string,
+    readonly baseUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  url(path: string, query?: CallOptions["query"]): string {
+    const url = new URL(path, this.baseUrl);
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.append(key, String(value));
+    return url.toString();
+  }
+
+  async call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<Answer<T>> {
+    const headers: Record<string, string> = { Accept: "application/json", ...this.headers, ...options.headers };
+    let body: string | undefined;
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.json);
+    } else if (options.form) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(options.form).toString();
+    }
+    const what = `${method} ${path}`;
+    let response: Response;
+    try {
+      response = await fetch(this.url(path, options.query), { method, headers, body, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new WireError(`${this.app} did not answer ${what} at ${this.baseUrl} (${cause})`);
+    }
+    const text = await response.text();
+    const accept = options.accept ?? ((s: number) => s >= 200 && s < 300);
+    if (!accept(response.status)) throw new WireError(`${this.app} answered ${what} with ${response.status} ${response.statusText}${describeBody(text)}`);
+    let parsed: unknown = text;
+    if ((response.headers.get("content-type") ?? "").includes("json") && text !== "") {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new WireError(`${this.app} answered ${what} with JSON it could not parse: ${excerpt(text)}`);
+      }
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  async get<T>(path: string, options?: CallOptions): Promise<T> {
+    return (await this.call<T>("GET", path, options)).body;
+  }
+}
+
+const excerpt = (text: string) => JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text);
+
+/** The apps answer a refused write with a list of validation failures; say them, not the raw JSON. */
+function describeBody(text: string): string {
+  if (!text) return "";
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (Array.isArray(body)) {
+      const failures = body
+        .map((f) => (f && typeof f === "object" && "errorMessage" in f ? `${String((f as { propertyName?: unknown }).propertyName ?? "")}: ${String((f as { errorMessage: unknown }).errorMessage)}` : undefined))
+        .filter(Boolean);
+      if (failures.length > 0) return `: ${failures.join("; ")}`;
+    }
+    if (body && typeof body === "object" && "message" in body) return `: ${String((body as { message: unknown }).message)}`;
+  } catch {
+    // not JSON: show the text
+  }
+  return `: ${excerpt(text)}`;
+}
+
+/** Polls `probe` until it succeeds, every `intervalMs`, for at most `waitSeconds`. */
+export async function waitUntilUp(app: string, waitSeconds: number, probe: () => Promise<void>, onWait: () => void, intervalMs = 2000): Promise<void> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    try {
+      await probe();
+      return;
+    } catch (error) {
+      const retryable = error instanceof WireError && !(error instanceof RefusedError);
+      if (!retryable || Date.now() + intervalMs > deadline) {
+        if (!retryable) throw error;
+        throw new WireError(`${(error as Error).message}; gave up waiting for ${app} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
+      }
+      if (attempts === 1) onWait();
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+
+/** The app is up but refuses us (a wrong API key): waiting will not help. */
+export class RefusedError extends WireError {}

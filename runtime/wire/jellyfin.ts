@@ -1,0 +1,124 @@
+/**
+ * Jellyfin: the first-run wizard, done with an administrator from sops, and the libraries with the
+ * spec's paths (local first, then the B2 mount). Request and response shapes are the official SDK's
+ * (`@jellyfin/sdk`, generated from Jellyfin's OpenAPI document); only their types are used, so the
+ * bundle carries none of it. Endpoints: jellyfin/jellyfin `Jellyfin.Api/Controllers/StartupController.cs`,
+ * `LibraryStructureController.cs`, `UserController.cs`, `SystemController.cs`.
+ */
+import type {
+  AddVirtualFolderDto,
+  AuthenticateUserByName,
+  AuthenticationResult,
+  MediaPathDto,
+  PublicSystemInfo,
+  StartupConfigurationDto,
+  StartupRemoteAccessDto,
+  StartupUserDto,
+  VirtualFolderInfo,
+} from "@jellyfin/sdk/lib/generated-client/models/index.js";
+import { q } from "../log.ts";
+import type { WireConfigModel } from "../config.ts";
+import { AppClient, WireError } from "./http.ts";
+import type { WireRun } from "./plan.ts";
+
+const NAME = "Jellyfin";
+
+/**
+ * Jellyfin identifies a client by this header (Jellyfin.Api `Auth/CustomAuthenticationHandler`); a fixed
+ * DeviceId makes each run reuse one session instead of adding a device per run.
+ */
+export function authorization(token?: string): string {
+  const parts = [`Client="media-pipeline"`, `Device="wire"`, `DeviceId="media-pipeline-wire"`, `Version="1"`];
+  if (token) parts.push(`Token="${token}"`);
+  return `MediaBrowser ${parts.join(", ")}`;
+}
+
+export function jellyfinClient(url: string, token?: string): AppClient {
+  return new AppClient(NAME, url, { Authorization: authorization(token) });
+}
+
+export async function probeJellyfin(client: AppClient): Promise<PublicSystemInfo> {
+  return client.get<PublicSystemInfo>("/System/Info/Public");
+}
+
+export interface JellyfinOptions {
+  /** Whether a library path exists on this host; Jellyfin refuses a path that does not. */
+  isDirectory: (path: string) => boolean;
+}
+
+export async function wireJellyfin(run: WireRun, url: string, config: WireConfigModel["jellyfin"], password: string, options: JellyfinOptions): Promise<void> {
+  const anonymous = jellyfinClient(url);
+  const info = await probeJellyfin(anonymous);
+  if (info.StartupWizardCompleted !== true) {
+    // The web wizard's order: language, first user, (libraries), remote access, complete.
+    await run.change(NAME, `complete the first-run wizard with the administrator ${q(config.user)} (password from sops), remote access ${config.remoteAccess ? "on" : "off"}`, async () => {
+      const configuration = await anonymous.get<StartupConfigurationDto>("/Startup/Configuration");
+      await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
+      await anonymous.get<StartupUserDto>("/Startup/User");
+      const user: StartupUserDto = { Name: config.user, Password: password };
+      await anonymous.call("POST", "/Startup/User", { json: user });
+      const remote: StartupRemoteAccessDto = { EnableRemoteAccess: config.remoteAccess };
+      await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
+      await anonymous.call("POST", "/Startup/Complete");
+    });
+  } else run.ok(NAME, "first-run wizard is done");
+
+  if (run.dryRun && info.StartupWizardCompleted !== true) {
+    // No administrator to log in as yet: every library is still to be made.
+    for (const library of config.libraries) {
+      const paths = library.paths.filter(options.isDirectory);
+      await run.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${paths.map(q).join(", ")}`, async () => {});
+    }
+    return;
+  }
+
+  const login: AuthenticateUserByName = { Username: config.user, Pw: password };
+  const auth = await anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => (s >= 200 && s < 300) || s === 401 });
+  if (auth.status === 401 || !auth.body.AccessToken) {
+    throw new WireError(
+      `Jellyfin refuses the administrator ${q(config.user)} with the password from sops; the wizard was done with another login. Set that user's password to the one in sops (Dashboard > Users), or rename the administrator in the spec`,
+    );
+  }
+  const admin = jellyfinClient(url, auth.body.AccessToken);
+  await wireLibraries(run, admin, config, options);
+}
+
+async function wireLibraries(run: WireRun, client: AppClient, config: WireConfigModel["jellyfin"], options: JellyfinOptions): Promise<void> {
+  const existing = await client.get<VirtualFolderInfo[]>("/Library/VirtualFolders");
+  let changed = false;
+  for (const library of config.libraries) {
+    const current = existing.find((f) => f.Name === library.name);
+    const ready = library.paths.filter(options.isDirectory);
+    for (const path of library.paths.filter((p) => !ready.includes(p))) {
+      run.later(NAME, `library ${q(library.name)}: ${q(path)} does not exist yet (on the B2 mount it appears with the first upload to it); a later run adds it`);
+    }
+    if (!current) {
+      if (ready.length === 0) continue;
+      await run.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${ready.map(q).join(", ")}`, async () => {
+        const body: AddVirtualFolderDto = { LibraryOptions: { PathInfos: ready.map((Path) => ({ Path })) } };
+        await client.call("POST", "/Library/VirtualFolders", { query: { name: library.name, collectionType: library.collectionType, refreshLibrary: false }, json: body });
+      });
+      changed = true;
+      continue;
+    }
+    if (current.CollectionType !== library.collectionType) {
+      run.report(NAME, `library ${q(library.name)} holds ${String(current.CollectionType ?? "mixed content")}, not ${library.collectionType}; Jellyfin cannot change a library's type, so remove it in the dashboard and the next run recreates it`);
+    }
+    const locations = current.Locations ?? [];
+    for (const path of ready.filter((p) => !locations.includes(p))) {
+      await run.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
+        const body: MediaPathDto = { Name: library.name, PathInfo: { Path: path } };
+        await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: false }, json: body });
+      });
+      changed = true;
+    }
+    for (const path of locations.filter((p) => !library.paths.includes(p))) run.report(NAME, `library ${q(library.name)} also reads ${q(path)}`);
+    if (locations.length > 0 && ready.every((p) => locations.includes(p))) run.ok(NAME, `library ${q(library.name)} has its paths`);
+  }
+  for (const other of existing) if (!config.libraries.some((l) => l.name === other.Name)) run.report(NAME, `library ${q(other.Name ?? "")}`);
+  if (changed) {
+    await run.change(NAME, "scan the libraries", async () => {
+      await client.call("POST", "/Library/Refresh");
+    });
+  }
+}
