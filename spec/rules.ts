@@ -486,12 +486,19 @@ function wiredPipeline(spec: LooseSpec): Problem[] {
   const problems: Problem[] = [];
   const sources = list(spec.upload?.sources);
   const libraries = sources.map((s, i) => ({ s, i })).filter(({ s }) => s?.kind === "library" && isPath(s.path));
+  // A malformed source or mount is reported by its own rule; comparing with it here would only echo that.
+  const prefixList = sources.map((s) => s?.prefix);
+  const sourcesWellFormed =
+    sources.every((s) => isPath(s?.path) && typeof s?.prefix === "string" && s.prefix.endsWith("/")) &&
+    isPath(spec.b2?.mountPoint) &&
+    prefixList.every((p, i) => prefixList.every((o, j) => i === j || !(p!.startsWith(o!) || o!.startsWith(p!))));
   const completed = spec.qbittorrent?.defaultSavePath;
   const rootOwner = new Map<string, { app: "sonarr" | "radarr"; path: SpecPath }>();
 
   for (const app of ["sonarr", "radarr"] as const) {
     const name = ARR_NAMES[app];
-    const used = entries(spec.qbittorrent?.categories).filter(([, c]) => c?.usedBy === app);
+    // Names differing only in case are reported by categoryNamesDistinct.
+    const used = [...new Map(entries(spec.qbittorrent?.categories).filter(([, c]) => c?.usedBy === app).map(([n, c]) => [n.toLowerCase(), [n, c] as const])).values()];
     if (spec.qbittorrent?.categories && used.length !== 1) {
       problems.push({
         path: ["qbittorrent", "categories"],
@@ -510,7 +517,7 @@ function wiredPipeline(spec: LooseSpec): Problem[] {
         return;
       }
       rootOwner.set(root, { app, path: here });
-      if (!libraries.some(({ s }) => s!.path === root)) {
+      if (sourcesWellFormed && !libraries.some(({ s }) => s!.path === root)) {
         problems.push({ path: here, message: `${root} is ${name}'s root folder, but no upload source of kind "library" scans it (upload.sources); what ${name} imports there would never reach B2` });
       }
       if (isPath(completed) && (isWithin(root, completed) || isWithin(completed, root))) {
@@ -519,12 +526,13 @@ function wiredPipeline(spec: LooseSpec): Problem[] {
     });
   }
   for (const { s, i } of libraries) {
-    if (spec.apps && !rootOwner.has(s!.path!)) {
+    if (spec.apps && sourcesWellFormed && !rootOwner.has(s!.path!)) {
       problems.push({ path: ["upload", "sources", i, "path"], message: `${s!.path!} is a library upload source but no app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders); nothing would import into it` });
     }
   }
 
   // Jellyfin: each library path is a root folder or the B2 copy of one, and the two go together.
+  if (!sourcesWellFormed) return problems;
   const mount = spec.b2?.mountPoint;
   const b2CopyOf = new Map<string, string>();
   const localOf = new Map<string, string>();

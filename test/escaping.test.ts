@@ -39,6 +39,9 @@ describe("Nix", () => {
           s.directories[5]!.path = path;
           s.upload.sources[0]!.path = path;
           s.copyparty.volumes["/tv"]!.path = path;
+          s.apps.sonarr.rootFolders[0] = path;
+          s.apps.jellyfin.libraries["TV Shows"]!.paths[0] = path;
+          // Jellyfin's B2 copy is named after the source's prefix, which stays tv/.
         });
         const result = validateSpec(spec);
         if (!result.ok) {

@@ -14,7 +14,7 @@ const modules = readdirSync(join(OUT, "nixos")).filter((f) => f.endsWith(".nix")
 describe("out/nixos", () => {
   it("holds one module per concern, named as the seed names them", () => {
     expect(modules.sort()).toEqual(
-      ["copyparty", "default", "jellyfin", "prowlarr", "qbittorrent", "radarr", "rclone-b2", "secrets", "sonarr", "web"].map((m) => `${m}.nix`),
+      ["copyparty", "default", "jellyfin", "prowlarr", "qbittorrent", "radarr", "rclone-b2", "secrets", "sonarr", "web", "wire"].map((m) => `${m}.nix`),
     );
   });
 
@@ -55,7 +55,7 @@ describe("each module evaluates to the intended values", () => {
 
   it("default: the shared user, the directories and the runtime config", () => {
     const d = m.default;
-    expect(d.imports).toHaveLength(9);
+    expect(d.imports).toHaveLength(10);
     expect(d.config.users.users.media).toMatchObject({ isSystemUser: true, group: "media" });
     expect(d.config.users.groups).toHaveProperty("media");
     const tmpfiles = d.config.systemd.tmpfiles.settings["media-pipeline"];
@@ -143,13 +143,22 @@ describe("each module evaluates to the intended values", () => {
     expect(s.age.keyFile).toBe("/var/lib/sops-nix/key.txt");
     expect(Object.keys(s.secrets).sort()).toEqual([
       "b2/cleanup/application_key", "b2/cleanup/key_id", "b2/mount/application_key", "b2/mount/key_id",
-      "b2/upload/application_key", "b2/upload/key_id", "copyparty/admin_password", "rclone/rc_password",
+      "b2/upload/application_key", "b2/upload/key_id", "copyparty/admin_password", "jellyfin/admin_password",
+      "prowlarr/api_key", "prowlarr/password", "radarr/api_key", "radarr/password", "rclone/rc_password", "sonarr/api_key", "sonarr/password",
     ]);
     const env = (role: string) => `RCLONE_CONFIG_B2_TYPE=b2\nRCLONE_CONFIG_B2_ACCOUNT=<SOPS:b2/${role}/key_id>\nRCLONE_CONFIG_B2_KEY=<SOPS:b2/${role}/application_key>\n`;
     expect(s.templates["rclone-b2-mount.env"].content).toBe(`${env("mount")}RCLONE_RC_USER=admin\nRCLONE_RC_PASS=<SOPS:rclone/rc_password>\n`);
     expect(s.templates["rclone-b2-upload.env"].content).toBe(env("upload"));
     expect(s.templates["rclone-b2-cleanup.env"].content).toBe(env("cleanup"));
     expect(s.templates["rclone-rc.htpasswd"].content).toBe("admin:{PLAIN}<SOPS:rclone/rc_password>\n");
+    // Each *arr reads its own API key from its environment; the wire job reads every key and password.
+    expect(s.templates["sonarr.env"].content).toBe("SONARR__AUTH__APIKEY=<SOPS:sonarr/api_key>\n");
+    expect(s.templates["radarr.env"].content).toBe("RADARR__AUTH__APIKEY=<SOPS:radarr/api_key>\n");
+    expect(s.templates["prowlarr.env"].content).toBe("PROWLARR__AUTH__APIKEY=<SOPS:prowlarr/api_key>\n");
+    expect(s.templates["media-pipeline-wire.env"].content).toBe(
+      ["sonarr", "radarr", "prowlarr"].map((a) => `MP_${a.toUpperCase()}_API_KEY=<SOPS:${a}/api_key>\nMP_${a.toUpperCase()}_PASSWORD=<SOPS:${a}/password>\n`).join("") +
+        "MP_JELLYFIN_PASSWORD=<SOPS:jellyfin/admin_password>\n",
+    );
     // Each file is readable by its one reader only: no group, mode 0400 (sops-nix gives a template no group unless asked).
     const owners = Object.fromEntries(Object.entries(s.templates).map(([name, t]: [string, any]) => [name, `${t.owner} ${t.mode} ${t.group ?? "-"}`]));
     expect(owners).toEqual({
@@ -158,6 +167,10 @@ describe("each module evaluates to the intended values", () => {
       "rclone-b2-cleanup.env": "mp-cleanup 0400 -",
       "rclone-rc.htpasswd": "nginx 0400 -",
       "rclone-rc.netrc": "root 0400 -",
+      "sonarr.env": "media 0400 -",
+      "radarr.env": "media 0400 -",
+      "prowlarr.env": "root 0400 -",
+      "media-pipeline-wire.env": "mp-wire 0400 -",
     });
   });
 

@@ -31,12 +31,14 @@ let
     services.media-pipeline.sopsFile = "/etc/nixos/secrets/b2.yaml";
     # sops-nix's default paths: templates in /run/secrets/rendered/<name>, secrets in /run/secrets/<name>.
     sops.templates = builtins.listToAttrs (map (name: { inherit name; value.path = "/run/secrets/rendered/${name}"; })
-      [ "rclone-b2-mount.env" "rclone-b2-upload.env" "rclone-b2-cleanup.env" "rclone-rc.htpasswd" "rclone-rc.netrc" ]);
+      [ "rclone-b2-mount.env" "rclone-b2-upload.env" "rclone-b2-cleanup.env" "rclone-rc.htpasswd" "rclone-rc.netrc"
+        "sonarr.env" "radarr.env" "prowlarr.env" "media-pipeline-wire.env" ]);
     sops.secrets."copyparty/admin_password".path = "/run/secrets/copyparty/admin_password";
     # sops-nix's placeholder for a secret (modules/sops/templates/default.nix).
     sops.placeholder = builtins.listToAttrs (map (name: { inherit name; value = "<SOPS:${builtins.hashString "sha256" name}:PLACEHOLDER>"; }) [
       "b2/mount/key_id" "b2/mount/application_key" "b2/upload/key_id" "b2/upload/application_key"
       "b2/cleanup/key_id" "b2/cleanup/application_key" "rclone/rc_password" "copyparty/admin_password"
+      "sonarr/api_key" "sonarr/password" "radarr/api_key" "radarr/password" "prowlarr/api_key" "prowlarr/password" "jellyfin/admin_password"
     ]);
     # The nginx module's default account (nixos/modules/services/web-servers/nginx/default.nix: user = "nginx").
     services.nginx.user = "nginx";

@@ -69,13 +69,15 @@ describe(`model of NixOS ${NIXOS_RELEASE}: our modules merge with the upstream m
         const name = byPath.get(file)!;
         expect(readers.has(name), `${name} read by ${readers.get(name)} and ${unit}`).toBe(false);
         readers.set(name, unit);
-        expect({ unit, owner: templates[name]!.owner, mode: templates[name]!.mode }).toEqual({ unit, owner: s.serviceConfig!.User, mode: "0400" });
+        // A DynamicUser unit (Prowlarr upstream) has no account to own a file: systemd reads EnvironmentFile as root before it switches user (systemd.exec(5)).
+        const reader = s.serviceConfig!.User ?? (s.serviceConfig!.DynamicUser === true ? "root" : "(no User)");
+        expect({ unit, owner: templates[name]!.owner, mode: templates[name]!.mode }).toEqual({ unit, owner: reader, mode: "0400" });
       }
     }
-    expect([...readers.keys()].sort()).toEqual(["rclone-b2-cleanup.env", "rclone-b2-mount.env", "rclone-b2-upload.env"]);
+    expect([...readers.keys()].sort()).toEqual(["media-pipeline-wire.env", "prowlarr.env", "radarr.env", "rclone-b2-cleanup.env", "rclone-b2-mount.env", "rclone-b2-upload.env", "sonarr.env"]);
     // No media service runs as an account that owns a key.
     for (const service of ["qbittorrent", "jellyfin", "copyparty", "sonarr", "radarr"]) {
-      expect(["rclone-b2", "mp-upload", "mp-cleanup"]).not.toContain(lookup(config, `systemd.services.${service}.serviceConfig.User`));
+      expect(["rclone-b2", "mp-upload", "mp-cleanup", "mp-wire"]).not.toContain(lookup(config, `systemd.services.${service}.serviceConfig.User`));
     }
   });
 

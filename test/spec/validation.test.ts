@@ -305,6 +305,97 @@ const cases: [string, (s: SpecInput) => void, string[]][] = [
     (s) => void (s.timers.upload.every = "0s"),
     ['timers.upload.every: "0s" is zero; write a duration longer than zero, such as 2m'],
   ],
+  // Issue 13: the pieces the wire job sets describe one pipeline; each message names both sides.
+  [
+    "no category used by Radarr, so its download client would have none",
+    (s) => void delete s.qbittorrent.categories.radarr,
+    [`qbittorrent.categories: no category has usedBy "radarr", so Radarr's download client (apps.radarr) would have none; declare one, such as radarr`],
+  ],
+  [
+    "two categories used by Sonarr",
+    (s) => void (s.qbittorrent.categories["tv-anime"] = { savePath: "/var/lib/qBittorrent/completed/tv", usedBy: "sonarr" }),
+    [`qbittorrent.categories: "tv-sonarr" and "tv-anime" all have usedBy "sonarr"; Sonarr's download client sets one category, so keep one`],
+  ],
+  [
+    "a root folder that no upload source scans",
+    (s) => {
+      s.apps.sonarr.rootFolders = ["/media/arr/movies"];
+    },
+    [
+      "apps.radarr.rootFolders[0]: /media/arr/movies is also Sonarr's root folder (apps.sonarr.rootFolders[0]); each app needs folders of its own, or one's imports would show up in the other's library",
+      "upload.sources[0].path: /media/arr/tv is a library upload source but no app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders); nothing would import into it",
+      `apps.jellyfin.libraries["TV Shows"].paths[0]: /media/arr/tv is neither an app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders) nor the B2 copy of one (/media/b2/tv, /media/b2/movies); Jellyfin would show what the pipeline never fills`,
+      `apps.jellyfin.libraries["TV Shows"].paths[1]: /media/b2/tv is neither an app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders) nor the B2 copy of one (/media/b2/tv, /media/b2/movies); Jellyfin would show what the pipeline never fills`,
+      `apps.jellyfin.libraries.Movies.paths[0]: /media/arr/movies holds Sonarr's imports (apps.sonarr.rootFolders[0]), but the library "Movies" is of type "movies"; use "tvshows"`,
+      `apps.jellyfin.libraries.Movies.paths[1]: /media/b2/movies holds Sonarr's imports (apps.sonarr.rootFolders[0]), but the library "Movies" is of type "movies"; use "tvshows"`,
+    ],
+  ],
+  [
+    "a root folder outside every upload source",
+    (s) => {
+      s.directories.push({ path: "/media/arr/tv2", purpose: "x", filesystem: "root", mode: "0775" });
+      s.apps.sonarr.rootFolders.push("/media/arr/tv2");
+    },
+    [
+      `apps.sonarr.rootFolders[1]: /media/arr/tv2 is Sonarr's root folder, but no upload source of kind "library" scans it (upload.sources); what Sonarr imports there would never reach B2`,
+      "apps.sonarr.rootFolders[1]: /media/arr/tv2 is Sonarr's root folder but in no Jellyfin library (apps.jellyfin.libraries); what Sonarr imports would never be shown",
+    ],
+  ],
+  [
+    "a Jellyfin library without the B2 copy of its folder",
+    (s) => void (s.apps.jellyfin.libraries["TV Shows"]!.paths = ["/media/arr/tv"]),
+    [`apps.jellyfin.libraries["TV Shows"].paths[0]: the library "TV Shows" reads /media/arr/tv but not its B2 copy /media/b2/tv (upload sends it there); after cleanup its items would vanish from Jellyfin. Add /media/b2/tv`],
+  ],
+  [
+    "a Jellyfin library with only the B2 copy",
+    (s) => void (s.apps.jellyfin.libraries.Movies!.paths = ["/media/b2/movies"]),
+    [
+      `apps.jellyfin.libraries.Movies.paths[0]: the library "Movies" reads the B2 copy /media/b2/movies but not /media/arr/movies, where Radarr imports; new items would appear only after upload. Add /media/arr/movies before it`,
+      "apps.radarr.rootFolders[0]: /media/arr/movies is Radarr's root folder but in no Jellyfin library (apps.jellyfin.libraries); what Radarr imports would never be shown",
+    ],
+  ],
+  [
+    "a Jellyfin library of the wrong type",
+    (s) => void (s.apps.jellyfin.libraries["TV Shows"]!.type = "movies"),
+    [
+      `apps.jellyfin.libraries["TV Shows"].paths[0]: /media/arr/tv holds Sonarr's imports (apps.sonarr.rootFolders[0]), but the library "TV Shows" is of type "movies"; use "tvshows"`,
+      `apps.jellyfin.libraries["TV Shows"].paths[1]: /media/b2/tv holds Sonarr's imports (apps.sonarr.rootFolders[0]), but the library "TV Shows" is of type "movies"; use "tvshows"`,
+    ],
+  ],
+  [
+    "one folder in two Jellyfin libraries",
+    (s) => void (s.apps.jellyfin.libraries.Anime = { type: "tvshows", paths: ["/media/arr/tv", "/media/b2/tv"] }),
+    [`apps.jellyfin.libraries.Anime.paths[0]: /media/arr/tv is also in apps.jellyfin.libraries["TV Shows"].paths[0]; Jellyfin would show its items twice`],
+  ],
+  [
+    "a Jellyfin path the pipeline never fills",
+    (s) => void s.apps.jellyfin.libraries.Movies!.paths.push("/srv/films"),
+    [`apps.jellyfin.libraries.Movies.paths[2]: /srv/films is neither an app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders) nor the B2 copy of one (/media/b2/tv, /media/b2/movies); Jellyfin would show what the pipeline never fills`],
+  ],
+  [
+    "a root folder inside the completed folder",
+    (s) => {
+      s.apps.radarr.rootFolders = ["/var/lib/qBittorrent/completed/movies"];
+    },
+    [
+      "apps.radarr.rootFolders[0]: /var/lib/qBittorrent/completed/movies is Radarr's root folder, but no upload source of kind \"library\" scans it (upload.sources); what Radarr imports there would never reach B2",
+      "apps.radarr.rootFolders[0]: /var/lib/qBittorrent/completed/movies overlaps qBittorrent's completed folder /var/lib/qBittorrent/completed (qbittorrent.defaultSavePath); Radarr hard-links imports into a library of its own beside it",
+      "upload.sources[1].path: /media/arr/movies is a library upload source but no app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders); nothing would import into it",
+      `apps.jellyfin.libraries.Movies.paths[0]: /media/arr/movies is neither an app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders) nor the B2 copy of one (/media/b2/tv, /media/b2/movies); Jellyfin would show what the pipeline never fills`,
+      `apps.jellyfin.libraries.Movies.paths[1]: /media/b2/movies is neither an app's root folder (apps.sonarr.rootFolders, apps.radarr.rootFolders) nor the B2 copy of one (/media/b2/tv, /media/b2/movies); Jellyfin would show what the pipeline never fills`,
+      "apps.radarr.rootFolders[0]: /var/lib/qBittorrent/completed/movies is Radarr's root folder but in no Jellyfin library (apps.jellyfin.libraries); what Radarr imports would never be shown",
+    ],
+  ],
+  [
+    "the wire account shared with the upload job",
+    (s) => void (s.accounts.wire = "mp-upload"),
+    [`accounts.wire: "mp-upload" is also accounts.upload; each role needs an account of its own, so that only it can read its secrets file`],
+  ],
+  [
+    "one sops key for two apps' API keys",
+    (s) => void (s.apps.radarr.apiKey = { sopsKey: "sonarr/api_key" }),
+    ["apps.radarr.apiKey.sopsKey: the sops key sonarr/api_key is also used by apps.sonarr.apiKey.sopsKey; give each secret its own key, so each role holds only its own"],
+  ],
 ];
 
 describe("a spec with one fault is refused with exactly one clear line", () => {
