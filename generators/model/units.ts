@@ -284,9 +284,10 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     unit: UNITS.wire,
     description: "Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares",
     why: `Sets each app's login, the qBittorrent download client, the root folders, Prowlarr's apps and Jellyfin's wizard and libraries through their APIs; changes only what differs from the spec. At boot, when its secrets change, every ${systemdDuration(spec.timers.wire.every)} and on demand.`,
-    // The B2 paths of Jellyfin's libraries exist only once the mount is up.
-    after: [...apps, UNITS.mount.service],
-    wants: [...apps],
+    // The B2 paths of Jellyfin's libraries exist only once the mount is up; Sonarr and Radarr test their
+    // connection to qBittorrent before they add it as a download client.
+    after: [...apps, UPSTREAM_UNITS.qbittorrent.service, UNITS.mount.service],
+    wants: [...apps, UPSTREAM_UNITS.qbittorrent.service],
     wantedBy: [TARGETS.multiUser],
     serviceConfig: {
       Type: "oneshot",

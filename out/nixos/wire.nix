@@ -16,9 +16,16 @@
           "radarr.service"
           "prowlarr.service"
           "jellyfin.service"
+          "qbittorrent.service"
           "rclone-b2-mount.service"
         ];
-        wants = [ "sonarr.service" "radarr.service" "prowlarr.service" "jellyfin.service" ];
+        wants = [
+          "sonarr.service"
+          "radarr.service"
+          "prowlarr.service"
+          "jellyfin.service"
+          "qbittorrent.service"
+        ];
         wantedBy = [ "multi-user.target" ];
         serviceConfig = {
           Type = "oneshot";

@@ -21635,6 +21635,8 @@ import { existsSync as existsSync2, statSync } from "node:fs";
 // runtime/wire/http.ts
 var WireError = class extends Error {
 };
+var NotUpYet = class extends WireError {
+};
 var REQUEST_TIMEOUT_MS = 3e4;
 var AppClient = class {
   constructor(app, baseUrl, headers = {}) {
@@ -21666,11 +21668,14 @@ var AppClient = class {
       response = await fetch(this.url(path, options.query), { method, headers, body, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error62) {
       const cause = error62.cause?.code ?? error62.name;
-      throw new WireError(`${this.app} did not answer ${what} at ${this.baseUrl} (${cause})`);
+      throw new NotUpYet(`${this.app} did not answer ${what} at ${this.baseUrl} (${cause})`);
     }
     const text = await response.text();
     const accept = options.accept ?? ((s) => s >= 200 && s < 300);
-    if (!accept(response.status)) throw new WireError(`${this.app} answered ${what} with ${response.status} ${response.statusText}${describeBody(text)}`);
+    if (!accept(response.status)) {
+      const message = `${this.app} answered ${what} with ${response.status} ${response.statusText}${describeBody(text)}`;
+      throw response.status === 502 || response.status === 503 || response.status === 504 ? new NotUpYet(message) : new WireError(message);
+    }
     let parsed = text;
     if ((response.headers.get("content-type") ?? "").includes("json") && text !== "") {
       try {
@@ -21699,6 +21704,8 @@ function describeBody(text) {
   }
   return `: ${excerpt(text)}`;
 }
+var RefusedError = class extends WireError {
+};
 async function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
   const deadline = Date.now() + waitSeconds * 1e3;
   let attempts = 0;
@@ -21708,7 +21715,7 @@ async function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
       await probe();
       return;
     } catch (error62) {
-      const retryable = error62 instanceof WireError && !(error62 instanceof RefusedError);
+      const retryable = error62 instanceof NotUpYet;
       if (!retryable || Date.now() + intervalMs > deadline) {
         if (!retryable) throw error62;
         throw new WireError(`${error62.message}; gave up waiting for ${app} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
@@ -21718,8 +21725,6 @@ async function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
     }
   }
 }
-var RefusedError = class extends WireError {
-};
 
 // runtime/wire/jellyfin.ts
 var NAME = "Jellyfin";
@@ -21743,7 +21748,7 @@ async function wireJellyfin(run2, url2, config2, password, options) {
       await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
       await anonymous.get("/Startup/User");
       const user = { Name: config2.user, Password: password };
-      await anonymous.call("POST", "/Startup/User", { json: user });
+      await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => s >= 200 && s < 300 || s === 403 });
       const remote = { EnableRemoteAccess: config2.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
@@ -21752,7 +21757,7 @@ async function wireJellyfin(run2, url2, config2, password, options) {
   if (run2.dryRun && info.StartupWizardCompleted !== true) {
     for (const library of config2.libraries) {
       const paths = library.paths.filter(options.isDirectory);
-      await run2.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${paths.map(q).join(", ")}`, async () => {
+      if (paths.length > 0) await run2.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${paths.map(q).join(", ")}`, async () => {
       });
     }
     return;
@@ -21769,7 +21774,6 @@ async function wireJellyfin(run2, url2, config2, password, options) {
 }
 async function wireLibraries(run2, client, config2, options) {
   const existing = await client.get("/Library/VirtualFolders");
-  let changed = false;
   for (const library of config2.libraries) {
     const current = existing.find((f) => f.Name === library.name);
     const ready = library.paths.filter(options.isDirectory);
@@ -21780,9 +21784,8 @@ async function wireLibraries(run2, client, config2, options) {
       if (ready.length === 0) continue;
       await run2.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${ready.map(q).join(", ")}`, async () => {
         const body = { LibraryOptions: { PathInfos: ready.map((Path) => ({ Path })) } };
-        await client.call("POST", "/Library/VirtualFolders", { query: { name: library.name, collectionType: library.collectionType, refreshLibrary: false }, json: body });
+        await client.call("POST", "/Library/VirtualFolders", { query: { name: library.name, collectionType: library.collectionType, refreshLibrary: true }, json: body });
       });
-      changed = true;
       continue;
     }
     if (current.CollectionType !== library.collectionType) {
@@ -21792,19 +21795,13 @@ async function wireLibraries(run2, client, config2, options) {
     for (const path of ready.filter((p) => !locations.includes(p))) {
       await run2.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
         const body = { Name: library.name, PathInfo: { Path: path } };
-        await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: false }, json: body });
+        await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: true }, json: body });
       });
-      changed = true;
     }
     for (const path of locations.filter((p) => !library.paths.includes(p))) run2.report(NAME, `library ${q(library.name)} also reads ${q(path)}`);
     if (locations.length > 0 && ready.every((p) => locations.includes(p))) run2.ok(NAME, `library ${q(library.name)} has its paths`);
   }
   for (const other of existing) if (!config2.libraries.some((l) => l.name === other.Name)) run2.report(NAME, `library ${q(other.Name ?? "")}`);
-  if (changed) {
-    await run2.change(NAME, "scan the libraries", async () => {
-      await client.call("POST", "/Library/Refresh");
-    });
-  }
 }
 
 // runtime/wire/plan.ts

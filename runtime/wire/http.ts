@@ -4,6 +4,8 @@
  */
 
 export class WireError extends Error {}
+/** The app did not answer, or answered that it is still starting (503): worth asking again while it starts. */
+export class NotUpYet extends WireError {}
 
 export interface CallOptions {
   query?: Record<string, string | boolean | number | undefined>;
@@ -55,11 +57,14 @@ export class AppClient {
       response = await fetch(this.url(path, options.query), { method, headers, body, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new WireError(`${this.app} did not answer ${what} at ${this.baseUrl} (${cause})`);
+      throw new NotUpYet(`${this.app} did not answer ${what} at ${this.baseUrl} (${cause})`);
     }
     const text = await response.text();
     const accept = options.accept ?? ((s: number) => s >= 200 && s < 300);
-    if (!accept(response.status)) throw new WireError(`${this.app} answered ${what} with ${response.status} ${response.statusText}${describeBody(text)}`);
+    if (!accept(response.status)) {
+      const message = `${this.app} answered ${what} with ${response.status} ${response.statusText}${describeBody(text)}`;
+      throw response.status === 502 || response.status === 503 || response.status === 504 ? new NotUpYet(message) : new WireError(message);
+    }
     let parsed: unknown = text;
     if ((response.headers.get("content-type") ?? "").includes("json") && text !== "") {
       try {
@@ -96,6 +101,9 @@ function describeBody(text: string): string {
   return `: ${excerpt(text)}`;
 }
 
+/** The app is up but refuses us (a wrong API key): waiting will not help. */
+export class RefusedError extends WireError {}
+
 /** Polls `probe` until it succeeds, every `intervalMs`, for at most `waitSeconds`. */
 export async function waitUntilUp(app: string, waitSeconds: number, probe: () => Promise<void>, onWait: () => void, intervalMs = 2000): Promise<void> {
   const deadline = Date.now() + waitSeconds * 1000;
@@ -106,7 +114,7 @@ export async function waitUntilUp(app: string, waitSeconds: number, probe: () =>
       await probe();
       return;
     } catch (error) {
-      const retryable = error instanceof WireError && !(error instanceof RefusedError);
+      const retryable = error instanceof NotUpYet;
       if (!retryable || Date.now() + intervalMs > deadline) {
         if (!retryable) throw error;
         throw new WireError(`${(error as Error).message}; gave up waiting for ${app} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
@@ -116,6 +124,3 @@ export async function waitUntilUp(app: string, waitSeconds: number, probe: () =>
     }
   }
 }
-
-/** The app is up but refuses us (a wrong API key): waiting will not help. */
-export class RefusedError extends WireError {}

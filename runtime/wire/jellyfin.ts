@@ -56,7 +56,9 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
       await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
       await anonymous.get<StartupUserDto>("/Startup/User");
       const user: StartupUserDto = { Name: config.user, Password: password };
-      await anonymous.call("POST", "/Startup/User", { json: user });
+      // 403: an earlier, interrupted wizard already gave the first user a password (StartupController.UpdateStartupUser);
+      // the login below then says whether it is the one from sops.
+      await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => (s >= 200 && s < 300) || s === 403 });
       const remote: StartupRemoteAccessDto = { EnableRemoteAccess: config.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
@@ -67,7 +69,7 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
     // No administrator to log in as yet: every library is still to be made.
     for (const library of config.libraries) {
       const paths = library.paths.filter(options.isDirectory);
-      await run.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${paths.map(q).join(", ")}`, async () => {});
+      if (paths.length > 0) await run.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${paths.map(q).join(", ")}`, async () => {});
     }
     return;
   }
@@ -85,7 +87,7 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
 
 async function wireLibraries(run: WireRun, client: AppClient, config: WireConfigModel["jellyfin"], options: JellyfinOptions): Promise<void> {
   const existing = await client.get<VirtualFolderInfo[]>("/Library/VirtualFolders");
-  let changed = false;
+  // Each change asks Jellyfin to scan (refreshLibrary), so new folders show without waiting for the nightly scan.
   for (const library of config.libraries) {
     const current = existing.find((f) => f.Name === library.name);
     const ready = library.paths.filter(options.isDirectory);
@@ -96,9 +98,8 @@ async function wireLibraries(run: WireRun, client: AppClient, config: WireConfig
       if (ready.length === 0) continue;
       await run.change(NAME, `create library ${q(library.name)} (${library.collectionType}) with ${ready.map(q).join(", ")}`, async () => {
         const body: AddVirtualFolderDto = { LibraryOptions: { PathInfos: ready.map((Path) => ({ Path })) } };
-        await client.call("POST", "/Library/VirtualFolders", { query: { name: library.name, collectionType: library.collectionType, refreshLibrary: false }, json: body });
+        await client.call("POST", "/Library/VirtualFolders", { query: { name: library.name, collectionType: library.collectionType, refreshLibrary: true }, json: body });
       });
-      changed = true;
       continue;
     }
     if (current.CollectionType !== library.collectionType) {
@@ -108,17 +109,11 @@ async function wireLibraries(run: WireRun, client: AppClient, config: WireConfig
     for (const path of ready.filter((p) => !locations.includes(p))) {
       await run.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
         const body: MediaPathDto = { Name: library.name, PathInfo: { Path: path } };
-        await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: false }, json: body });
+        await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: true }, json: body });
       });
-      changed = true;
     }
     for (const path of locations.filter((p) => !library.paths.includes(p))) run.report(NAME, `library ${q(library.name)} also reads ${q(path)}`);
     if (locations.length > 0 && ready.every((p) => locations.includes(p))) run.ok(NAME, `library ${q(library.name)} has its paths`);
   }
   for (const other of existing) if (!config.libraries.some((l) => l.name === other.Name)) run.report(NAME, `library ${q(other.Name ?? "")}`);
-  if (changed) {
-    await run.change(NAME, "scan the libraries", async () => {
-      await client.call("POST", "/Library/Refresh");
-    });
-  }
 }

@@ -134,7 +134,8 @@ export async function wireDownloadClient(run: WireRun, app: "sonarr" | "radarr",
       const template = schema.find(isQbt);
       if (!template) throw new WireError(`${name}'s download client templates (GET ${api}/downloadclient/schema) have no QBittorrent`);
       const body = fromTemplate(template, { ...withFields(template, desired), name: CLIENT_NAME, enable: true, removeCompletedDownloads: false });
-      // forceSave: save without the connection test, which fails while qBittorrent is still starting (ProviderControllerBase.cs).
+      // The app tests the connection to qBittorrent before it adds a client, forceSave or not (forceSave only drops
+      // warnings: ProviderControllerBase.cs); the unit runs after qBittorrent, and a later run retries.
       await client.call("POST", `${api}/downloadclient`, { query: { forceSave: true }, json: body });
     });
   } else {
@@ -148,7 +149,8 @@ export async function wireDownloadClient(run: WireRun, app: "sonarr" | "radarr",
     if (wrong.length === 0) run.ok(name, `download client ${q(owned.name ?? "")} is right`);
     else {
       await run.change(name, `update download client ${q(owned.name ?? "")}: ${wrong.join(", ")}`, async () => {
-        // Secret fields come back as MASKED and are sent back as MASKED, which keeps the stored value.
+        // The whole resource goes back: a field left out would be reset to its default (SchemaBuilder.ReadFromSchema).
+        // Secret fields come back as MASKED and go back as MASKED with the id, which keeps the stored value.
         const body = { ...withFields(owned, desired), enable: true, removeCompletedDownloads: false };
         await client.call("PUT", `${api}/downloadclient/${owned.id}`, { query: { forceSave: true }, json: body });
       });
