@@ -6,7 +6,7 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { b2RemotePath, rcListen, SECRET_FILES, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, type SecretFile, type ServiceModel, type TimerModel } from "./model/units.ts";
+import { b2RemotePath, rcListen, SECRET_FILES, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, WIRE_STATE_DIRECTORY, wireCredentials, type SecretFile, type ServiceModel, type TimerModel } from "./model/units.ts";
 import { EVERY_ADDRESS, listeners } from "./model/ports.ts";
 import { secretReaders } from "./secrets.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
@@ -171,6 +171,9 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
     bypassLocalhostAuth: spec.qbittorrent.bypassLocalhostAuth,
     wireUnit: UNITS.wire.service,
     wireEvery: humanDuration(spec.timers.wire.every),
+    wireAfterBoot: humanDuration(spec.timers.wire.afterBoot),
+    wireStateDir: `/var/lib/${WIRE_STATE_DIRECTORY}`,
+    wireCredentialKeys: wireCredentials(spec).map(([, key]) => mdCode(key)).join(", "),
     wirePlan: recipe("wire-plan"),
     prowlarrUser: spec.apps.prowlarr.login.user,
   };

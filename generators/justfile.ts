@@ -5,7 +5,7 @@
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { renderJustfile, type JustRecipe } from "./render/just.ts";
-import { JOB_UNITS_GLOB, rcListen, RUNTIME_CONFIG_PATH, SECRET_FILES, UNITS, unitsModel } from "./model/units.ts";
+import { JOB_UNITS_GLOB, rcListen, SECRET_FILES, UNITS, unitsModel } from "./model/units.ts";
 import { dashboardUrl } from "./web.ts";
 import type { SpecModel } from "../spec/schema.ts";
 
@@ -19,7 +19,8 @@ export function operatorRecipes(spec: SpecModel) {
   const netrc = `/run/secrets/rendered/${SECRET_FILES.operator}`;
   const rcCall = (method: string) => `"curl -s --netrc-file ${netrc} -X POST http://${rc.address}:${rc.port}${rc.baseUrl}/${method}"`;
   const units = unitsModel(spec);
-  const wireEnv = `/run/secrets/rendered/${SECRET_FILES.wire}`;
+  /** Starts a oneshot unit and prints its journal lines from this run. */
+  const runAndShow = (name: string) => `"t=$(date +%s); systemctl start ${name}; journalctl -u ${name} --since @$t --no-pager -o cat"`;
   const allUnits = [...units.services.map((u) => u.unit.service), ...units.timers.map((t) => t.unit.timer)];
   return [
     { name: "qbt-logs", doc: `Follow the logs of every ${JOB_UNITS_GLOB} service (upload, cleanup, categories)`, lines: [remote(`"journalctl -f -u '${JOB_UNITS_GLOB}'"`)] },
@@ -29,12 +30,8 @@ export function operatorRecipes(spec: SpecModel) {
     { name: "timers", doc: "Show when the upload and cleanup timers run next", lines: [remote(`"systemctl list-timers '${JOB_UNITS_GLOB}'"`)] },
     { name: "upload-now", doc: "Retry a failed upload now instead of waiting for the timer", lines: [remote(`"systemctl start ${UNITS.upload.name}"`)] },
     { name: "cleanup-now", doc: "Free disk early: run cleanup now (remove the torrent in the WebUI first)", lines: [remote(`"systemctl start ${UNITS.cleanup.name}"`)] },
-    { name: "wire-now", doc: "Set up the apps now (the wire job) and show what it did", lines: [remote(`"systemctl start ${UNITS.wire.name}; journalctl -u ${UNITS.wire.name} -n 50 --no-pager -o cat"`)] },
-    {
-      name: "wire-plan",
-      doc: "List what the wire job would change in the apps, changing nothing (runs it with --dry-run as its own account)",
-      lines: [remote(`"systemd-run --pipe --wait --quiet --collect -p User=${spec.accounts.wire} -p EnvironmentFile=${wireEnv} -p IPAddressDeny=any -p IPAddressAllow=localhost media-pipeline wire --dry-run --config ${RUNTIME_CONFIG_PATH}"`)],
-    },
+    { name: "wire-now", doc: "Set up the apps now (the wire job) and show what it did", lines: [remote(runAndShow(UNITS.wire.name))] },
+    { name: "wire-plan", doc: "List what the wire job would change in the apps; changes no setting (it logs in, to check the logins)", lines: [remote(runAndShow(UNITS.wirePlan.name))] },
     { name: "rclone-logs", doc: "Follow the B2 mount's logs (transfer stats every 30s)", lines: [remote(`"journalctl -u ${UNITS.mount.name} -f"`)] },
     { name: "b2-cache", doc: "VFS cache stats of the B2 mount (size, open files, items cached); ssh as root, which holds the RC login", lines: [remote(rcCall("vfs/stats"))] },
     { name: "b2-transfers", doc: "Active B2 transfers and bandwidth of the mount; ssh as root", lines: [remote(rcCall("core/stats"))] },

@@ -9,7 +9,6 @@ import { generatedHeader, type GenerateContext, type GeneratedFile } from "./con
 import { hashComment } from "./render/comment.ts";
 import { SECRET_FILES, UNITS, type SecretFile } from "./model/units.ts";
 import type { KeyRole, SpecModel } from "../spec/schema.ts";
-import { WIRE_ENV } from "../runtime/wire/env.ts";
 
 export interface SecretRefEntry {
   readonly sopsKey: string;
@@ -71,14 +70,6 @@ export function secretsFileContent(spec: SpecModel, file: SecretFile): SecretPar
     case "prowlarr":
       // Servarr apps read any setting from <APP>__SECTION__KEY, before config.xml (Sonarr ConfigFileProvider.cs, AuthOptions).
       return [`${file.toUpperCase()}__AUTH__APIKEY=`, { sopsKey: spec.apps[file].apiKey.sopsKey }, "\n"];
-    case "wire": {
-      const lines: SecretPart[] = [];
-      for (const app of ["sonarr", "radarr", "prowlarr"] as const) {
-        lines.push(`${WIRE_ENV[`${app}ApiKey`]}=`, { sopsKey: spec.apps[app].apiKey.sopsKey }, `\n${WIRE_ENV[`${app}Password`]}=`, { sopsKey: spec.apps[app].login.password.sopsKey }, "\n");
-      }
-      lines.push(`${WIRE_ENV.jellyfinPassword}=`, { sopsKey: spec.apps.jellyfin.login.password.sopsKey }, "\n");
-      return lines;
-    }
   }
 }
 
@@ -106,22 +97,15 @@ export function secretReaders(spec: SpecModel): Record<SecretFile, { account: st
       why: "The RC login for nginx, which asks for it on the dashboard's RC path ({PLAIN}: the file is the secret, readable by nginx alone).",
       holds: "the RC login, which nginx asks for on the dashboard's RC path",
     },
-    sonarr: { account: spec.user.name, unit: "sonarr.service", restart: "sonarr.service", why: "Sonarr's API key (SONARR__AUTH__APIKEY), chosen here so that no key is copied from its web UI.", holds: "Sonarr's API key" },
-    radarr: { account: spec.user.name, unit: "radarr.service", restart: "radarr.service", why: "Radarr's API key (RADARR__AUTH__APIKEY).", holds: "Radarr's API key" },
+    // systemd reads an EnvironmentFile as root before it starts the service: root's alone, not the media account's.
+    sonarr: { account: "root", unit: "sonarr.service", restart: "sonarr.service", why: "Sonarr's API key (SONARR__AUTH__APIKEY), chosen here so that no key is copied from its web UI; systemd reads the file as root.", holds: "Sonarr's API key (read by systemd)" },
+    radarr: { account: "root", unit: "radarr.service", restart: "radarr.service", why: "Radarr's API key (RADARR__AUTH__APIKEY); systemd reads the file as root.", holds: "Radarr's API key (read by systemd)" },
     prowlarr: {
       account: "root",
       unit: "prowlarr.service",
       restart: "prowlarr.service",
       why: "Prowlarr's API key (PROWLARR__AUTH__APIKEY). Prowlarr runs as a DynamicUser; systemd reads the file as root before starting it.",
       holds: "Prowlarr's API key (read by systemd for Prowlarr's DynamicUser)",
-    },
-    wire: {
-      account: spec.accounts.wire,
-      unit: UNITS.wire.service,
-      // A oneshot: restarting it runs it again with the new keys.
-      restart: UNITS.wire.service,
-      why: "The wire job's: each app's API key and login password, to set them up through their APIs.",
-      holds: "every app's API key and login password",
     },
     operator: { account: "root", why: "The RC login for root's curl (the just recipes b2-cache and b2-transfers).", holds: "the RC login, for curl in the just recipes" },
   };

@@ -16,12 +16,14 @@ export function standaloneRefs(ctx: GenerateContext): Record<RefName, string> {
     mountSecrets: `${s.secretsDir}/${SECRET_FILES.mount}`,
     uploadSecrets: `${s.secretsDir}/${SECRET_FILES.upload}`,
     cleanupSecrets: `${s.secretsDir}/${SECRET_FILES.cleanup}`,
-    wireSecrets: `${s.secretsDir}/${SECRET_FILES.wire}`,
   };
 }
 
-export function resolveStandalone(value: ModelValue, refs: Record<RefName, string>): UnitValue {
-  const scalar = (v: ModelValue): UnitScalar => (isTemplate(v) ? mapTemplate(v, (r) => [refs[r]]).join("") : (v as UnitScalar));
+/** A sops secret's file on a standalone host: `sonarr/api_key` → secretsDir/sonarr-api_key. */
+export const standaloneSecretFile = (sopsKey: string) => sopsKey.replaceAll("/", "-");
+
+export function resolveStandalone(value: ModelValue, refs: Record<RefName, string>, secretsDir: string): UnitValue {
+  const scalar = (v: ModelValue): UnitScalar => (isTemplate(v) ? mapTemplate(v, (r) => [r.ref === "secret" ? `${secretsDir}/${standaloneSecretFile(r.sopsKey)}` : refs[r.ref]]).join("") : (v as UnitScalar));
   return Array.isArray(value) ? value.map(scalar) : scalar(value);
 }
 
@@ -30,7 +32,7 @@ export function generateSystemd(ctx: GenerateContext): GeneratedFile[] {
   const refs = standaloneRefs(ctx);
   const files: GeneratedFile[] = [];
   for (const unit of model.services) {
-    const service = Object.fromEntries(Object.entries(unit.serviceConfig).map(([k, v]) => [k, resolveStandalone(v, refs)]));
+    const service = Object.fromEntries(Object.entries(unit.serviceConfig).map(([k, v]) => [k, resolveStandalone(v, refs, ctx.spec.standalone.secretsDir)]));
     const sections: [string, Record<string, UnitValue | undefined>][] = [
       ["Unit", { Description: unit.description, After: unit.after.length ? unit.after.join(" ") : undefined, Wants: unit.wants.length ? unit.wants.join(" ") : undefined }],
       ["Service", service],

@@ -45,6 +45,8 @@ const DownloadingWire = ServarrWire.extend({
 });
 
 export const WireConfig = z.strictObject({
+  /** The job's own state (its Jellyfin session, a refused password): the unit's StateDirectory, readable by its account alone. */
+  stateDir: AbsolutePath,
   /** How long the job waits for each app to answer at boot before giving up on it. */
   waitSeconds: z.number().int().min(0),
   /** The download client Sonarr and Radarr get: qBittorrent's WebUI as they reach it. */

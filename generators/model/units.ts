@@ -6,6 +6,7 @@
 import type { SpecModel } from "../../spec/schema.ts";
 import { systemdDuration } from "../render/duration.ts";
 import { quoteExecArg, quoteUnitWord } from "../render/systemd.ts";
+import { WIRE_CREDENTIALS } from "../../runtime/wire/env.ts";
 
 /** A unit's name, and the names of its service and timer, as systemd and NixOS spell them. */
 export interface UnitHandle<N extends string = string> {
@@ -29,6 +30,8 @@ export const UNITS = {
   mount: unit("rclone-b2-mount"),
   /** Not a qBittorrent job: it sets up the other apps through their APIs. */
   wire: unit("media-pipeline-wire"),
+  /** The same with --dry-run, started by hand (just wire-plan). */
+  wirePlan: unit("media-pipeline-wire-plan"),
 } as const;
 
 /** The runtime jobs, which out/nixos/qbittorrent.nix defines beside qBittorrent. */
@@ -60,6 +63,7 @@ export const SECURITY_EXPOSURE: Readonly<Record<string, string>> = {
   [UNITS.upload.service]: "1.5",
   [UNITS.mount.service]: "7.0",
   [UNITS.wire.service]: "1.1",
+  [UNITS.wirePlan.service]: "1.1",
 };
 
 /**
@@ -79,16 +83,29 @@ export const SECRET_FILES = {
   sonarr: "sonarr.env",
   radarr: "radarr.env",
   prowlarr: "prowlarr.env",
-  /** The wire job's: every app's API key and login password. */
-  wire: "media-pipeline-wire.env",
 } as const;
+
+/**
+ * What the wire job reads as systemd credentials (LoadCredential=, read by systemd as root from each
+ * sops secret's own file): the raw bytes, with no environment-file parsing to alter a password.
+ * The runtime reads the same names (runtime/wire/env.ts).
+ */
+export function wireCredentials(spec: SpecModel): [name: string, sopsKey: string][] {
+  const { apps } = spec;
+  return [
+    ...(["sonarr", "radarr", "prowlarr"] as const).flatMap((app): [string, string][] => [
+      [WIRE_CREDENTIALS[`${app}ApiKey`], apps[app].apiKey.sopsKey],
+      [WIRE_CREDENTIALS[`${app}Password`], apps[app].login.password.sopsKey],
+    ]),
+    [WIRE_CREDENTIALS.jellyfinPassword, apps.jellyfin.login.password.sopsKey],
+  ];
+}
 export type SecretFile = keyof typeof SECRET_FILES;
 
 /** Something whose path differs between a NixOS host and a standalone one. */
-export type RefName = "node" | "rclone" | "unar" | "runtime" | "mountSecrets" | "uploadSecrets" | "cleanupSecrets" | "wireSecrets";
-export interface Ref {
-  readonly ref: RefName;
-}
+export type RefName = "node" | "rclone" | "unar" | "runtime" | "mountSecrets" | "uploadSecrets" | "cleanupSecrets";
+/** A host-dependent path, or the file of one sops secret (a sops-nix secret on NixOS, a file in secretsDir elsewhere). */
+export type Ref = { readonly ref: RefName } | { readonly ref: "secret"; readonly sopsKey: string };
 /** Text with references in it: `{ template: [{ ref: "node" }, " upload"] }`. */
 export interface Template {
   readonly template: readonly (string | Ref)[];
@@ -125,6 +142,11 @@ export interface UnitsModel {
   readonly timers: readonly TimerModel[];
 }
 
+/** How long the wire job waits for each app to answer at boot (the runtime config's wire.waitSeconds). */
+export const WIRE_WAIT_SECONDS = 300;
+/** The wire job's own state (its Jellyfin session): /var/lib/media-pipeline-wire, the unit's StateDirectory, 0700. */
+export const WIRE_STATE_DIRECTORY = "media-pipeline-wire";
+
 /** Where the generated runtime config is installed on the host, by both renderings. */
 export const RUNTIME_CONFIG_PATH = "/etc/media-pipeline/config.json";
 /**
@@ -147,6 +169,7 @@ export const RUNTIME_BUNDLE_PATH = "lib/media-pipeline.mjs";
 export const b2RemotePath = (spec: SpecModel): string => `${spec.b2.remote}:${spec.b2.bucket}`;
 
 const ref = (name: RefName): Ref => ({ ref: name });
+const secretRef = (sopsKey: string): Ref => ({ ref: "secret", sopsKey });
 const template = (parts: readonly (string | Ref)[]): Template => ({ template: joinLiterals(parts) });
 
 /** An Exec line: each argument quoted for systemd; references are plain paths and never need quotes. */
@@ -180,7 +203,8 @@ function hardening(spec: SpecModel, options: { user: string; group?: string; sta
     User: options.user,
     Group: options.group ?? spec.user.group,
     ...(options.stateGroup ? { SupplementaryGroups: spec.accounts.stateGroup } : {}),
-    UMask: spec.user.umask,
+    // A job that writes no file shares nothing with the media group.
+    UMask: options.writes.length > 0 || options.stateGroup ? spec.user.umask : "0077",
     NoNewPrivileges: true,
     PrivateTmp: true,
     PrivateDevices: true,
@@ -213,8 +237,8 @@ function hardening(spec: SpecModel, options: { user: string; group?: string; sta
   };
 }
 
-function runtimeJob(command: "upload" | "cleanup" | "categories" | "wire"): Template {
-  return execLine([ref("node"), ref("runtime"), command, "--config", RUNTIME_CONFIG_PATH]);
+function runtimeJob(command: "upload" | "cleanup" | "categories" | "wire", ...flags: string[]): Template {
+  return execLine([ref("node"), ref("runtime"), command, "--config", RUNTIME_CONFIG_PATH, ...flags]);
 }
 
 const toolEnvironment: ModelValue = [template(["MEDIA_PIPELINE_RCLONE=", ref("rclone")]), template(["MEDIA_PIPELINE_UNAR=", ref("unar")])];
@@ -280,23 +304,33 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     },
   };
   const apps = [UPSTREAM_UNITS.sonarr, UPSTREAM_UNITS.radarr, UPSTREAM_UNITS.prowlarr, UPSTREAM_UNITS.jellyfin].map((u) => u.service);
-  const wire: ServiceModel = {
-    unit: UNITS.wire,
-    description: "Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares",
-    why: `Sets each app's login, the qBittorrent download client, the root folders, Prowlarr's apps and Jellyfin's wizard and libraries through their APIs; changes only what differs from the spec. At boot, when its secrets change, every ${systemdDuration(spec.timers.wire.every)} and on demand.`,
+  const wireService = (handle: UnitHandle, dryRun: boolean): ServiceModel => ({
+    unit: handle,
+    description: dryRun ? "List what the wire job would change in the apps (dry run)" : "Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares",
+    why: dryRun
+      ? `${UNITS.wire.service} with --dry-run, started by hand (just wire-plan): lists each change it would make and changes no setting (it still logs in, to check the logins).`
+      : `Sets each app's login, the qBittorrent download client, the root folders, Prowlarr's apps and Jellyfin's wizard and libraries through their APIs; changes only what differs from the spec. Started by its timer (${systemdDuration(spec.timers.wire.afterBoot)} after boot, at once after the deploy that adds it, then every ${systemdDuration(spec.timers.wire.every)}) and on demand (just wire-now).`,
+    // Ordered after the apps, without pulling them in: an app stopped on purpose stays stopped, and is reported.
     // The B2 paths of Jellyfin's libraries exist only once the mount is up; Sonarr and Radarr test their
     // connection to qBittorrent before they add it as a download client.
     after: [...apps, UPSTREAM_UNITS.qbittorrent.service, UNITS.mount.service],
-    wants: [...apps, UPSTREAM_UNITS.qbittorrent.service],
-    wantedBy: [TARGETS.multiUser],
+    wants: [],
+    wantedBy: [],
     serviceConfig: {
       Type: "oneshot",
-      ExecStart: runtimeJob("wire"),
-      EnvironmentFile: template([ref("wireSecrets")]),
+      ExecStart: runtimeJob("wire", ...(dryRun ? ["--dry-run"] : [])),
+      // Bounded: each of the four apps is waited for at most WIRE_WAIT_SECONDS, each request 30 s.
+      TimeoutStartSec: `${Math.ceil((4 * WIRE_WAIT_SECONDS + 600) / 60)}min`,
+      LoadCredential: wireCredentials(spec).map(([name, key]) => template([`${name}:`, secretRef(key)])),
+      // One account and one folder for both units (the dry run only reads it).
+      StateDirectory: WIRE_STATE_DIRECTORY,
+      StateDirectoryMode: "0700",
       // It only talks to the apps on this host, and writes no file.
       ...hardening(spec, { user: spec.accounts.wire, group: spec.accounts.wire, writes: [], network: "localhost" }),
     },
-  };
+  });
+  const wire = wireService(UNITS.wire, false);
+  const wirePlan = wireService(UNITS.wirePlan, true);
   const rc = rcListen(spec);
   const mountFlags = [
     ...flagArgs(spec.rclone.mount.flags),
@@ -331,7 +365,7 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     why: `Starts ${of.service}`,
   });
   return {
-    services: [upload, categories, cleanup, rcloneMount, wire],
+    services: [upload, categories, cleanup, rcloneMount, wire, wirePlan],
     timers: [
       timer(UNITS.upload, spec.timers.upload, `Upload new media to B2 every ${systemdDuration(spec.timers.upload.every)}`),
       timer(UNITS.cleanup, spec.timers.cleanup, `Clean up seeded torrents every ${systemdDuration(spec.timers.cleanup.every)}`),
@@ -374,8 +408,8 @@ export function serviceOf(model: UnitsModel, handle: UnitHandle): ServiceModel {
 }
 
 /** Resolves each reference of a template with `resolve`, merging adjacent literal text. */
-export function mapTemplate<T>(value: Template, resolve: (ref: RefName) => readonly (string | T)[]): (string | T)[] {
-  return joinLiterals(value.template.flatMap((part) => (typeof part === "string" ? [part] : resolve(part.ref))));
+export function mapTemplate<T>(value: Template, resolve: (ref: Ref) => readonly (string | T)[]): (string | T)[] {
+  return joinLiterals(value.template.flatMap((part) => (typeof part === "string" ? [part] : resolve(part))));
 }
 
 export function isTemplate(value: unknown): value is Template {

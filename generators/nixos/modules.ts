@@ -152,15 +152,15 @@ function qbittorrentConfig(ctx: GenerateContext): NixValue {
   };
 }
 
-/** The wire job: a oneshot at boot and at each switch, and its timer. */
+/** The wire job and its dry run, oneshots started by the timer or by hand, and the timer. */
 function wireConfig(ctx: GenerateContext): NixValue {
   const units = unitsModel(ctx.spec);
   const wire = serviceOf(units, UNITS.wire);
+  const plan = serviceOf(units, UNITS.wirePlan);
   const timer = units.timers.find((t) => t.unit === UNITS.wire)!;
   return {
-    environment: { systemPackages: commented("`media-pipeline` on root's PATH, for `just wire-plan` (a dry run as the wire account).", [expr("config.services.media-pipeline.package")]) },
     systemd: {
-      services: { [wire.unit.name]: commented(wire.why, nixService(wire)) },
+      services: { [wire.unit.name]: commented(wire.why, nixService(wire)), [plan.unit.name]: commented(plan.why, nixService(plan)) },
       timers: { [timer.unit.name]: nixTimer(timer) },
     },
   };
@@ -405,7 +405,7 @@ export const NIXOS_MODULES: readonly NixosModuleEntry[] = [
   },
   {
     name: "wire",
-    doc: "the wire job: sets up Sonarr, Radarr, Prowlarr and Jellyfin through their APIs, at boot, at each switch and hourly",
+    doc: "the wire job: sets up Sonarr, Radarr, Prowlarr and Jellyfin through their APIs, at boot, hourly and on demand",
     header: () => "The wire job: logins, download clients, root folders, Prowlarr's apps and Jellyfin's libraries, set through the apps' APIs from the spec.",
     config: wireConfig,
   },

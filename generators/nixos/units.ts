@@ -12,13 +12,12 @@ export const NIX_REFS: Record<RefName, (string | NixExpr)[]> = {
   mountSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.mount)}.path`)],
   uploadSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.upload)}.path`)],
   cleanupSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.cleanup)}.path`)],
-  wireSecrets: [expr(`config.sops.templates.${nixAttrName(SECRET_FILES.wire)}.path`)],
 };
 
 function nixValue(value: ModelValue): NixValue {
   if (Array.isArray(value)) return value.map((v) => nixValue(v));
   if (isTemplate(value)) {
-    const parts = mapTemplate(value, (r) => NIX_REFS[r]);
+    const parts = mapTemplate(value, (r) => (r.ref === "secret" ? [expr(`config.sops.secrets.${nixAttrName(r.sopsKey)}.path`)] : NIX_REFS[r.ref]));
     return parts.length === 1 && typeof parts[0] === "object" ? parts[0] : interpolate(...parts);
   }
   return value as NixValue;

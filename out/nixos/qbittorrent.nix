@@ -91,7 +91,7 @@
           ExecStart = "${pkgs.nodejs}/bin/node ${config.services.media-pipeline.package}/lib/media-pipeline.mjs categories --config /etc/media-pipeline/config.json";
           User = "media";
           Group = "media";
-          UMask = "0002";
+          UMask = "0077";
           NoNewPrivileges = true;
           PrivateTmp = true;
           PrivateDevices = true;

@@ -61,17 +61,17 @@
         owner = "root";
         mode = "0400";
       };
-      # Sonarr's API key (SONARR__AUTH__APIKEY), chosen here so that no key is copied from its web UI.
+      # Sonarr's API key (SONARR__AUTH__APIKEY), chosen here so that no key is copied from its web UI; systemd reads the file as root.
       "sonarr.env" = {
         content = "SONARR__AUTH__APIKEY=${config.sops.placeholder."sonarr/api_key"}\n";
-        owner = "media";
+        owner = "root";
         mode = "0400";
         restartUnits = [ "sonarr.service" ];
       };
-      # Radarr's API key (RADARR__AUTH__APIKEY).
+      # Radarr's API key (RADARR__AUTH__APIKEY); systemd reads the file as root.
       "radarr.env" = {
         content = "RADARR__AUTH__APIKEY=${config.sops.placeholder."radarr/api_key"}\n";
-        owner = "media";
+        owner = "root";
         mode = "0400";
         restartUnits = [ "radarr.service" ];
       };
@@ -81,13 +81,6 @@
         owner = "root";
         mode = "0400";
         restartUnits = [ "prowlarr.service" ];
-      };
-      # The wire job's: each app's API key and login password, to set them up through their APIs.
-      "media-pipeline-wire.env" = {
-        content = "MP_SONARR_API_KEY=${config.sops.placeholder."sonarr/api_key"}\nMP_SONARR_PASSWORD=${config.sops.placeholder."sonarr/password"}\nMP_RADARR_API_KEY=${config.sops.placeholder."radarr/api_key"}\nMP_RADARR_PASSWORD=${config.sops.placeholder."radarr/password"}\nMP_PROWLARR_API_KEY=${config.sops.placeholder."prowlarr/api_key"}\nMP_PROWLARR_PASSWORD=${config.sops.placeholder."prowlarr/password"}\nMP_JELLYFIN_PASSWORD=${config.sops.placeholder."jellyfin/admin_password"}\n";
-        owner = "mp-wire";
-        mode = "0400";
-        restartUnits = [ "media-pipeline-wire.service" ];
       };
     };
   };

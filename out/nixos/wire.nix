@@ -2,13 +2,9 @@
 # The wire job: logins, download clients, root folders, Prowlarr's apps and Jellyfin's libraries, set through the apps' APIs from the spec.
 { config, lib, pkgs, ... }:
 {
-  environment = {
-    # `media-pipeline` on root's PATH, for `just wire-plan` (a dry run as the wire account).
-    systemPackages = [ config.services.media-pipeline.package ];
-  };
   systemd = {
     services = {
-      # Sets each app's login, the qBittorrent download client, the root folders, Prowlarr's apps and Jellyfin's wizard and libraries through their APIs; changes only what differs from the spec. At boot, when its secrets change, every 1h and on demand.
+      # Sets each app's login, the qBittorrent download client, the root folders, Prowlarr's apps and Jellyfin's wizard and libraries through their APIs; changes only what differs from the spec. Started by its timer (2min after boot, at once after the deploy that adds it, then every 1h) and on demand (just wire-now).
       media-pipeline-wire = {
         description = "Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares";
         after = [
@@ -19,21 +15,82 @@
           "qbittorrent.service"
           "rclone-b2-mount.service"
         ];
-        wants = [
+        serviceConfig = {
+          Type = "oneshot";
+          ExecStart = "${pkgs.nodejs}/bin/node ${config.services.media-pipeline.package}/lib/media-pipeline.mjs wire --config /etc/media-pipeline/config.json";
+          TimeoutStartSec = "30min";
+          LoadCredential = [
+            "sonarr-api-key:${config.sops.secrets."sonarr/api_key".path}"
+            "sonarr-password:${config.sops.secrets."sonarr/password".path}"
+            "radarr-api-key:${config.sops.secrets."radarr/api_key".path}"
+            "radarr-password:${config.sops.secrets."radarr/password".path}"
+            "prowlarr-api-key:${config.sops.secrets."prowlarr/api_key".path}"
+            "prowlarr-password:${config.sops.secrets."prowlarr/password".path}"
+            "jellyfin-password:${config.sops.secrets."jellyfin/admin_password".path}"
+          ];
+          StateDirectory = "media-pipeline-wire";
+          StateDirectoryMode = "0700";
+          User = "mp-wire";
+          Group = "mp-wire";
+          UMask = "0077";
+          NoNewPrivileges = true;
+          PrivateTmp = true;
+          PrivateDevices = true;
+          PrivateUsers = true;
+          ProtectSystem = "strict";
+          ProtectHome = true;
+          ProtectProc = "invisible";
+          ProcSubset = "pid";
+          ProtectClock = true;
+          ProtectHostname = true;
+          ProtectKernelLogs = true;
+          ProtectKernelModules = true;
+          ProtectKernelTunables = true;
+          ProtectControlGroups = true;
+          RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
+          IPAddressAllow = "localhost";
+          IPAddressDeny = "any";
+          RestrictNamespaces = true;
+          RestrictRealtime = true;
+          RestrictSUIDSGID = true;
+          LockPersonality = true;
+          RemoveIPC = true;
+          DevicePolicy = "closed";
+          KeyringMode = "private";
+          CapabilityBoundingSet = "";
+          SystemCallArchitectures = "native";
+          SystemCallFilter = [ "@system-service" "~@privileged @resources" ];
+        };
+      };
+      # media-pipeline-wire.service with --dry-run, started by hand (just wire-plan): lists each change it would make and changes no setting (it still logs in, to check the logins).
+      media-pipeline-wire-plan = {
+        description = "List what the wire job would change in the apps (dry run)";
+        after = [
           "sonarr.service"
           "radarr.service"
           "prowlarr.service"
           "jellyfin.service"
           "qbittorrent.service"
+          "rclone-b2-mount.service"
         ];
-        wantedBy = [ "multi-user.target" ];
         serviceConfig = {
           Type = "oneshot";
-          ExecStart = "${pkgs.nodejs}/bin/node ${config.services.media-pipeline.package}/lib/media-pipeline.mjs wire --config /etc/media-pipeline/config.json";
-          EnvironmentFile = config.sops.templates."media-pipeline-wire.env".path;
+          ExecStart = "${pkgs.nodejs}/bin/node ${config.services.media-pipeline.package}/lib/media-pipeline.mjs wire --config /etc/media-pipeline/config.json --dry-run";
+          TimeoutStartSec = "30min";
+          LoadCredential = [
+            "sonarr-api-key:${config.sops.secrets."sonarr/api_key".path}"
+            "sonarr-password:${config.sops.secrets."sonarr/password".path}"
+            "radarr-api-key:${config.sops.secrets."radarr/api_key".path}"
+            "radarr-password:${config.sops.secrets."radarr/password".path}"
+            "prowlarr-api-key:${config.sops.secrets."prowlarr/api_key".path}"
+            "prowlarr-password:${config.sops.secrets."prowlarr/password".path}"
+            "jellyfin-password:${config.sops.secrets."jellyfin/admin_password".path}"
+          ];
+          StateDirectory = "media-pipeline-wire";
+          StateDirectoryMode = "0700";
           User = "mp-wire";
           Group = "mp-wire";
-          UMask = "0002";
+          UMask = "0077";
           NoNewPrivileges = true;
           PrivateTmp = true;
           PrivateDevices = true;

@@ -7,7 +7,7 @@ var __export = (target, all) => {
 };
 
 // runtime/main.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 import { parseArgs } from "node:util";
 
 // node_modules/zod/v4/classic/external.js
@@ -19880,6 +19880,8 @@ var DownloadingWire = ServarrWire.extend({
   rootFolders: external_exports.array(AbsolutePath).min(1)
 });
 var WireConfig = external_exports.strictObject({
+  /** The job's own state (its Jellyfin session, a refused password): the unit's StateDirectory, readable by its account alone. */
+  stateDir: AbsolutePath,
   /** How long the job waits for each app to answer at boot before giving up on it. */
   waitSeconds: external_exports.number().int().min(0),
   /** The download client Sonarr and Radarr get: qBittorrent's WebUI as they reach it. */
@@ -20256,14 +20258,14 @@ var Attention = class _Attention {
     return new _Attention(path, entries);
   }
   /** Whether the item is set aside with the same files as when it was. */
-  isSetAside(key, fingerprint2) {
+  isSetAside(key, fingerprint3) {
     const e = this.entries.get(key);
-    return Boolean(e?.setAside && e.fingerprint === fingerprint2);
+    return Boolean(e?.setAside && e.fingerprint === fingerprint3);
   }
   /** Records a failure; returns the entry, which says whether the item is now set aside. */
-  failed(key, label2, fingerprint2, error62, now, threshold) {
+  failed(key, label2, fingerprint3, error62, now, threshold) {
     const before = this.entries.get(key);
-    const same = before && before.fingerprint === fingerprint2 && before.lastError === error62;
+    const same = before && before.fingerprint === fingerprint3 && before.lastError === error62;
     const failures = same ? before.failures + 1 : 1;
     const entry = {
       label: label2,
@@ -20271,7 +20273,7 @@ var Attention = class _Attention {
       lastError: error62,
       firstFailed: same ? before.firstFailed : now.toISOString(),
       lastFailed: now.toISOString(),
-      fingerprint: fingerprint2,
+      fingerprint: fingerprint3,
       setAside: failures >= threshold
     };
     this.entries.set(key, entry);
@@ -21007,7 +21009,7 @@ async function cleanup(config2, options) {
 }
 
 // runtime/main.ts
-import { join as join10 } from "node:path";
+import { join as join12 } from "node:path";
 
 // runtime/upload.ts
 import { createHash } from "node:crypto";
@@ -21630,7 +21632,8 @@ var UsageError = class extends Error {
 };
 
 // runtime/wire/index.ts
-import { existsSync as existsSync2, statSync } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync5, statSync } from "node:fs";
+import { join as join11 } from "node:path";
 
 // runtime/wire/http.ts
 var WireError = class extends Error {
@@ -21659,8 +21662,9 @@ var AppClient = class {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(options.json);
     } else if (options.form) {
-      headers["Content-Type"] = "application/x-www-form-urlencoded";
-      body = new URLSearchParams(options.form).toString();
+      const form = new FormData();
+      for (const [key, value] of Object.entries(options.form)) form.append(key, value);
+      body = form;
     }
     const what = `${method} ${path}`;
     let response;
@@ -21727,6 +21731,9 @@ async function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
 }
 
 // runtime/wire/jellyfin.ts
+import { createHash as createHash2 } from "node:crypto";
+import { readFileSync as readFileSync4, renameSync as renameSync4, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join10 } from "node:path";
 var NAME = "Jellyfin";
 function authorization(token) {
   const parts = [`Client="media-pipeline"`, `Device="wire"`, `DeviceId="media-pipeline-wire"`, `Version="1"`];
@@ -21739,6 +21746,22 @@ function jellyfinClient(url2, token) {
 async function probeJellyfin(client) {
   return client.get("/System/Info/Public");
 }
+var stateFile = (dir) => join10(dir, "jellyfin.json");
+function readState2(dir) {
+  try {
+    return JSON.parse(readFileSync4(stateFile(dir), "utf8"));
+  } catch (error62) {
+    if (error62.code === "ENOENT") return {};
+    throw new WireError(`cannot read ${stateFile(dir)}: ${error62.message}; remove it and the job logs in again`);
+  }
+}
+function writeState2(dir, state) {
+  const file2 = stateFile(dir);
+  writeFileSync2(`${file2}.tmp`, `${JSON.stringify(state)}
+`, { mode: 384 });
+  renameSync4(`${file2}.tmp`, file2);
+}
+var fingerprint2 = (user, password) => createHash2("sha256").update(`${user}\0${password}`).digest("hex");
 async function wireJellyfin(run2, url2, config2, password, options) {
   const anonymous = jellyfinClient(url2);
   const info = await probeJellyfin(anonymous);
@@ -21748,7 +21771,12 @@ async function wireJellyfin(run2, url2, config2, password, options) {
       await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
       await anonymous.get("/Startup/User");
       const user = { Name: config2.user, Password: password };
-      await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => s >= 200 && s < 300 || s === 403 });
+      const answer = await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => s >= 200 && s < 300 || s === 403 });
+      if (answer.status === 403) {
+        throw new WireError(
+          `Jellyfin's first-run wizard was begun without the job: its first user already has a password. Finish the wizard in the web UI with the administrator ${q(config2.user)} and the password from sops (or reinstall Jellyfin if that was not you); the wizard is left as it is`
+        );
+      }
       const remote = { EnableRemoteAccess: config2.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
@@ -21762,20 +21790,37 @@ async function wireJellyfin(run2, url2, config2, password, options) {
     }
     return;
   }
-  const login = { Username: config2.user, Pw: password };
-  const auth = await anonymous.call("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => s >= 200 && s < 300 || s === 401 });
-  if (auth.status === 401 || !auth.body.AccessToken) {
+  const token = await session(run2, anonymous, url2, config2.user, password, options.stateDir);
+  await wireLibraries(run2, jellyfinClient(url2, token), config2, options);
+}
+async function session(run2, anonymous, url2, user, password, stateDir) {
+  const state = readState2(stateDir);
+  if (state.token) {
+    const check2 = await jellyfinClient(url2, state.token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
+    if (check2.status === 200) return state.token;
+  }
+  const sha256 = fingerprint2(user, password);
+  if (state.refused?.sha256 === sha256) {
     throw new WireError(
-      `Jellyfin refuses the administrator ${q(config2.user)} with the password from sops; the wizard was done with another login. Set that user's password to the one in sops (Dashboard > Users), or rename the administrator in the spec`
+      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops (or set it in Dashboard > Users), and the next run logs in once`
     );
   }
-  const admin = jellyfinClient(url2, auth.body.AccessToken);
-  await wireLibraries(run2, admin, config2, options);
+  const login = { Username: user, Pw: password };
+  const auth = await anonymous.call("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => s >= 200 && s < 300 || s === 401 });
+  if (auth.status === 401 || !auth.body.AccessToken) {
+    if (!run2.dryRun) writeState2(stateDir, { refused: { user, sha256, at: (/* @__PURE__ */ new Date()).toISOString() } });
+    throw new WireError(
+      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops, or set it in Dashboard > Users; the job will not try this password again`
+    );
+  }
+  if (!run2.dryRun) writeState2(stateDir, { token: auth.body.AccessToken });
+  return auth.body.AccessToken;
 }
 async function wireLibraries(run2, client, config2, options) {
   const existing = await client.get("/Library/VirtualFolders");
   for (const library of config2.libraries) {
-    const current = existing.find((f) => f.Name === library.name);
+    const current = existing.find((f) => f.Name === library.name) ?? existing.find((f) => (f.Name ?? "").toLowerCase() === library.name.toLowerCase());
+    if (current && current.Name !== library.name) run2.report(NAME, `library ${q(current.Name ?? "")} is the spec's ${q(library.name)} named in another case; it is used as it is`);
     const ready = library.paths.filter(options.isDirectory);
     for (const path of library.paths.filter((p) => !ready.includes(p))) {
       run2.later(NAME, `library ${q(library.name)}: ${q(path)} does not exist yet (on the B2 mount it appears with the first upload to it); a later run adds it`);
@@ -21801,7 +21846,7 @@ async function wireLibraries(run2, client, config2, options) {
     for (const path of locations.filter((p) => !library.paths.includes(p))) run2.report(NAME, `library ${q(library.name)} also reads ${q(path)}`);
     if (locations.length > 0 && ready.every((p) => locations.includes(p))) run2.ok(NAME, `library ${q(library.name)} has its paths`);
   }
-  for (const other of existing) if (!config2.libraries.some((l) => l.name === other.Name)) run2.report(NAME, `library ${q(other.Name ?? "")}`);
+  for (const other of existing) if (!config2.libraries.some((l) => l.name.toLowerCase() === (other.Name ?? "").toLowerCase())) run2.report(NAME, `library ${q(other.Name ?? "")}`);
 }
 
 // runtime/wire/plan.ts
@@ -21816,12 +21861,13 @@ var WireRun = class {
   failed = [];
   /** Makes a change the spec asks for; in a dry run only says it. */
   async change(app, description, apply) {
-    this.changes++;
     if (this.dryRun) {
+      this.changes++;
       log.info(`${app}: would ${description}`);
       return;
     }
     await apply();
+    this.changes++;
     log.info(`${app}: ${pastTense(description)}`);
   }
   /** Something the spec does not declare: said, left as it is. */
@@ -21835,7 +21881,7 @@ var WireRun = class {
     log.warn(`${app}: ${message}`);
   }
   fail(app, message) {
-    this.failed.push(app);
+    if (!this.failed.includes(app)) this.failed.push(app);
     log.error(`${app}: ${message}`);
   }
   ok(app, message) {
@@ -21849,6 +21895,15 @@ function pastTense(description) {
 }
 
 // runtime/wire/env.ts
+var WIRE_CREDENTIALS = {
+  sonarrApiKey: "sonarr-api-key",
+  sonarrPassword: "sonarr-password",
+  radarrApiKey: "radarr-api-key",
+  radarrPassword: "radarr-password",
+  prowlarrApiKey: "prowlarr-api-key",
+  prowlarrPassword: "prowlarr-password",
+  jellyfinPassword: "jellyfin-password"
+};
 var WIRE_ENV = {
   sonarrApiKey: "MP_SONARR_API_KEY",
   sonarrPassword: "MP_SONARR_PASSWORD",
@@ -21901,6 +21956,30 @@ function fromTemplate(template, values) {
   return { ...rest, tags: template.tags ?? [] };
 }
 var LOCAL_HOSTS = /* @__PURE__ */ new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+var isLocalHost = (host) => LOCAL_HOSTS.has(String(host ?? "").toLowerCase());
+var sameName = (a, b) => String(a ?? "").toLowerCase() === b.toLowerCase();
+function sameLocalApp(url2, wanted) {
+  try {
+    const a = new URL(String(url2 ?? ""));
+    const b = new URL(wanted);
+    const port = (u) => u.port || (u.protocol === "https:" ? "443" : "80");
+    if (isLocalHost(a.hostname) && isLocalHost(b.hostname)) return port(a) === port(b) && a.pathname.replace(/\/+$/, "") === b.pathname.replace(/\/+$/, "");
+    return a.toString().replace(/\/+$/, "") === b.toString().replace(/\/+$/, "");
+  } catch {
+    return false;
+  }
+}
+var hostOf = (url2) => {
+  try {
+    return new URL(String(url2 ?? "")).hostname;
+  } catch {
+    return "";
+  }
+};
+function freeName(existing, wanted) {
+  if (!existing.some((p) => sameName(p.name, wanted))) return wanted;
+  for (let i = 2; ; i++) if (!existing.some((p) => sameName(p.name, `${wanted} ${i}`))) return `${wanted} ${i}`;
+}
 var CATEGORY_FIELD = { sonarr: "tvCategory", radarr: "movieCategory" };
 var CLIENT_NAME = "qBittorrent";
 async function wireDownloadClient(run2, app, client, config2) {
@@ -21911,16 +21990,17 @@ async function wireDownloadClient(run2, app, client, config2) {
   const categoryField = CATEGORY_FIELD[app];
   const clients = await client.get(`${api}/downloadclient`);
   const isQbt = (c) => c.implementation === "QBittorrent";
-  const pointsHere = (c) => LOCAL_HOSTS.has(String(field(c, "host"))) && Number(field(c, "port")) === port;
-  const owned = clients.find((c) => isQbt(c) && pointsHere(c)) ?? clients.find((c) => isQbt(c) && c.name === CLIENT_NAME);
+  const pointsHere = (c) => isLocalHost(field(c, "host")) && Number(field(c, "port")) === port;
+  const owned = clients.find((c) => isQbt(c) && pointsHere(c)) ?? clients.find((c) => isQbt(c) && isLocalHost(field(c, "host")) && sameName(c.name, CLIENT_NAME));
   const desired = { host, port, useSsl: false, urlBase: "", [categoryField]: category };
-  const describe3 = `download client ${q(CLIENT_NAME)}: qBittorrent at ${host}:${port}, category ${q(category)}, Remove Completed off`;
+  const newName = freeName(clients, CLIENT_NAME);
+  const describe3 = `download client ${q(newName)}: qBittorrent at ${host}:${port}, category ${q(category)}, Remove Completed off`;
   if (!owned) {
     await run2.change(name, `add ${describe3}`, async () => {
       const schema = await client.get(`${api}/downloadclient/schema`);
       const template = schema.find(isQbt);
       if (!template) throw new WireError(`${name}'s download client templates (GET ${api}/downloadclient/schema) have no QBittorrent`);
-      const body = fromTemplate(template, { ...withFields(template, desired), name: CLIENT_NAME, enable: true, removeCompletedDownloads: false });
+      const body = fromTemplate(template, { ...withFields(template, desired), name: newName, enable: true, removeCompletedDownloads: false });
       await client.call("POST", `${api}/downloadclient`, { query: { forceSave: true }, json: body });
     });
   } else {
@@ -21967,50 +22047,77 @@ async function wireApplications(run2, client, config2, keys) {
   const name = APP_NAMES.prowlarr;
   const api = API.prowlarr;
   const existing = await client.get(`${api}/applications`);
-  const normal = (url2) => String(url2 ?? "").replace(/\/+$/, "");
   const owned = /* @__PURE__ */ new Set();
+  const asResource = ({ enable: _enable, ...rest }) => rest;
   for (const wanted of config2.prowlarr.applications) {
     const implementation = APPLICATION_IMPLEMENTATION[wanted.app];
-    const mine = existing.find((a) => a.implementation === implementation && normal(field(a, "baseUrl")) === normal(wanted.baseUrl)) ?? existing.find((a) => a.implementation === implementation && a.name === wanted.name);
+    const mine = existing.find((a) => a.implementation === implementation && !owned.has(a) && sameLocalApp(field(a, "baseUrl"), wanted.baseUrl)) ?? existing.find((a) => a.implementation === implementation && !owned.has(a) && sameName(a.name, wanted.name) && isLocalHost(hostOf(field(a, "baseUrl"))));
     const desired = { prowlarrUrl: wanted.prowlarrUrl, baseUrl: wanted.baseUrl };
-    const describe3 = `application ${q(wanted.name)}: ${implementation} at ${wanted.baseUrl}, Full Sync, its API key from sops`;
     if (!mine) {
-      await run2.change(name, `add ${describe3}`, async () => {
+      const newName = freeName(existing, wanted.name);
+      await run2.change(name, `add application ${q(newName)}: ${implementation} at ${wanted.baseUrl}, Full Sync, its API key from sops`, async () => {
         const schema = await client.get(`${api}/applications/schema`);
         const template = schema.find((a) => a.implementation === implementation);
         if (!template) throw new WireError(`Prowlarr's application templates (GET ${api}/applications/schema) have no ${implementation}`);
-        const body = fromTemplate(template, { ...withFields(template, { ...desired, apiKey: keys[wanted.app] }), name: wanted.name, syncLevel: "fullSync" });
+        const body = asResource(fromTemplate(template, { ...withFields(template, { ...desired, apiKey: keys[wanted.app] }), name: newName, syncLevel: "fullSync" }));
         await client.call("POST", `${api}/applications`, { query: { forceSave: true }, json: body });
       });
       continue;
     }
     owned.add(mine);
     const wrong = [];
-    for (const [key, value] of Object.entries(desired)) if (normal(field(mine, key)) !== normal(value)) wrong.push(`${key} ${JSON.stringify(field(mine, key) ?? null)} → ${JSON.stringify(value)}`);
+    for (const [key, value] of Object.entries(desired)) if (!sameLocalApp(field(mine, key), value)) wrong.push(`${key} ${JSON.stringify(field(mine, key) ?? null)} → ${JSON.stringify(value)}`);
     if (mine.syncLevel !== "fullSync") wrong.push(`syncLevel ${JSON.stringify(mine.syncLevel ?? null)} → "fullSync"`);
     if (wrong.length === 0) {
-      const test = await client.call("POST", `${api}/applications/test`, { json: mine, accept: (s) => s >= 200 && s < 300 || s === 400 });
-      if (test.status === 400) wrong.push(`its API key fails Prowlarr's connection test → the key from sops`);
+      const test = await client.call("POST", `${api}/applications/test`, { json: asResource(mine), accept: (s) => s >= 200 && s < 300 || s === 400 });
+      if (test.status === 400) {
+        const failures = validationFailures(test.body);
+        if (failures.some((f) => /api ?key/i.test(`${f.propertyName} ${f.errorMessage}`))) wrong.push("its API key fails Prowlarr's connection test → the key from sops");
+        else {
+          run2.fail(name, `application ${q(mine.name ?? "")} matches the spec but fails Prowlarr's connection test: ${failures.map((f) => f.errorMessage).join("; ") || "no reason given"}; nothing changed`);
+          continue;
+        }
+      }
     }
     if (wrong.length === 0) {
       run2.ok(name, `application ${q(mine.name ?? "")} is right`);
       continue;
     }
     await run2.change(name, `update application ${q(mine.name ?? "")}: ${wrong.join(", ")}`, async () => {
-      const body = { ...withFields(mine, { ...desired, apiKey: keys[wanted.app] }), syncLevel: "fullSync" };
+      const body = asResource({ ...withFields(mine, { ...desired, apiKey: keys[wanted.app] }), syncLevel: "fullSync" });
       await client.call("PUT", `${api}/applications/${mine.id}`, { query: { forceSave: true }, json: body });
     });
   }
-  for (const other of existing) if (!owned.has(other)) run2.report(name, `application ${q(other.name ?? "")} (${other.implementation ?? "?"})`);
+  for (const other of existing) if (!owned.has(other)) run2.report(name, `application ${q(other.name ?? "")} (${other.implementation ?? "?"} at ${String(field(other, "baseUrl") ?? "?")})`);
+}
+function validationFailures(body) {
+  if (!Array.isArray(body)) return [];
+  return body.filter((f) => !!f && typeof f === "object").map((f) => ({ propertyName: String(f.propertyName ?? ""), errorMessage: String(f.errorMessage ?? "") }));
 }
 
 // runtime/wire/index.ts
 function readWireSecrets(env) {
-  const missing = Object.values(WIRE_ENV).filter((name) => !env[name]);
+  const dir = env.CREDENTIALS_DIRECTORY;
+  const keys = Object.keys(WIRE_ENV);
+  const read = (key) => {
+    if (!dir) return env[WIRE_ENV[key]] || void 0;
+    const file2 = join11(dir, WIRE_CREDENTIALS[key]);
+    if (!existsSync2(file2)) return void 0;
+    return readFileSync5(file2, "utf8").replace(/\n$/, "") || void 0;
+  };
+  const values = Object.fromEntries(keys.map((k) => [k, read(k)]));
+  const missing = keys.filter((k) => values[k] === void 0);
   if (missing.length > 0) {
-    throw new UsageError(`wire needs ${missing.join(", ")} in its environment; on the host they come from the wire unit's EnvironmentFile (the sops template media-pipeline-wire.env)`);
+    throw new UsageError(
+      dir ? `wire needs the credentials ${missing.map((k) => WIRE_CREDENTIALS[k]).join(", ")} in ${dir}; the unit loads them from the sops secrets (LoadCredential=)` : `wire needs ${missing.map((k) => WIRE_ENV[k]).join(", ")} in its environment, or its credentials in $CREDENTIALS_DIRECTORY as the unit provides them`
+    );
   }
-  return Object.fromEntries(Object.entries(WIRE_ENV).map(([key, name]) => [key, env[name]]));
+  for (const key of ["sonarrApiKey", "radarrApiKey", "prowlarrApiKey"]) {
+    if (!/^[A-Za-z0-9]+$/.test(values[key])) {
+      throw new UsageError(`the ${key.replace("ApiKey", "")} API key from sops has characters other than letters and digits; the app reads it from an environment file, which would alter them. Generate one with: openssl rand -hex 16`);
+    }
+  }
+  return values;
 }
 var isDirectory = (path) => existsSync2(path) && statSync(path).isDirectory();
 async function wire(config2, options) {
@@ -22031,24 +22138,34 @@ async function wire(config2, options) {
     }
   };
   const up = (app, probe) => waitUntilUp(APP_NAMES[app], w.waitSeconds, async () => void await probe(), () => log.info(`${APP_NAMES[app]}: waiting for it to answer (up to ${w.waitSeconds}s)`), options.pollMs);
-  for (const app of ["sonarr", "radarr"]) {
+  const inParts = async (app, client, ...rest) => {
+    let answered = false;
     await step(app, async () => {
-      const client = servarrClient(app, w[app].url, app === "sonarr" ? secrets.sonarrApiKey : secrets.radarrApiKey);
       await up(app, () => probeServarr(app, client));
-      await wireLogin(run2, app, client, w[app].user, app === "sonarr" ? secrets.sonarrPassword : secrets.radarrPassword);
-      await wireDownloadClient(run2, app, client, w);
-      await wireRootFolders(run2, app, client, w[app].rootFolders);
+      answered = true;
     });
+    if (answered) for (const part of rest) await step(app, part);
+  };
+  for (const app of ["sonarr", "radarr"]) {
+    const client = servarrClient(app, w[app].url, app === "sonarr" ? secrets.sonarrApiKey : secrets.radarrApiKey);
+    await inParts(
+      app,
+      client,
+      () => wireLogin(run2, app, client, w[app].user, app === "sonarr" ? secrets.sonarrPassword : secrets.radarrPassword),
+      () => wireDownloadClient(run2, app, client, w),
+      () => wireRootFolders(run2, app, client, w[app].rootFolders)
+    );
   }
-  await step("prowlarr", async () => {
-    const client = servarrClient("prowlarr", w.prowlarr.url, secrets.prowlarrApiKey);
-    await up("prowlarr", () => probeServarr("prowlarr", client));
-    await wireLogin(run2, "prowlarr", client, w.prowlarr.user, secrets.prowlarrPassword);
-    await wireApplications(run2, client, w, { sonarr: secrets.sonarrApiKey, radarr: secrets.radarrApiKey });
-  });
+  const prowlarr = servarrClient("prowlarr", w.prowlarr.url, secrets.prowlarrApiKey);
+  await inParts(
+    "prowlarr",
+    prowlarr,
+    () => wireLogin(run2, "prowlarr", prowlarr, w.prowlarr.user, secrets.prowlarrPassword),
+    () => wireApplications(run2, prowlarr, w, { sonarr: secrets.sonarrApiKey, radarr: secrets.radarrApiKey })
+  );
   await step("jellyfin", async () => {
     await up("jellyfin", () => probeJellyfin(jellyfinClient(w.jellyfin.url)));
-    await wireJellyfin(run2, w.jellyfin.url, w.jellyfin, secrets.jellyfinPassword, { isDirectory: options.isDirectory ?? isDirectory });
+    await wireJellyfin(run2, w.jellyfin.url, w.jellyfin, secrets.jellyfinPassword, { isDirectory: options.isDirectory ?? isDirectory, stateDir: w.stateDir });
   });
   const failed = run2.failed.length > 0;
   const parts = [
@@ -22088,7 +22205,7 @@ Exit codes: 0 success, 1 a job failed, 2 bad usage or config, 75 retry while upl
 function loadConfig(file2) {
   let text;
   try {
-    text = readFileSync4(file2, "utf8");
+    text = readFileSync6(file2, "utf8");
   } catch (error62) {
     throw new UsageError(`cannot read config ${file2}: ${error62.code ?? String(error62)}`);
   }
@@ -22125,7 +22242,7 @@ Retry one with: media-pipeline retry KEY --config FILE
 }
 function retry(config2, key, dryRun) {
   if (!key) throw new UsageError("retry needs the KEY of an item; media-pipeline attention lists them");
-  const lock = dryRun ? void 0 : acquireLock(join10(config2.lockDir, "upload.lock"));
+  const lock = dryRun ? void 0 : acquireLock(join12(config2.lockDir, "upload.lock"));
   if (lock && "heldBy" in lock) {
     process.stderr.write(`media-pipeline: an upload run (pid ${lock.heldBy}) is in progress; try again when it ends
 `);

@@ -11,7 +11,7 @@ export interface CallOptions {
   query?: Record<string, string | boolean | number | undefined>;
   /** A JSON body. */
   json?: unknown;
-  /** A form body (application/x-www-form-urlencoded), as the apps' login page posts it. */
+  /** A form body, sent as multipart/form-data: the one media type the apps' OpenAPI documents list for /login. */
   form?: Record<string, string>;
   headers?: Record<string, string>;
   /** Statuses that are answers, not failures; default 2xx. */
@@ -43,13 +43,14 @@ export class AppClient {
 
   async call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<Answer<T>> {
     const headers: Record<string, string> = { Accept: "application/json", ...this.headers, ...options.headers };
-    let body: string | undefined;
+    let body: string | FormData | undefined;
     if (options.json !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(options.json);
     } else if (options.form) {
-      headers["Content-Type"] = "application/x-www-form-urlencoded";
-      body = new URLSearchParams(options.form).toString();
+      const form = new FormData();
+      for (const [key, value] of Object.entries(options.form)) form.append(key, value);
+      body = form; // fetch writes the multipart Content-Type with its boundary
     }
     const what = `${method} ${path}`;
     let response: Response;

@@ -6,24 +6,49 @@
  * Order: Sonarr and Radarr first (their login, download client and root folders), then Prowlarr,
  * whose applications are tested against them, then Jellyfin. One app failing does not stop the others.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { RuntimeConfigModel, WireConfigModel } from "../config.ts";
 import { formatSeconds, log } from "../log.ts";
 import { UsageError } from "../usage.ts";
 import { WireError, waitUntilUp } from "./http.ts";
 import { jellyfinClient, probeJellyfin, wireJellyfin } from "./jellyfin.ts";
 import { WireRun } from "./plan.ts";
-import { WIRE_ENV } from "./env.ts";
+import { WIRE_CREDENTIALS, WIRE_ENV } from "./env.ts";
 import { APP_NAMES, probeServarr, servarrClient, wireApplications, wireDownloadClient, wireLogin, wireRootFolders, type ServarrApp } from "./servarr.ts";
 
 type WireSecrets = Record<keyof typeof WIRE_ENV, string>;
 
+/**
+ * The secrets: systemd credentials when the unit provides them, else the MP_* environment. An API key
+ * must be letters and digits: the apps read theirs from an EnvironmentFile, whose parsing would alter
+ * quotes, backslashes and spaces, so the app's key would differ from the one the job sends.
+ */
 export function readWireSecrets(env: NodeJS.ProcessEnv): WireSecrets {
-  const missing = Object.values(WIRE_ENV).filter((name) => !env[name]);
+  const dir = env.CREDENTIALS_DIRECTORY;
+  const keys = Object.keys(WIRE_ENV) as (keyof typeof WIRE_ENV)[];
+  const read = (key: keyof typeof WIRE_ENV): string | undefined => {
+    if (!dir) return env[WIRE_ENV[key]] || undefined;
+    const file = join(dir, WIRE_CREDENTIALS[key]);
+    if (!existsSync(file)) return undefined;
+    // A sops secret file holds the value as written; an editor may have added one final newline.
+    return readFileSync(file, "utf8").replace(/\n$/, "") || undefined;
+  };
+  const values = Object.fromEntries(keys.map((k) => [k, read(k)]));
+  const missing = keys.filter((k) => values[k] === undefined);
   if (missing.length > 0) {
-    throw new UsageError(`wire needs ${missing.join(", ")} in its environment; on the host they come from the wire unit's EnvironmentFile (the sops template media-pipeline-wire.env)`);
+    throw new UsageError(
+      dir
+        ? `wire needs the credentials ${missing.map((k) => WIRE_CREDENTIALS[k]).join(", ")} in ${dir}; the unit loads them from the sops secrets (LoadCredential=)`
+        : `wire needs ${missing.map((k) => WIRE_ENV[k]).join(", ")} in its environment, or its credentials in $CREDENTIALS_DIRECTORY as the unit provides them`,
+    );
   }
-  return Object.fromEntries(Object.entries(WIRE_ENV).map(([key, name]) => [key, env[name]!])) as WireSecrets;
+  for (const key of ["sonarrApiKey", "radarrApiKey", "prowlarrApiKey"] as const) {
+    if (!/^[A-Za-z0-9]+$/.test(values[key]!)) {
+      throw new UsageError(`the ${key.replace("ApiKey", "")} API key from sops has characters other than letters and digits; the app reads it from an environment file, which would alter them. Generate one with: openssl rand -hex 16`);
+    }
+  }
+  return values as WireSecrets;
 }
 
 export interface WireOptions {
@@ -67,24 +92,35 @@ export async function wire(config: RuntimeConfigModel, options: WireOptions): Pr
   const up = (app: ServarrApp | "jellyfin", probe: () => Promise<unknown>) =>
     waitUntilUp(APP_NAMES[app], w.waitSeconds, async () => void (await probe()), () => log.info(`${APP_NAMES[app]}: waiting for it to answer (up to ${w.waitSeconds}s)`), options.pollMs);
 
-  for (const app of ["sonarr", "radarr"] as const) {
+  // Once an app answers, each part is its own step: qBittorrent down (the client's connection test fails) must not keep the root folders unset.
+  const inParts = async (app: ServarrApp, client: ReturnType<typeof servarrClient>, ...rest: (() => Promise<void>)[]) => {
+    let answered = false;
     await step(app, async () => {
-      const client = servarrClient(app, w[app].url, app === "sonarr" ? secrets.sonarrApiKey : secrets.radarrApiKey);
       await up(app, () => probeServarr(app, client));
-      await wireLogin(run, app, client, w[app].user, app === "sonarr" ? secrets.sonarrPassword : secrets.radarrPassword);
-      await wireDownloadClient(run, app, client, w);
-      await wireRootFolders(run, app, client, w[app].rootFolders);
+      answered = true;
     });
+    if (answered) for (const part of rest) await step(app, part);
+  };
+  for (const app of ["sonarr", "radarr"] as const) {
+    const client = servarrClient(app, w[app].url, app === "sonarr" ? secrets.sonarrApiKey : secrets.radarrApiKey);
+    await inParts(
+      app,
+      client,
+      () => wireLogin(run, app, client, w[app].user, app === "sonarr" ? secrets.sonarrPassword : secrets.radarrPassword),
+      () => wireDownloadClient(run, app, client, w),
+      () => wireRootFolders(run, app, client, w[app].rootFolders),
+    );
   }
-  await step("prowlarr", async () => {
-    const client = servarrClient("prowlarr", w.prowlarr.url, secrets.prowlarrApiKey);
-    await up("prowlarr", () => probeServarr("prowlarr", client));
-    await wireLogin(run, "prowlarr", client, w.prowlarr.user, secrets.prowlarrPassword);
-    await wireApplications(run, client, w, { sonarr: secrets.sonarrApiKey, radarr: secrets.radarrApiKey });
-  });
+  const prowlarr = servarrClient("prowlarr", w.prowlarr.url, secrets.prowlarrApiKey);
+  await inParts(
+    "prowlarr",
+    prowlarr,
+    () => wireLogin(run, "prowlarr", prowlarr, w.prowlarr.user, secrets.prowlarrPassword),
+    () => wireApplications(run, prowlarr, w, { sonarr: secrets.sonarrApiKey, radarr: secrets.radarrApiKey }),
+  );
   await step("jellyfin", async () => {
     await up("jellyfin", () => probeJellyfin(jellyfinClient(w.jellyfin.url)));
-    await wireJellyfin(run, w.jellyfin.url, w.jellyfin, secrets.jellyfinPassword, { isDirectory: options.isDirectory ?? isDirectory });
+    await wireJellyfin(run, w.jellyfin.url, w.jellyfin, secrets.jellyfinPassword, { isDirectory: options.isDirectory ?? isDirectory, stateDir: w.stateDir });
   });
 
   const failed = run.failed.length > 0;
@@ -99,4 +135,4 @@ export async function wire(config: RuntimeConfigModel, options: WireOptions): Pr
   else log.info(line);
   return { exitCode: failed ? 1 : 0, changes: run.changes, reported: run.reported, pending: run.pending, failed: run.failed };
 }
-export { WIRE_ENV };
+export { WIRE_CREDENTIALS, WIRE_ENV };

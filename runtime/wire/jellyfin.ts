@@ -16,6 +16,9 @@ import type {
   StartupUserDto,
   VirtualFolderInfo,
 } from "@jellyfin/sdk/lib/generated-client/models/index.js";
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { q } from "../log.ts";
 import type { WireConfigModel } from "../config.ts";
 import { AppClient, WireError } from "./http.ts";
@@ -44,7 +47,35 @@ export async function probeJellyfin(client: AppClient): Promise<PublicSystemInfo
 export interface JellyfinOptions {
   /** Whether a library path exists on this host; Jellyfin refuses a path that does not. */
   isDirectory: (path: string) => boolean;
+  /** The job's state folder: its session token, and the password Jellyfin last refused. */
+  stateDir: string;
 }
+
+/**
+ * What the job keeps between runs. It logs in once and reuses the session: Jellyfin counts failed
+ * logins and disables the account after a few (UserManager.cs, LoginAttemptsBeforeLockout, 3 once the
+ * user's policy was saved in the web UI), so an hourly job must not retry a refused password. The
+ * password is kept only as a hash, to notice when sops holds a new one.
+ */
+interface JellyfinState {
+  token?: string;
+  refused?: { user: string; sha256: string; at: string };
+}
+const stateFile = (dir: string) => join(dir, "jellyfin.json");
+function readState(dir: string): JellyfinState {
+  try {
+    return JSON.parse(readFileSync(stateFile(dir), "utf8")) as JellyfinState;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new WireError(`cannot read ${stateFile(dir)}: ${(error as Error).message}; remove it and the job logs in again`);
+  }
+}
+function writeState(dir: string, state: JellyfinState): void {
+  const file = stateFile(dir);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+const fingerprint = (user: string, password: string) => createHash("sha256").update(`${user}\0${password}`).digest("hex");
 
 export async function wireJellyfin(run: WireRun, url: string, config: WireConfigModel["jellyfin"], password: string, options: JellyfinOptions): Promise<void> {
   const anonymous = jellyfinClient(url);
@@ -56,9 +87,14 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
       await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
       await anonymous.get<StartupUserDto>("/Startup/User");
       const user: StartupUserDto = { Name: config.user, Password: password };
-      // 403: an earlier, interrupted wizard already gave the first user a password (StartupController.UpdateStartupUser);
-      // the login below then says whether it is the one from sops.
-      await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => (s >= 200 && s < 300) || s === 403 });
+      // 403: someone began the wizard and gave the first user a password (StartupController.UpdateStartupUser).
+      // Finishing it for them would hand them the server: stop, and say so.
+      const answer = await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => (s >= 200 && s < 300) || s === 403 });
+      if (answer.status === 403) {
+        throw new WireError(
+          `Jellyfin's first-run wizard was begun without the job: its first user already has a password. Finish the wizard in the web UI with the administrator ${q(config.user)} and the password from sops (or reinstall Jellyfin if that was not you); the wizard is left as it is`,
+        );
+      }
       const remote: StartupRemoteAccessDto = { EnableRemoteAccess: config.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
@@ -74,22 +110,42 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
     return;
   }
 
-  const login: AuthenticateUserByName = { Username: config.user, Pw: password };
-  const auth = await anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => (s >= 200 && s < 300) || s === 401 });
-  if (auth.status === 401 || !auth.body.AccessToken) {
+  const token = await session(run, anonymous, url, config.user, password, options.stateDir);
+  await wireLibraries(run, jellyfinClient(url, token), config, options);
+}
+
+/** A token of the administrator: the one kept from an earlier run while Jellyfin still takes it, else one login. */
+async function session(run: WireRun, anonymous: AppClient, url: string, user: string, password: string, stateDir: string): Promise<string> {
+  const state = readState(stateDir);
+  if (state.token) {
+    const check = await jellyfinClient(url, state.token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
+    if (check.status === 200) return state.token;
+  }
+  const sha256 = fingerprint(user, password);
+  if (state.refused?.sha256 === sha256) {
     throw new WireError(
-      `Jellyfin refuses the administrator ${q(config.user)} with the password from sops; the wizard was done with another login. Set that user's password to the one in sops (Dashboard > Users), or rename the administrator in the spec`,
+      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops (or set it in Dashboard > Users), and the next run logs in once`,
     );
   }
-  const admin = jellyfinClient(url, auth.body.AccessToken);
-  await wireLibraries(run, admin, config, options);
+  const login: AuthenticateUserByName = { Username: user, Pw: password };
+  const auth = await anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => (s >= 200 && s < 300) || s === 401 });
+  if (auth.status === 401 || !auth.body.AccessToken) {
+    if (!run.dryRun) writeState(stateDir, { refused: { user, sha256, at: new Date().toISOString() } });
+    throw new WireError(
+      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops, or set it in Dashboard > Users; the job will not try this password again`,
+    );
+  }
+  if (!run.dryRun) writeState(stateDir, { token: auth.body.AccessToken });
+  return auth.body.AccessToken;
 }
 
 async function wireLibraries(run: WireRun, client: AppClient, config: WireConfigModel["jellyfin"], options: JellyfinOptions): Promise<void> {
   const existing = await client.get<VirtualFolderInfo[]>("/Library/VirtualFolders");
   // Each change asks Jellyfin to scan (refreshLibrary), so new folders show without waiting for the nightly scan.
   for (const library of config.libraries) {
-    const current = existing.find((f) => f.Name === library.name);
+    // Jellyfin keeps "tv shows" and "TV Shows" apart; a second library over the same folder would show everything twice.
+    const current = existing.find((f) => f.Name === library.name) ?? existing.find((f) => (f.Name ?? "").toLowerCase() === library.name.toLowerCase());
+    if (current && current.Name !== library.name) run.report(NAME, `library ${q(current.Name ?? "")} is the spec's ${q(library.name)} named in another case; it is used as it is`);
     const ready = library.paths.filter(options.isDirectory);
     for (const path of library.paths.filter((p) => !ready.includes(p))) {
       run.later(NAME, `library ${q(library.name)}: ${q(path)} does not exist yet (on the B2 mount it appears with the first upload to it); a later run adds it`);
@@ -115,5 +171,5 @@ async function wireLibraries(run: WireRun, client: AppClient, config: WireConfig
     for (const path of locations.filter((p) => !library.paths.includes(p))) run.report(NAME, `library ${q(library.name)} also reads ${q(path)}`);
     if (locations.length > 0 && ready.every((p) => locations.includes(p))) run.ok(NAME, `library ${q(library.name)} has its paths`);
   }
-  for (const other of existing) if (!config.libraries.some((l) => l.name === other.Name)) run.report(NAME, `library ${q(other.Name ?? "")}`);
+  for (const other of existing) if (!config.libraries.some((l) => l.name.toLowerCase() === (other.Name ?? "").toLowerCase())) run.report(NAME, `library ${q(other.Name ?? "")}`);
 }

@@ -15,12 +15,14 @@ export class WireRun {
 
   /** Makes a change the spec asks for; in a dry run only says it. */
   async change(app: string, description: string, apply: () => Promise<void>): Promise<void> {
-    this.changes++;
     if (this.dryRun) {
+      this.changes++;
       log.info(`${app}: would ${description}`);
       return;
     }
     await apply();
+    // Counted once made: a change the app refused is a failure, not a change.
+    this.changes++;
     log.info(`${app}: ${pastTense(description)}`);
   }
 
@@ -37,7 +39,7 @@ export class WireRun {
   }
 
   fail(app: string, message: string): void {
-    this.failed.push(app);
+    if (!this.failed.includes(app)) this.failed.push(app);
     log.error(`${app}: ${message}`);
   }
 

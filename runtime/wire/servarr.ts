@@ -103,6 +103,35 @@ function fromTemplate(template: Provider, values: Provider): Provider {
 }
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+const isLocalHost = (host: unknown) => LOCAL_HOSTS.has(String(host ?? "").toLowerCase());
+/** The apps refuse a second provider whose name differs only in case (ProviderControllerBase.cs: unique name, ignoring case). */
+const sameName = (a: unknown, b: string) => String(a ?? "").toLowerCase() === b.toLowerCase();
+
+/** `http://localhost:8989/` and `http://127.0.0.1:8989` are one app: a loopback host and the same port. */
+function sameLocalApp(url: unknown, wanted: string): boolean {
+  try {
+    const a = new URL(String(url ?? ""));
+    const b = new URL(wanted);
+    const port = (u: URL) => u.port || (u.protocol === "https:" ? "443" : "80");
+    if (isLocalHost(a.hostname) && isLocalHost(b.hostname)) return port(a) === port(b) && a.pathname.replace(/\/+$/, "") === b.pathname.replace(/\/+$/, "");
+    return a.toString().replace(/\/+$/, "") === b.toString().replace(/\/+$/, "");
+  } catch {
+    return false;
+  }
+}
+const hostOf = (url: unknown) => {
+  try {
+    return new URL(String(url ?? "")).hostname;
+  } catch {
+    return "";
+  }
+};
+
+/** A name for a new provider that no existing one has, ignoring case. */
+function freeName(existing: Provider[], wanted: string): string {
+  if (!existing.some((p) => sameName(p.name, wanted))) return wanted;
+  for (let i = 2; ; i++) if (!existing.some((p) => sameName(p.name, `${wanted} ${i}`))) return `${wanted} ${i}`;
+}
 
 /** Sonarr's category field is `tvCategory`, Radarr's `movieCategory` (`QBittorrentSettings.cs` in each). */
 const CATEGORY_FIELD = { sonarr: "tvCategory", radarr: "movieCategory" } as const;
@@ -112,8 +141,9 @@ export const CLIENT_NAME = "qBittorrent";
 /**
  * The qBittorrent download client, with the spec's category and "Remove Completed" off, so that
  * cleanup, not Sonarr, decides when a torrent leaves qBittorrent. The client the job owns is the
- * first qBittorrent client pointing at this host's qBittorrent, else the first named "qBittorrent";
- * any other client is reported and left alone.
+ * first qBittorrent client pointing at this host's qBittorrent, else the first one on this host named
+ * "qBittorrent" (its port changed by hand); a client on another host (a seedbox) is never taken over.
+ * Any other client is reported and left alone.
  */
 export async function wireDownloadClient(run: WireRun, app: "sonarr" | "radarr", client: AppClient, config: WireConfigModel): Promise<void> {
   const name = APP_NAMES[app];
@@ -123,17 +153,18 @@ export async function wireDownloadClient(run: WireRun, app: "sonarr" | "radarr",
   const categoryField = CATEGORY_FIELD[app];
   const clients = await client.get<DownloadClient[]>(`${api}/downloadclient`);
   const isQbt = (c: DownloadClient) => c.implementation === "QBittorrent";
-  const pointsHere = (c: DownloadClient) => LOCAL_HOSTS.has(String(field(c, "host"))) && Number(field(c, "port")) === port;
-  const owned = clients.find((c) => isQbt(c) && pointsHere(c)) ?? clients.find((c) => isQbt(c) && c.name === CLIENT_NAME);
+  const pointsHere = (c: DownloadClient) => isLocalHost(field(c, "host")) && Number(field(c, "port")) === port;
+  const owned = clients.find((c) => isQbt(c) && pointsHere(c)) ?? clients.find((c) => isQbt(c) && isLocalHost(field(c, "host")) && sameName(c.name, CLIENT_NAME));
   const desired = { host, port, useSsl: false, urlBase: "", [categoryField]: category };
-  const describe = `download client ${q(CLIENT_NAME)}: qBittorrent at ${host}:${port}, category ${q(category)}, Remove Completed off`;
+  const newName = freeName(clients, CLIENT_NAME);
+  const describe = `download client ${q(newName)}: qBittorrent at ${host}:${port}, category ${q(category)}, Remove Completed off`;
 
   if (!owned) {
     await run.change(name, `add ${describe}`, async () => {
       const schema = await client.get<DownloadClient[]>(`${api}/downloadclient/schema`);
       const template = schema.find(isQbt);
       if (!template) throw new WireError(`${name}'s download client templates (GET ${api}/downloadclient/schema) have no QBittorrent`);
-      const body = fromTemplate(template, { ...withFields(template, desired), name: CLIENT_NAME, enable: true, removeCompletedDownloads: false });
+      const body = fromTemplate(template, { ...withFields(template, desired), name: newName, enable: true, removeCompletedDownloads: false });
       // The app tests the connection to qBittorrent before it adds a client, forceSave or not (forceSave only drops
       // warnings: ProviderControllerBase.cs); the unit runs after qBittorrent, and a later run retries.
       await client.call("POST", `${api}/downloadclient`, { query: { forceSave: true }, json: body });
@@ -193,42 +224,59 @@ export async function wireApplications(run: WireRun, client: AppClient, config: 
   const name = APP_NAMES.prowlarr;
   const api = API.prowlarr;
   const existing = await client.get<Application[]>(`${api}/applications`);
-  const normal = (url: unknown) => String(url ?? "").replace(/\/+$/, "");
   const owned = new Set<Application>();
+  // `enable` is not part of ApplicationResource's contract ([SwaggerIgnore]; Prowlarr derives it from syncLevel).
+  const asResource = ({ enable: _enable, ...rest }: Application): Application => rest;
   for (const wanted of config.prowlarr.applications) {
     const implementation = APPLICATION_IMPLEMENTATION[wanted.app];
     const mine =
-      existing.find((a) => a.implementation === implementation && normal(field(a, "baseUrl")) === normal(wanted.baseUrl)) ??
-      existing.find((a) => a.implementation === implementation && a.name === wanted.name);
+      existing.find((a) => a.implementation === implementation && !owned.has(a) && sameLocalApp(field(a, "baseUrl"), wanted.baseUrl)) ??
+      existing.find((a) => a.implementation === implementation && !owned.has(a) && sameName(a.name, wanted.name) && isLocalHost(hostOf(field(a, "baseUrl"))));
     const desired = { prowlarrUrl: wanted.prowlarrUrl, baseUrl: wanted.baseUrl };
-    const describe = `application ${q(wanted.name)}: ${implementation} at ${wanted.baseUrl}, Full Sync, its API key from sops`;
     if (!mine) {
-      await run.change(name, `add ${describe}`, async () => {
+      const newName = freeName(existing, wanted.name);
+      await run.change(name, `add application ${q(newName)}: ${implementation} at ${wanted.baseUrl}, Full Sync, its API key from sops`, async () => {
         const schema = await client.get<Application[]>(`${api}/applications/schema`);
         const template = schema.find((a) => a.implementation === implementation);
         if (!template) throw new WireError(`Prowlarr's application templates (GET ${api}/applications/schema) have no ${implementation}`);
-        const body = fromTemplate(template, { ...withFields(template, { ...desired, apiKey: keys[wanted.app] }), name: wanted.name, syncLevel: "fullSync" });
+        const body = asResource(fromTemplate(template, { ...withFields(template, { ...desired, apiKey: keys[wanted.app] }), name: newName, syncLevel: "fullSync" }));
         await client.call("POST", `${api}/applications`, { query: { forceSave: true }, json: body });
       });
       continue;
     }
     owned.add(mine);
     const wrong: string[] = [];
-    for (const [key, value] of Object.entries(desired)) if (normal(field(mine, key)) !== normal(value)) wrong.push(`${key} ${JSON.stringify(field(mine, key) ?? null)} → ${JSON.stringify(value)}`);
+    for (const [key, value] of Object.entries(desired)) if (!sameLocalApp(field(mine, key), value)) wrong.push(`${key} ${JSON.stringify(field(mine, key) ?? null)} → ${JSON.stringify(value)}`);
     if (mine.syncLevel !== "fullSync") wrong.push(`syncLevel ${JSON.stringify(mine.syncLevel ?? null)} → "fullSync"`);
     // Only worth testing the stored key when nothing else is wrong: a rewrite sends the key anyway.
     if (wrong.length === 0) {
-      const test = await client.call("POST", `${api}/applications/test`, { json: mine, accept: (s) => (s >= 200 && s < 300) || s === 400 });
-      if (test.status === 400) wrong.push(`its API key fails Prowlarr's connection test → the key from sops`);
+      const test = await client.call<unknown>("POST", `${api}/applications/test`, { json: asResource(mine), accept: (s) => (s >= 200 && s < 300) || s === 400 });
+      if (test.status === 400) {
+        const failures = validationFailures(test.body);
+        // Only a failure about the key is ours to fix; any other (the app down, a URL it cannot reach) is said, not "fixed" by a rewrite every run.
+        if (failures.some((f) => /api ?key/i.test(`${f.propertyName} ${f.errorMessage}`))) wrong.push("its API key fails Prowlarr's connection test → the key from sops");
+        else {
+          run.fail(name, `application ${q(mine.name ?? "")} matches the spec but fails Prowlarr's connection test: ${failures.map((f) => f.errorMessage).join("; ") || "no reason given"}; nothing changed`);
+          continue;
+        }
+      }
     }
     if (wrong.length === 0) {
       run.ok(name, `application ${q(mine.name ?? "")} is right`);
       continue;
     }
     await run.change(name, `update application ${q(mine.name ?? "")}: ${wrong.join(", ")}`, async () => {
-      const body = { ...withFields(mine, { ...desired, apiKey: keys[wanted.app] }), syncLevel: "fullSync" };
+      const body = asResource({ ...withFields(mine, { ...desired, apiKey: keys[wanted.app] }), syncLevel: "fullSync" });
       await client.call("PUT", `${api}/applications/${mine.id}`, { query: { forceSave: true }, json: body });
     });
   }
-  for (const other of existing) if (!owned.has(other)) run.report(name, `application ${q(other.name ?? "")} (${other.implementation ?? "?"})`);
+  for (const other of existing) if (!owned.has(other)) run.report(name, `application ${q(other.name ?? "")} (${other.implementation ?? "?"} at ${String(field(other, "baseUrl") ?? "?")})`);
+}
+
+/** The apps' answer to a refused save or test: a list of FluentValidation failures. */
+function validationFailures(body: unknown): { propertyName: string; errorMessage: string }[] {
+  if (!Array.isArray(body)) return [];
+  return body
+    .filter((f): f is Record<string, unknown> => !!f && typeof f === "object")
+    .map((f) => ({ propertyName: String(f.propertyName ?? ""), errorMessage: String(f.errorMessage ?? "") }));
 }

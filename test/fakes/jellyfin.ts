@@ -175,6 +175,12 @@ export async function startFakeJellyfin(options: JellyfinOptions): Promise<FakeJ
       return json(200, result);
     }
 
+    // Jellyfin.Api/Controllers/UserController.cs GetCurrentUser: [HttpGet("Me")] [Authorize], 401 without a valid token.
+    if (at("GET", "/Users/Me")) {
+      const { user } = authorization(req);
+      return user ? json(200, userDto(user)) : { status: 401 };
+    }
+
     // Jellyfin.Api/Controllers/StartupController.cs ([Authorize(Policy = FirstTimeSetupOrElevated)] on the class)
     if (path.startsWith("/startup/")) {
       const denied = firstTimeSetupOrElevated(req);

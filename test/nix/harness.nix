@@ -24,8 +24,11 @@ let
     # Each template lies where the standalone units expect its file: secretsDir/<template name>.
     sops.templates = builtins.listToAttrs (map (name: { inherit name; value.path = "${secretsDir}/${name}"; })
       [ "rclone-b2-mount.env" "rclone-b2-upload.env" "rclone-b2-cleanup.env" "rclone-rc.htpasswd" "rclone-rc.netrc"
-        "sonarr.env" "radarr.env" "prowlarr.env" "media-pipeline-wire.env" ]);
-    sops.secrets."copyparty/admin_password".path = "${secretsDir}/copyparty-admin_password";
+        "sonarr.env" "radarr.env" "prowlarr.env" ]);
+    # Each sops secret's file: secretsDir/<key with '/' as '-'>, where the standalone units expect it
+    # (copyparty's password, and the wire job's credentials).
+    sops.secrets = builtins.listToAttrs (map (name: { inherit name; value.path = "${secretsDir}/${builtins.replaceStrings [ "/" ] [ "-" ] name}"; })
+      [ "copyparty/admin_password" "sonarr/api_key" "sonarr/password" "radarr/api_key" "radarr/password" "prowlarr/api_key" "prowlarr/password" "jellyfin/admin_password" ]);
     # Every placeholder reads as <SOPS:key>.
     sops.placeholder = builtins.mapAttrs (name: _: "<SOPS:${name}>") (builtins.listToAttrs (map (name: { inherit name; value = null; }) [
       "b2/mount/key_id" "b2/mount/application_key" "b2/upload/key_id" "b2/upload/application_key"

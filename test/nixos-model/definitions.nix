@@ -32,8 +32,9 @@ let
     # sops-nix's default paths: templates in /run/secrets/rendered/<name>, secrets in /run/secrets/<name>.
     sops.templates = builtins.listToAttrs (map (name: { inherit name; value.path = "/run/secrets/rendered/${name}"; })
       [ "rclone-b2-mount.env" "rclone-b2-upload.env" "rclone-b2-cleanup.env" "rclone-rc.htpasswd" "rclone-rc.netrc"
-        "sonarr.env" "radarr.env" "prowlarr.env" "media-pipeline-wire.env" ]);
-    sops.secrets."copyparty/admin_password".path = "/run/secrets/copyparty/admin_password";
+        "sonarr.env" "radarr.env" "prowlarr.env" ]);
+    sops.secrets = builtins.listToAttrs (map (name: { inherit name; value.path = "/run/secrets/${name}"; })
+      [ "copyparty/admin_password" "sonarr/api_key" "sonarr/password" "radarr/api_key" "radarr/password" "prowlarr/api_key" "prowlarr/password" "jellyfin/admin_password" ]);
     # sops-nix's placeholder for a secret (modules/sops/templates/default.nix).
     sops.placeholder = builtins.listToAttrs (map (name: { inherit name; value = "<SOPS:${builtins.hashString "sha256" name}:PLACEHOLDER>"; }) [
       "b2/mount/key_id" "b2/mount/application_key" "b2/upload/key_id" "b2/upload/application_key"

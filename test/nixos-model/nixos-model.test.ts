@@ -69,12 +69,24 @@ describe(`model of NixOS ${NIXOS_RELEASE}: our modules merge with the upstream m
         const name = byPath.get(file)!;
         expect(readers.has(name), `${name} read by ${readers.get(name)} and ${unit}`).toBe(false);
         readers.set(name, unit);
-        // A DynamicUser unit (Prowlarr upstream) has no account to own a file: systemd reads EnvironmentFile as root before it switches user (systemd.exec(5)).
-        const reader = s.serviceConfig!.User ?? (s.serviceConfig!.DynamicUser === true ? "root" : "(no User)");
-        expect({ unit, owner: templates[name]!.owner, mode: templates[name]!.mode }).toEqual({ unit, owner: reader, mode: "0400" });
+        // systemd reads an EnvironmentFile as root before it switches user (systemd.exec(5)): root or the unit's own account may own it, nobody else.
+        const owner = templates[name]!.owner;
+        expect({ unit, owner: owner === "root" ? s.serviceConfig!.User ?? "root" : owner, mode: templates[name]!.mode }).toEqual({ unit, owner: s.serviceConfig!.User ?? "root", mode: "0400" });
       }
     }
-    expect([...readers.keys()].sort()).toEqual(["media-pipeline-wire.env", "prowlarr.env", "radarr.env", "rclone-b2-cleanup.env", "rclone-b2-mount.env", "rclone-b2-upload.env", "sonarr.env"]);
+    expect([...readers.keys()].sort()).toEqual(["prowlarr.env", "radarr.env", "rclone-b2-cleanup.env", "rclone-b2-mount.env", "rclone-b2-upload.env", "sonarr.env"]);
+    // The wire job reads the apps' keys and passwords as credentials, straight from the sops secrets (root's, 0400 by default in sops-nix).
+    const secrets = lookup(config, "sops.secrets") as Record<string, { owner?: string; path?: string }>;
+    for (const unitName of ["media-pipeline-wire", "media-pipeline-wire-plan"]) {
+      const credentials = ([] as unknown[]).concat(services[unitName]?.serviceConfig?.LoadCredential ?? []).map(String);
+      expect(credentials.map((c) => c.split(":")[0])).toEqual(["sonarr-api-key", "sonarr-password", "radarr-api-key", "radarr-password", "prowlarr-api-key", "prowlarr-password", "jellyfin-password"]);
+      // sops-nix puts a secret at /run/secrets/<name>, owned by root unless `owner` says otherwise (modules/sops/default.nix).
+      for (const c of credentials) {
+        const key = c.slice(c.indexOf(":") + 1).replace(/^\/run\/secrets\//, "");
+        expect(secrets[key], c).toBeDefined();
+        expect(secrets[key]!.owner ?? "root", c).toBe("root");
+      }
+    }
     // No media service runs as an account that owns a key.
     for (const service of ["qbittorrent", "jellyfin", "copyparty", "sonarr", "radarr"]) {
       expect(["rclone-b2", "mp-upload", "mp-cleanup", "mp-wire"]).not.toContain(lookup(config, `systemd.services.${service}.serviceConfig.User`));

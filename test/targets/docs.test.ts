@@ -34,8 +34,26 @@ describe("out/docs/media-pipeline.md", () => {
   const docs = fileOf(generateFrom(specWith()), "docs/media-pipeline.md");
 
   it("covers every section of the seed document", () => {
-    for (const heading of ["## Flow", "## Services", "## Directories on builder", "## Hard links", "## Systemd units", "## Upload details", "## Cleanup details", "## rclone mount", "### RC API", "### The mount's account", "## Network exposure", "## Keys and logins", "## Monitoring", "## Manual operations", "## Disk usage during seeding", "## NixOS modules", "### 1. Prowlarr", "### 2. Sonarr", "### 3. Radarr", "### 4. Jellyfin"]) {
+    for (const heading of ["## Flow", "## Services", "## Directories on builder", "## Hard links", "## Systemd units", "## Upload details", "## Cleanup details", "## rclone mount", "### RC API", "### The mount's account", "## Network exposure", "## Keys and logins", "## Monitoring", "## Manual operations", "## Disk usage during seeding", "## NixOS modules", "## Setup after deploying", "### What is still manual: indexers"]) {
       expect(docs).toContain(`\n${heading}`);
+    }
+  });
+
+  it("lists each of the seed's manual setup steps with what now does it (issue 13)", () => {
+    for (const step of [
+      "Prowlarr: set an authentication method",
+      "Prowlarr: add your indexers | **you**",
+      "Prowlarr: add Sonarr as an application, copying its API key | the wire job",
+      "Prowlarr: add Radarr as an application, copying its API key | the wire job",
+      "Sonarr: add qBittorrent as a download client | the wire job: host `localhost`, port 8080, category `tv-sonarr`, Remove Completed off",
+      "Sonarr: set the root folder | the wire job: `/media/arr/tv`",
+      "Radarr: add qBittorrent as a download client | the wire job: host `localhost`, port 8080, category `radarr`, Remove Completed off",
+      "Radarr: set the root folder | the wire job: `/media/arr/movies`",
+      "Jellyfin: the first-run wizard | the wire job",
+      "Jellyfin: the TV Shows library | the wire job: `/media/arr/tv` + `/media/b2/tv` (tvshows)",
+      "Jellyfin: the Movies library | the wire job: `/media/arr/movies` + `/media/b2/movies` (movies)",
+    ]) {
+      expect(docs).toContain(`| ${step}`);
     }
   });
 

@@ -8,7 +8,7 @@ import { SECURITY_EXPOSURE as exposure } from "../../generators/model/units.ts";
 import { fileOf, generateFrom, requireTool, specWith, writeTree } from "../helpers.ts";
 
 // The seed's units, and the wire job (issue 13), which does the seed's setup steps.
-const UNITS = ["qbt-upload-b2.service", "qbt-upload-b2.timer", "qbt-categories.service", "qbt-cleanup.service", "qbt-cleanup.timer", "rclone-b2-mount.service", "media-pipeline-wire.service", "media-pipeline-wire.timer"];
+const UNITS = ["qbt-upload-b2.service", "qbt-upload-b2.timer", "qbt-categories.service", "qbt-cleanup.service", "qbt-cleanup.timer", "rclone-b2-mount.service", "media-pipeline-wire.service", "media-pipeline-wire-plan.service", "media-pipeline-wire.timer"];
 
 let unitDir = "";
 beforeAll(() => {

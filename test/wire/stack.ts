@@ -5,6 +5,9 @@
  * writes for the host.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import defaultSpec from "../../spec/builder.ts";
 import { RuntimeConfig, type RuntimeConfigModel } from "../../runtime/config.ts";
 import { setLogSink } from "../../runtime/log.ts";
@@ -25,6 +28,8 @@ export interface Stack {
 
 export interface StackOptions {
   contracts?: { sonarr: object; radarr: object; prowlarr: object };
+  /** Whether Sonarr's and Radarr's connection test reaches qBittorrent (default true). */
+  qbittorrentReachable?: boolean;
   /** Per app: answer 503 for this long after start. */
   unavailableForMs?: Partial<Record<"sonarr" | "radarr" | "prowlarr" | "jellyfin", number>>;
 }
@@ -43,7 +48,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const keys = { sonarr: secret(), radarr: secret(), prowlarr: secret() };
   // The NixOS modules set <APP>__AUTH__METHOD=Forms (out/nixos/sonarr.nix), so the apps start with Forms.
   const servarr = (app: "sonarr" | "radarr" | "prowlarr") =>
-    startFakeServarr(app, { apiKey: keys[app], contract: options.contracts?.[app], isDirectory: allFoldersExist, envAuthenticationMethod: "forms", qbittorrentReachable: true, unavailableForMs: options.unavailableForMs?.[app] });
+    startFakeServarr(app, { apiKey: keys[app], contract: options.contracts?.[app], isDirectory: allFoldersExist, envAuthenticationMethod: "forms", qbittorrentReachable: options.qbittorrentReachable ?? true, unavailableForMs: options.unavailableForMs?.[app] });
   const [sonarr, radarr, prowlarr, jellyfin] = await Promise.all([
     servarr("sonarr"),
     servarr("radarr"),
@@ -63,6 +68,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     a.prowlarrUrl = prowlarr.url;
   }
   w.waitSeconds = 5;
+  w.stateDir = mkdtempSync(join(tmpdir(), "mp-wire-state-"));
   const env = {
     [WIRE_ENV.sonarrApiKey]: keys.sonarr,
     [WIRE_ENV.radarrApiKey]: keys.radarr,

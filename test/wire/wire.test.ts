@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drift, seededRandom } from "../fakes/index.ts";
 import { ROOT } from "../helpers.ts";
-import { WIRE_ENV } from "../../runtime/wire/index.ts";
+import { WIRE_CREDENTIALS, WIRE_ENV } from "../../runtime/wire/index.ts";
 import { runWire, seedSetupProblems, startStack, type Stack } from "./stack.ts";
 
 let stacks: Stack[] = [];
@@ -158,14 +158,79 @@ describe("wire's bounded waits and clear errors", () => {
     );
   });
 
-  it("Jellyfin set up with another password is an error saying what to do, not a reset", async () => {
+  it("Jellyfin: the job logs in once and keeps its session; a refused password is tried once, never hourly (adversary, issue 13)", async () => {
     const s = await stack();
     await runWire(s);
-    const other = { ...s.env, [WIRE_ENV.jellyfinPassword]: "not-the-password-anymore" };
-    const run = await runWire({ ...s, env: other });
+    const logins = () => s.jellyfin.requests.filter((r) => r.path === "/Users/AuthenticateByName").length;
+    expect(logins()).toBe(1);
+    await runWire(s);
+    expect(logins()).toBe(1); // the kept session, no new login
+    // The administrator's password changed in the web UI, and every session was signed out.
+    s.jellyfin.state.sessions = [];
+    const stale = { ...s, env: { ...s.env, [WIRE_ENV.jellyfinPassword]: "the-old-password-from-sops" } };
+    const refused = await runWire(stale);
+    expect(refused.summary.failed).toEqual(["Jellyfin"]);
+    expect(refused.lines.some((l) => l.startsWith(`error: Jellyfin: Jellyfin refuses the administrator "admin" with the password from sops`))).toBe(true);
+    expect(logins()).toBe(2);
+    // Jellyfin disables an account after repeated failures (UserManager.cs): the next runs do not try again.
+    const again = await runWire(stale);
+    expect(again.summary.failed).toEqual(["Jellyfin"]);
+    expect(again.lines.some((l) => l.includes("not trying again"))).toBe(true);
+    expect(logins()).toBe(2);
+    expect(again.writes.jellyfin).toEqual([]);
+    // A new password in sops is tried, once.
+    const fixed = await runWire(s);
+    expect(fixed.summary.exitCode).toBe(0);
+    expect(logins()).toBe(3);
+  });
+
+  it("Jellyfin's wizard begun by someone else is left alone, with an error saying so", async () => {
+    const s = await stack();
+    // Someone on the host reached the wizard first and gave the first user a password.
+    const call = (method: string, path: string, json?: unknown) => s.jellyfin.handle({ method, path, json, headers: {}, contentType: "application/json", query: new URLSearchParams() });
+    call("GET", "/Startup/User");
+    call("POST", "/Startup/User", { Name: "mallory", Password: "hers" });
+    const run = await runWire(s);
     expect(run.summary.failed).toEqual(["Jellyfin"]);
-    expect(run.lines.some((l) => l.startsWith(`error: Jellyfin: Jellyfin refuses the administrator "admin" with the password from sops`))).toBe(true);
-    expect(run.writes.jellyfin).toEqual([]);
+    expect(run.lines.some((l) => l.includes("first-run wizard was begun without the job"))).toBe(true);
+    expect(s.jellyfin.state.wizardCompleted).toBe(false);
+  });
+
+  it("an API key with a quote or a backslash is refused before any call", async () => {
+    const s = await stack();
+    const { wire } = await import("../../runtime/wire/index.ts");
+    const env = { ...s.env, [WIRE_ENV.radarrApiKey]: `ab"c\\d` };
+    await expect(wire(s.config, { dryRun: false, env, isDirectory: () => true })).rejects.toThrow(
+      "the radarr API key from sops has characters other than letters and digits; the app reads it from an environment file, which would alter them. Generate one with: openssl rand -hex 16",
+    );
+    expect(s.sonarr.requests).toEqual([]);
+  });
+
+  it("reads its secrets as systemd credentials, byte for byte: a password with quotes, backslashes and spaces arrives as written", async () => {
+    const s = await stack();
+    const dir = mkdtempSync(join(tmpdir(), "mp-credentials-"));
+    const password = ` it's a "p\\ss" word `;
+    const files: Record<string, string> = {
+      [WIRE_CREDENTIALS.sonarrApiKey]: s.env[WIRE_ENV.sonarrApiKey]!,
+      [WIRE_CREDENTIALS.radarrApiKey]: s.env[WIRE_ENV.radarrApiKey]!,
+      [WIRE_CREDENTIALS.prowlarrApiKey]: s.env[WIRE_ENV.prowlarrApiKey]!,
+      [WIRE_CREDENTIALS.sonarrPassword]: password,
+      [WIRE_CREDENTIALS.radarrPassword]: "r",
+      [WIRE_CREDENTIALS.prowlarrPassword]: "p",
+      [WIRE_CREDENTIALS.jellyfinPassword]: "j",
+    };
+    for (const [name, value] of Object.entries(files)) writeFileSync(join(dir, name), value);
+    const run = await runWire({ ...s, env: { CREDENTIALS_DIRECTORY: dir } });
+    expect(run.summary.exitCode).toBe(0);
+    // Sonarr now takes exactly that password at its login page.
+    const form = new FormData();
+    form.append("username", "admin");
+    form.append("password", password);
+    const login = await fetch(`${s.sonarr.url}/login`, { method: "POST", body: form, redirect: "manual" });
+    expect(login.headers.get("location")).not.toContain("loginFailed");
+    // Without the credentials, the job names the missing ones.
+    const { wire } = await import("../../runtime/wire/index.ts");
+    await expect(wire(s.config, { dryRun: true, env: { CREDENTIALS_DIRECTORY: tmpdir() } })).rejects.toThrow(/^wire needs the credentials sonarr-api-key, sonarr-password, /);
   });
 
   it("an app that answers unexpectedly is named with the call and the answer, at once", async () => {
@@ -177,6 +242,73 @@ describe("wire's bounded waits and clear errors", () => {
     expect(Date.now() - started).toBeLessThan(4000);
     expect(run.summary.failed).toContain("Radarr");
     expect(run.lines).toContain("error: Radarr: Radarr answered GET /api/v3/system/status with 404 Not Found");
+  });
+});
+
+describe("wire owns only what the spec declares (adversary, issue 13; fakes: models of the apps from their sources)", () => {
+  const post = (fake: Stack["sonarr"], path: string, json: unknown) =>
+    fake.handle({ method: "POST", path, json, query: new URLSearchParams({ forceSave: "true" }), headers: { "x-api-key": fake.state.apiKey }, contentType: "application/json" });
+  const qbtClient = (fake: Stack["sonarr"], name: string, host: string) => {
+    const template = (fake.handle({ method: "GET", path: "/api/v3/downloadclient/schema", headers: { "x-api-key": fake.state.apiKey } }) as { body: { fields: { name: string; value: unknown }[] }[] }).body[0]!;
+    const fields = template.fields.map((f) => (f.name === "host" ? { ...f, value: host } : f));
+    return { ...template, name, fields, enable: true, priority: 1, removeCompletedDownloads: true, removeFailedDownloads: true };
+  };
+
+  it("a seedbox's qBittorrent, even one named QBITTORRENT, is reported and never taken over; the job adds its own beside it", async () => {
+    const s = await stack();
+    const reply = post(s.sonarr, "/api/v3/downloadclient", qbtClient(s.sonarr, "QBITTORRENT", "seedbox.lan")) as { status: number };
+    expect(reply.status).toBeLessThan(300);
+    const run = await runWire(s);
+    expect(run.summary.exitCode).toBe(0);
+    const seedbox = s.sonarr.state.downloadClients.find((c) => c.name === "QBITTORRENT")!;
+    expect([seedbox.settings.host, seedbox.removeCompletedDownloads]).toEqual(["seedbox.lan", true]);
+    expect(s.sonarr.state.downloadClients.map((c) => c.name)).toEqual(["QBITTORRENT", "qBittorrent 2"]);
+    expect(run.lines).toContain(`warning: Sonarr: download client "QBITTORRENT" (QBittorrent), and it removes completed downloads from its client; left as it is (not in the spec)`);
+    expect(seedSetupProblems(s)).toEqual([]);
+    expect((await runWire(s)).writes).toEqual(noWrites);
+  });
+
+  it("Prowlarr's own Sonarr application under another name and 127.0.0.1 is recognised, not doubled", async () => {
+    const s = await stack();
+    await runWire(s);
+    const app = s.prowlarr.state.applications.find((a) => a.implementation === "Sonarr")!;
+    app.name = "My Sonarr";
+    app.settings.baseUrl = String(app.settings.baseUrl).replace("127.0.0.1", "localhost") + "/";
+    const run = await runWire(s);
+    expect(s.prowlarr.state.applications.filter((a) => a.implementation === "Sonarr")).toHaveLength(1);
+    expect(run.writes.prowlarr).toEqual([]);
+  });
+
+  it("a Prowlarr application that matches the spec but fails its test for another reason than the key is said, not rewritten every run", async () => {
+    const s = await stack();
+    await runWire(s);
+    await s.radarr.close(); // Radarr gone: Prowlarr cannot reach it
+    s.config.wire!.waitSeconds = 1;
+    for (let i = 0; i < 2; i++) {
+      const run = await runWire(s);
+      expect(run.writes.prowlarr).toEqual([]);
+      expect(run.summary.failed).toEqual(["Radarr", "Prowlarr"]);
+      expect(run.lines.some((l) => /^error: Prowlarr: application "Radarr" matches the spec but fails Prowlarr's connection test: .+; nothing changed$/.test(l)), run.lines.join("\n")).toBe(true);
+    }
+  }, 20_000);
+
+  it("with qBittorrent down, the download client fails alone: the root folders are still set, and the failed add is not counted as a change", async () => {
+    const s = await stack({ qbittorrentReachable: false });
+    const run = await runWire(s);
+    expect(run.summary.failed).toEqual(["Sonarr", "Radarr"]);
+    expect(s.sonarr.state.rootFolders.map((r) => r.path)).toEqual(["/media/arr/tv"]);
+    expect(s.sonarr.state.downloadClients).toEqual([]);
+    expect(run.lines.filter((l) => l.startsWith("Sonarr: added download client"))).toEqual([]);
+  });
+
+  it("a Jellyfin library named in another case is used, not doubled", async () => {
+    const s = await stack();
+    await runWire(s);
+    s.jellyfin.state.virtualFolders.find((f) => f.name === "TV Shows")!.name = "tv shows";
+    const run = await runWire(s);
+    expect(s.jellyfin.state.virtualFolders.map((f) => f.name).sort()).toEqual(["Movies", "tv shows"]);
+    expect(run.writes.jellyfin).toEqual([]);
+    expect(run.lines.some((l) => l.includes(`library "tv shows" is the spec's "TV Shows" named in another case`))).toBe(true);
   });
 });
 
