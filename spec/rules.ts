@@ -453,6 +453,23 @@ function uploadSources(spec: LooseSpec): Problem[] {
   return problems;
 }
 
+/**
+ * Without qBittorrent's localhost bypass every local client needs its login: the runtime's jobs and
+ * the download clients the wire job gives Sonarr and Radarr. This version declares no such login, so
+ * the pipeline would stop at the first call.
+ */
+function qbittorrentLogin(spec: LooseSpec): Problem[] {
+  return spec.qbittorrent?.bypassLocalhostAuth === false
+    ? [
+        {
+          path: ["qbittorrent", "bypassLocalhostAuth"],
+          message:
+            "false needs a qBittorrent login for the runtime's jobs and for Sonarr's and Radarr's download clients, which this version does not declare yet; keep true (the WebUI still asks every other address for its login)",
+        },
+      ]
+    : [];
+}
+
 /** Jellyfin's port lives in its own network.xml; the NixOS module cannot change it. */
 function fixedPorts(spec: LooseSpec): Problem[] {
   const port = spec.endpoints?.jellyfin?.port;
@@ -604,6 +621,7 @@ export const RULES: readonly ((spec: LooseSpec) => Problem[])[] = [
   distinctAccounts,
   copypartyVolumes,
   wiredPipeline,
+  qbittorrentLogin,
 ];
 
 export function checkRules(spec: unknown): Problem[] {
