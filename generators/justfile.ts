@@ -5,7 +5,7 @@
  */
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
 import { renderJustfile, type JustRecipe } from "./render/just.ts";
-import { JOB_UNITS_GLOB, rcListen, SECRET_FILES, UNITS, unitsModel } from "./model/units.ts";
+import { JOB_UNITS_GLOB, rcListen, SECRET_FILES, UNITS, unitsModel, WIRE_STATE_DIRECTORY } from "./model/units.ts";
 import { dashboardUrl } from "./web.ts";
 import type { SpecModel } from "../spec/schema.ts";
 
@@ -31,6 +31,11 @@ export function operatorRecipes(spec: SpecModel) {
     { name: "upload-now", doc: "Retry a failed upload now instead of waiting for the timer", lines: [remote(`"systemctl start ${UNITS.upload.name}"`)] },
     { name: "cleanup-now", doc: "Free disk early: run cleanup now (remove the torrent in the WebUI first)", lines: [remote(`"systemctl start ${UNITS.cleanup.name}"`)] },
     { name: "wire-now", doc: "Set up the apps now (the wire job) and show what it did", lines: [remote(runAndShow(UNITS.wire.name))] },
+    {
+      name: "wire-retry-login",
+      doc: "After setting Jellyfin's administrator password back to the one in sops: let the wire job try it again, then run it",
+      lines: [remote(`"rm -f /var/lib/${WIRE_STATE_DIRECTORY}/jellyfin.json"`), remote(runAndShow(UNITS.wire.name))],
+    },
     { name: "wire-plan", doc: "List what the wire job would change in the apps; changes no setting (it logs in, to check the logins)", lines: [remote(runAndShow(UNITS.wirePlan.name))] },
     { name: "rclone-logs", doc: "Follow the B2 mount's logs (transfer stats every 30s)", lines: [remote(`"journalctl -u ${UNITS.mount.name} -f"`)] },
     { name: "b2-cache", doc: "VFS cache stats of the B2 mount (size, open files, items cached); ssh as root, which holds the RC login", lines: [remote(rcCall("vfs/stats"))] },

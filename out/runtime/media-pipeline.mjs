@@ -21732,7 +21732,7 @@ async function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
 
 // runtime/wire/jellyfin.ts
 import { createHash as createHash2 } from "node:crypto";
-import { readFileSync as readFileSync4, renameSync as renameSync4, writeFileSync as writeFileSync2 } from "node:fs";
+import { accessSync, constants, mkdirSync as mkdirSync3, readFileSync as readFileSync4, renameSync as renameSync4, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join10 } from "node:path";
 var NAME = "Jellyfin";
 function authorization(token) {
@@ -21748,11 +21748,27 @@ async function probeJellyfin(client) {
 }
 var stateFile = (dir) => join10(dir, "jellyfin.json");
 function readState2(dir) {
+  let data;
   try {
-    return JSON.parse(readFileSync4(stateFile(dir), "utf8"));
+    data = JSON.parse(readFileSync4(stateFile(dir), "utf8"));
   } catch (error62) {
     if (error62.code === "ENOENT") return {};
     throw new WireError(`cannot read ${stateFile(dir)}: ${error62.message}; remove it and the job logs in again`);
+  }
+  if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
+  const { token, refused } = data;
+  const r = refused;
+  return {
+    ...typeof token === "string" && token ? { token } : {},
+    ...r && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string" ? { refused: { sha256: r.sha256, user: r.user, at: r.at } } : {}
+  };
+}
+function ensureWritable(dir) {
+  try {
+    mkdirSync3(dir, { recursive: true, mode: 448 });
+    accessSync(dir, constants.W_OK);
+  } catch (error62) {
+    throw new WireError(`cannot keep the job's state in ${dir} (${error62.code ?? String(error62)}); without it a refused password would be tried at every run, so the job does not log in`);
   }
 }
 function writeState2(dir, state) {
@@ -21765,6 +21781,7 @@ var fingerprint2 = (user, password) => createHash2("sha256").update(`${user}\0${
 async function wireJellyfin(run2, url2, config2, password, options) {
   const anonymous = jellyfinClient(url2);
   const info = await probeJellyfin(anonymous);
+  if (!run2.dryRun) ensureWritable(options.stateDir);
   if (info.StartupWizardCompleted !== true) {
     await run2.change(NAME, `complete the first-run wizard with the administrator ${q(config2.user)} (password from sops), remote access ${config2.remoteAccess ? "on" : "off"}`, async () => {
       const configuration = await anonymous.get("/Startup/Configuration");
@@ -21780,6 +21797,7 @@ async function wireJellyfin(run2, url2, config2, password, options) {
       const remote = { EnableRemoteAccess: config2.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
+      writeState2(options.stateDir, {});
     });
   } else run2.ok(NAME, "first-run wizard is done");
   if (run2.dryRun && info.StartupWizardCompleted !== true) {
@@ -21791,7 +21809,7 @@ async function wireJellyfin(run2, url2, config2, password, options) {
     return;
   }
   const token = await session(run2, anonymous, url2, config2.user, password, options.stateDir);
-  await wireLibraries(run2, jellyfinClient(url2, token), config2, options);
+  if (token) await wireLibraries(run2, jellyfinClient(url2, token), config2, options);
 }
 async function session(run2, anonymous, url2, user, password, stateDir) {
   const state = readState2(stateDir);
@@ -21800,20 +21818,25 @@ async function session(run2, anonymous, url2, user, password, stateDir) {
     if (check2.status === 200) return state.token;
   }
   const sha256 = fingerprint2(user, password);
+  const file2 = stateFile(stateDir);
   if (state.refused?.sha256 === sha256) {
     throw new WireError(
-      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops (or set it in Dashboard > Users), and the next run logs in once`
+      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying it again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops and the next run tries it once; or, if you set the password in Dashboard > Users back to the one in sops, remove ${file2} (just wire-retry-login)`
     );
+  }
+  if (run2.dryRun) {
+    run2.later(NAME, `the job keeps no session yet, and a dry run does not log in (each failed login counts toward Jellyfin's lockout), so the libraries were not compared`);
+    return void 0;
   }
   const login = { Username: user, Pw: password };
   const auth = await anonymous.call("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => s >= 200 && s < 300 || s === 401 });
   if (auth.status === 401 || !auth.body.AccessToken) {
-    if (!run2.dryRun) writeState2(stateDir, { refused: { user, sha256, at: (/* @__PURE__ */ new Date()).toISOString() } });
+    writeState2(stateDir, { refused: { user, sha256, at: (/* @__PURE__ */ new Date()).toISOString() } });
     throw new WireError(
-      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops, or set it in Dashboard > Users; the job will not try this password again`
+      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops; the job does not try this one again (if you set the password back in Dashboard > Users instead, remove ${file2}: just wire-retry-login)`
     );
   }
-  if (!run2.dryRun) writeState2(stateDir, { token: auth.body.AccessToken });
+  writeState2(stateDir, { token: auth.body.AccessToken });
   return auth.body.AccessToken;
 }
 async function wireLibraries(run2, client, config2, options) {
@@ -21839,7 +21862,7 @@ async function wireLibraries(run2, client, config2, options) {
     const locations = current.Locations ?? [];
     for (const path of ready.filter((p) => !locations.includes(p))) {
       await run2.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
-        const body = { Name: library.name, PathInfo: { Path: path } };
+        const body = { Name: current.Name ?? library.name, PathInfo: { Path: path } };
         await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: true }, json: body });
       });
     }

@@ -17,7 +17,7 @@ import type {
   VirtualFolderInfo,
 } from "@jellyfin/sdk/lib/generated-client/models/index.js";
 import { createHash } from "node:crypto";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { q } from "../log.ts";
 import type { WireConfigModel } from "../config.ts";
@@ -63,11 +63,28 @@ interface JellyfinState {
 }
 const stateFile = (dir: string) => join(dir, "jellyfin.json");
 function readState(dir: string): JellyfinState {
+  let data: unknown;
   try {
-    return JSON.parse(readFileSync(stateFile(dir), "utf8")) as JellyfinState;
+    data = JSON.parse(readFileSync(stateFile(dir), "utf8"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw new WireError(`cannot read ${stateFile(dir)}: ${(error as Error).message}; remove it and the job logs in again`);
+  }
+  if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
+  const { token, refused } = data as Record<string, unknown>;
+  const r = refused as Record<string, unknown> | undefined;
+  return {
+    ...(typeof token === "string" && token ? { token } : {}),
+    ...(r && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string" ? { refused: { sha256: r.sha256, user: r.user, at: r.at } } : {}),
+  };
+}
+/** The state folder exists and takes a file: checked before any login, so a refusal can always be kept. */
+function ensureWritable(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new WireError(`cannot keep the job's state in ${dir} (${(error as NodeJS.ErrnoException).code ?? String(error)}); without it a refused password would be tried at every run, so the job does not log in`);
   }
 }
 function writeState(dir: string, state: JellyfinState): void {
@@ -80,6 +97,7 @@ const fingerprint = (user: string, password: string) => createHash("sha256").upd
 export async function wireJellyfin(run: WireRun, url: string, config: WireConfigModel["jellyfin"], password: string, options: JellyfinOptions): Promise<void> {
   const anonymous = jellyfinClient(url);
   const info = await probeJellyfin(anonymous);
+  if (!run.dryRun) ensureWritable(options.stateDir);
   if (info.StartupWizardCompleted !== true) {
     // The web wizard's order: language, first user, (libraries), remote access, complete.
     await run.change(NAME, `complete the first-run wizard with the administrator ${q(config.user)} (password from sops), remote access ${config.remoteAccess ? "on" : "off"}`, async () => {
@@ -98,6 +116,8 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
       const remote: StartupRemoteAccessDto = { EnableRemoteAccess: config.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
+      // The administrator now has the password from sops: an old refusal or session (a reinstalled Jellyfin) no longer applies.
+      writeState(options.stateDir, {});
     });
   } else run.ok(NAME, "first-run wizard is done");
 
@@ -111,31 +131,40 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
   }
 
   const token = await session(run, anonymous, url, config.user, password, options.stateDir);
-  await wireLibraries(run, jellyfinClient(url, token), config, options);
+  if (token) await wireLibraries(run, jellyfinClient(url, token), config, options);
 }
 
-/** A token of the administrator: the one kept from an earlier run while Jellyfin still takes it, else one login. */
-async function session(run: WireRun, anonymous: AppClient, url: string, user: string, password: string, stateDir: string): Promise<string> {
+/**
+ * A token of the administrator: the one kept from an earlier run while Jellyfin still takes it, else
+ * one login. A dry run never logs in: each failed login counts toward Jellyfin's lockout, and a good
+ * one adds a session. Undefined: a dry run without a session, which cannot look at the libraries.
+ */
+async function session(run: WireRun, anonymous: AppClient, url: string, user: string, password: string, stateDir: string): Promise<string | undefined> {
   const state = readState(stateDir);
   if (state.token) {
     const check = await jellyfinClient(url, state.token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
     if (check.status === 200) return state.token;
   }
   const sha256 = fingerprint(user, password);
+  const file = stateFile(stateDir);
   if (state.refused?.sha256 === sha256) {
     throw new WireError(
-      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops (or set it in Dashboard > Users), and the next run logs in once`,
+      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying it again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops and the next run tries it once; or, if you set the password in Dashboard > Users back to the one in sops, remove ${file} (just wire-retry-login)`,
     );
+  }
+  if (run.dryRun) {
+    run.later(NAME, `the job keeps no session yet, and a dry run does not log in (each failed login counts toward Jellyfin's lockout), so the libraries were not compared`);
+    return undefined;
   }
   const login: AuthenticateUserByName = { Username: user, Pw: password };
   const auth = await anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => (s >= 200 && s < 300) || s === 401 });
   if (auth.status === 401 || !auth.body.AccessToken) {
-    if (!run.dryRun) writeState(stateDir, { refused: { user, sha256, at: new Date().toISOString() } });
+    writeState(stateDir, { refused: { user, sha256, at: new Date().toISOString() } });
     throw new WireError(
-      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops, or set it in Dashboard > Users; the job will not try this password again`,
+      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops; the job does not try this one again (if you set the password back in Dashboard > Users instead, remove ${file}: just wire-retry-login)`,
     );
   }
-  if (!run.dryRun) writeState(stateDir, { token: auth.body.AccessToken });
+  writeState(stateDir, { token: auth.body.AccessToken });
   return auth.body.AccessToken;
 }
 
@@ -164,7 +193,8 @@ async function wireLibraries(run: WireRun, client: AppClient, config: WireConfig
     const locations = current.Locations ?? [];
     for (const path of ready.filter((p) => !locations.includes(p))) {
       await run.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
-        const body: MediaPathDto = { Name: library.name, PathInfo: { Path: path } };
+        // Jellyfin finds the library's folder by this name, case-sensitively (LibraryManager.AddMediaPath).
+        const body: MediaPathDto = { Name: current.Name ?? library.name, PathInfo: { Path: path } };
         await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: true }, json: body });
       });
     }

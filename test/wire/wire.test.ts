@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drift, seededRandom } from "../fakes/index.ts";
@@ -175,13 +175,53 @@ describe("wire's bounded waits and clear errors", () => {
     // Jellyfin disables an account after repeated failures (UserManager.cs): the next runs do not try again.
     const again = await runWire(stale);
     expect(again.summary.failed).toEqual(["Jellyfin"]);
-    expect(again.lines.some((l) => l.includes("not trying again"))).toBe(true);
+    expect(again.lines.some((l) => l.includes("not trying it again"))).toBe(true);
     expect(logins()).toBe(2);
     expect(again.writes.jellyfin).toEqual([]);
     // A new password in sops is tried, once.
     const fixed = await runWire(s);
     expect(fixed.summary.exitCode).toBe(0);
     expect(logins()).toBe(3);
+  });
+
+  it("Jellyfin: a dry run never logs in, so wire-plan cannot add to the lockout count either (second adversary round)", async () => {
+    const s = await stack();
+    await runWire(s);
+    const logins = () => s.jellyfin.requests.filter((r) => r.path === "/Users/AuthenticateByName").length;
+    s.jellyfin.state.sessions = [];
+    const stale = { ...s, env: { ...s.env, [WIRE_ENV.jellyfinPassword]: "the-old-password-from-sops" } };
+    for (let i = 0; i < 3; i++) {
+      const plan = await runWire(stale, true);
+      expect(plan.summary.exitCode).toBe(0);
+      expect(plan.lines.some((l) => l.includes("a dry run does not log in"))).toBe(true);
+    }
+    expect(logins()).toBe(1);
+    expect(existsSync(join(s.config.wire!.stateDir, "jellyfin.json"))).toBe(true); // the first real run's session, untouched
+  });
+
+  it("Jellyfin reinstalled: the job does the new wizard with the sops password, and an old refusal no longer blocks it", async () => {
+    const s = await stack();
+    await runWire(s);
+    s.jellyfin.state.sessions = [];
+    await runWire({ ...s, env: { ...s.env, [WIRE_ENV.jellyfinPassword]: "stale" } }); // recorded as refused
+    Object.assign(s.jellyfin.state, { wizardCompleted: false, users: [], sessions: [], virtualFolders: [] });
+    const run = await runWire({ ...s, env: { ...s.env, [WIRE_ENV.jellyfinPassword]: "stale" } });
+    expect(run.summary.exitCode, run.lines.join("\n")).toBe(0);
+    expect(s.jellyfin.state.virtualFolders.map((f) => f.name)).toEqual(["TV Shows", "Movies"]);
+  });
+
+  it("Jellyfin's state file: a missing folder is made; one that cannot be made stops the job before any login; a foreign file is named", async () => {
+    const s = await stack();
+    s.config.wire!.stateDir = join(mkdtempSync(join(tmpdir(), "mp-wire-")), "not", "yet");
+    expect((await runWire(s)).summary.exitCode).toBe(0);
+    const blocked = await stack();
+    blocked.config.wire!.stateDir = "/dev/null/state";
+    const run = await runWire(blocked);
+    expect(run.lines).toContain("error: Jellyfin: cannot keep the job's state in /dev/null/state (ENOTDIR); without it a refused password would be tried at every run, so the job does not log in");
+    expect(blocked.jellyfin.requests.filter((r) => r.method !== "GET")).toEqual([]);
+    writeFileSync(join(s.config.wire!.stateDir, "jellyfin.json"), "null");
+    const foreign = await runWire(s);
+    expect(foreign.lines).toContain(`error: Jellyfin: ${join(s.config.wire!.stateDir, "jellyfin.json")} is not what the job writes; remove it and the job logs in again`);
   });
 
   it("Jellyfin's wizard begun by someone else is left alone, with an error saying so", async () => {
@@ -301,13 +341,16 @@ describe("wire owns only what the spec declares (adversary, issue 13; fakes: mod
     expect(run.lines.filter((l) => l.startsWith("Sonarr: added download client"))).toEqual([]);
   });
 
-  it("a Jellyfin library named in another case is used, not doubled", async () => {
+  it("a Jellyfin library named in another case is used, not doubled, and gets its missing folder under its own name", async () => {
     const s = await stack();
     await runWire(s);
-    s.jellyfin.state.virtualFolders.find((f) => f.name === "TV Shows")!.name = "tv shows";
+    const library = s.jellyfin.state.virtualFolders.find((f) => f.name === "TV Shows")!;
+    library.name = "tv shows";
+    library.paths = library.paths.filter((p) => p !== "/media/b2/tv");
     const run = await runWire(s);
+    expect(run.summary.exitCode, run.lines.join("\n")).toBe(0);
     expect(s.jellyfin.state.virtualFolders.map((f) => f.name).sort()).toEqual(["Movies", "tv shows"]);
-    expect(run.writes.jellyfin).toEqual([]);
+    expect(library.paths).toContain("/media/b2/tv");
     expect(run.lines.some((l) => l.includes(`library "tv shows" is the spec's "TV Shows" named in another case`))).toBe(true);
   });
 });
