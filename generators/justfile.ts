@@ -36,7 +36,7 @@ export function operatorRecipes(spec: SpecModel) {
       doc: "After setting Jellyfin's administrator password back to the one in sops: let the wire job try it again, then run it",
       lines: [remote(`"rm -f /var/lib/${WIRE_STATE_DIRECTORY}/jellyfin.json"`), remote(runAndShow(UNITS.wire.name))],
     },
-    { name: "wire-plan", doc: "List what the wire job would change in the apps; changes no setting (it logs in, to check the logins)", lines: [remote(runAndShow(UNITS.wirePlan.name))] },
+    { name: "wire-plan", doc: "List what the wire job would change in the apps; changes no setting (it logs in to the *arrs to check their logins, never to Jellyfin)", lines: [remote(runAndShow(UNITS.wirePlan.name))] },
     { name: "rclone-logs", doc: "Follow the B2 mount's logs (transfer stats every 30s)", lines: [remote(`"journalctl -u ${UNITS.mount.name} -f"`)] },
     { name: "b2-cache", doc: "VFS cache stats of the B2 mount (size, open files, items cached); ssh as root, which holds the RC login", lines: [remote(rcCall("vfs/stats"))] },
     { name: "b2-transfers", doc: "Active B2 transfers and bandwidth of the mount; ssh as root", lines: [remote(rcCall("core/stats"))] },

@@ -308,7 +308,7 @@ export function unitsModel(spec: SpecModel): UnitsModel {
     unit: handle,
     description: dryRun ? "List what the wire job would change in the apps (dry run)" : "Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares",
     why: dryRun
-      ? `${UNITS.wire.service} with --dry-run, started by hand (just wire-plan): lists each change it would make and changes no setting (it still logs in, to check the logins).`
+      ? `${UNITS.wire.service} with --dry-run, started by hand (just wire-plan): lists each change it would make and changes no setting (it logs in to Sonarr, Radarr and Prowlarr to check the logins, never to Jellyfin).`
       : `Sets each app's login, the qBittorrent download client, the root folders, Prowlarr's apps and Jellyfin's wizard and libraries through their APIs; changes only what differs from the spec. Started by its timer (${systemdDuration(spec.timers.wire.afterBoot)} after boot, at once after the deploy that adds it, then every ${systemdDuration(spec.timers.wire.every)}) and on demand (just wire-now).`,
     // Ordered after the apps, without pulling them in: an app stopped on purpose stays stopped, and is reported.
     // The B2 paths of Jellyfin's libraries exist only once the mount is up; Sonarr and Radarr test their

@@ -62,7 +62,7 @@
           SystemCallFilter = [ "@system-service" "~@privileged @resources" ];
         };
       };
-      # media-pipeline-wire.service with --dry-run, started by hand (just wire-plan): lists each change it would make and changes no setting (it still logs in, to check the logins).
+      # media-pipeline-wire.service with --dry-run, started by hand (just wire-plan): lists each change it would make and changes no setting (it logs in to Sonarr, Radarr and Prowlarr to check the logins, never to Jellyfin).
       media-pipeline-wire-plan = {
         description = "List what the wire job would change in the apps (dry run)";
         after = [

@@ -21746,6 +21746,7 @@ function jellyfinClient(url2, token) {
 async function probeJellyfin(client) {
   return client.get("/System/Info/Public");
 }
+var MAX_REFUSALS = 2;
 var stateFile = (dir) => join10(dir, "jellyfin.json");
 function readState2(dir) {
   let data;
@@ -21757,11 +21758,10 @@ function readState2(dir) {
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
   const { token, refused } = data;
-  const r = refused;
-  return {
-    ...typeof token === "string" && token ? { token } : {},
-    ...r && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string" ? { refused: { sha256: r.sha256, user: r.user, at: r.at } } : {}
-  };
+  const entries = (Array.isArray(refused) ? refused : []).filter(
+    (r) => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string"
+  );
+  return { ...typeof token === "string" && token ? { token } : {}, ...entries.length > 0 ? { refused: entries } : {} };
 }
 function ensureWritable(dir) {
   try {
@@ -21782,22 +21782,23 @@ async function wireJellyfin(run2, url2, config2, password, options) {
   const anonymous = jellyfinClient(url2);
   const info = await probeJellyfin(anonymous);
   if (!run2.dryRun) ensureWritable(options.stateDir);
+  const login = new Login(anonymous, config2.user, password, options.stateDir);
   if (info.StartupWizardCompleted !== true) {
     await run2.change(NAME, `complete the first-run wizard with the administrator ${q(config2.user)} (password from sops), remote access ${config2.remoteAccess ? "on" : "off"}`, async () => {
-      const configuration = await anonymous.get("/Startup/Configuration");
-      await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
       await anonymous.get("/Startup/User");
       const user = { Name: config2.user, Password: password };
       const answer = await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => s >= 200 && s < 300 || s === 403 });
       if (answer.status === 403) {
-        throw new WireError(
-          `Jellyfin's first-run wizard was begun without the job: its first user already has a password. Finish the wizard in the web UI with the administrator ${q(config2.user)} and the password from sops (or reinstall Jellyfin if that was not you); the wizard is left as it is`
+        await login.token(
+          `Jellyfin's first-run wizard was begun without the job: its first user has a password other than the one in sops. Finish the wizard in the web UI with the administrator ${q(config2.user)} and the password from sops (or reinstall Jellyfin if that was not you); the wizard is left as it is`
         );
       }
+      const configuration = await anonymous.get("/Startup/Configuration");
+      await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
       const remote = { EnableRemoteAccess: config2.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
-      writeState2(options.stateDir, {});
+      login.forgetRefusals();
     });
   } else run2.ok(NAME, "first-run wizard is done");
   if (run2.dryRun && info.StartupWizardCompleted !== true) {
@@ -21808,42 +21809,75 @@ async function wireJellyfin(run2, url2, config2, password, options) {
     }
     return;
   }
-  const token = await session(run2, anonymous, url2, config2.user, password, options.stateDir);
-  if (token) await wireLibraries(run2, jellyfinClient(url2, token), config2, options);
-}
-async function session(run2, anonymous, url2, user, password, stateDir) {
-  const state = readState2(stateDir);
-  if (state.token) {
-    const check2 = await jellyfinClient(url2, state.token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
-    if (check2.status === 200) return state.token;
-  }
-  const sha256 = fingerprint2(user, password);
-  const file2 = stateFile(stateDir);
-  if (state.refused?.sha256 === sha256) {
-    throw new WireError(
-      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying it again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops and the next run tries it once; or, if you set the password in Dashboard > Users back to the one in sops, remove ${file2} (just wire-retry-login)`
-    );
-  }
+  const kept = await login.keptToken(url2);
+  if (kept) return wireLibraries(run2, jellyfinClient(url2, kept), config2, options);
   if (run2.dryRun) {
-    run2.later(NAME, `the job keeps no session yet, and a dry run does not log in (each failed login counts toward Jellyfin's lockout), so the libraries were not compared`);
-    return void 0;
+    run2.later(NAME, "the job holds no working session, and a dry run does not log in, so the libraries were not compared");
+    return;
   }
-  const login = { Username: user, Pw: password };
-  const auth = await anonymous.call("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => s >= 200 && s < 300 || s === 401 });
-  if (auth.status === 401 || !auth.body.AccessToken) {
-    writeState2(stateDir, { refused: { user, sha256, at: (/* @__PURE__ */ new Date()).toISOString() } });
-    throw new WireError(
-      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops; the job does not try this one again (if you set the password back in Dashboard > Users instead, remove ${file2}: just wire-retry-login)`
-    );
-  }
-  writeState2(stateDir, { token: auth.body.AccessToken });
-  return auth.body.AccessToken;
+  const token = await login.token(
+    `Jellyfin refuses the administrator ${q(config2.user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops`
+  );
+  await wireLibraries(run2, jellyfinClient(url2, token), config2, options);
 }
+var Login = class {
+  constructor(anonymous, user, password, stateDir) {
+    this.anonymous = anonymous;
+    this.user = user;
+    this.password = password;
+    this.stateDir = stateDir;
+    this.sha256 = fingerprint2(user, password);
+  }
+  anonymous;
+  user;
+  password;
+  stateDir;
+  sha256;
+  async keptToken(url2) {
+    const { token } = readState2(this.stateDir);
+    if (!token) return void 0;
+    const check2 = await jellyfinClient(url2, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
+    return check2.status === 200 ? token : void 0;
+  }
+  /** Clears the refusals and keeps the session, if any (it is checked before each use). */
+  forgetRefusals() {
+    const { token } = readState2(this.stateDir);
+    writeState2(this.stateDir, token ? { token } : {});
+  }
+  /** One login, if the record allows it; `refusedMessage` says what a refusal means where it happens. */
+  async token(refusedMessage) {
+    const state = readState2(this.stateDir);
+    const refused = state.refused ?? [];
+    const file2 = stateFile(this.stateDir);
+    const recover = `if you set the password in Dashboard > Users back to the one in sops instead, remove ${file2} (just wire-retry-login)`;
+    const before = refused.find((r) => r.sha256 === this.sha256);
+    if (before) throw new WireError(`Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after repeated failed logins. Put the right one in sops; ${recover}`);
+    if (refused.length >= MAX_REFUSALS) {
+      throw new WireError(
+        `Jellyfin refused ${refused.length} passwords for ${q(this.user)} since the job's last good login; one more failure could disable the account (Jellyfin's lockout), so the job does not try the new one. Make sure it is the one Jellyfin has, then remove ${file2} (just wire-retry-login)`
+      );
+    }
+    const body = { Username: this.user, Pw: this.password };
+    let auth;
+    try {
+      auth = await this.anonymous.call("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => s >= 200 && s < 300 || s === 401 });
+    } catch (error62) {
+      writeState2(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: (/* @__PURE__ */ new Date()).toISOString() }] });
+      throw new WireError(`${error62.message}; counted as a refused login, so as not to risk Jellyfin's lockout (${recover})`);
+    }
+    if (auth.status === 401 || !auth.body.AccessToken) {
+      writeState2(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: (/* @__PURE__ */ new Date()).toISOString() }] });
+      throw new WireError(`${refusedMessage}; the job does not try this password again (${recover})`);
+    }
+    writeState2(this.stateDir, { token: auth.body.AccessToken });
+    return auth.body.AccessToken;
+  }
+};
 async function wireLibraries(run2, client, config2, options) {
   const existing = await client.get("/Library/VirtualFolders");
   for (const library of config2.libraries) {
     const current = existing.find((f) => f.Name === library.name) ?? existing.find((f) => (f.Name ?? "").toLowerCase() === library.name.toLowerCase());
-    if (current && current.Name !== library.name) run2.report(NAME, `library ${q(current.Name ?? "")} is the spec's ${q(library.name)} named in another case; it is used as it is`);
+    if (current && current.Name !== library.name) run2.warn(NAME, `library ${q(current.Name ?? "")} is the spec's ${q(library.name)} in another case; the job uses it under its own name`);
     const ready = library.paths.filter(options.isDirectory);
     for (const path of library.paths.filter((p) => !ready.includes(p))) {
       run2.later(NAME, `library ${q(library.name)}: ${q(path)} does not exist yet (on the B2 mount it appears with the first upload to it); a later run adds it`);
@@ -21861,7 +21895,7 @@ async function wireLibraries(run2, client, config2, options) {
     }
     const locations = current.Locations ?? [];
     for (const path of ready.filter((p) => !locations.includes(p))) {
-      await run2.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
+      await run2.change(NAME, `add ${q(path)} to library ${q(current.Name ?? library.name)}`, async () => {
         const body = { Name: current.Name ?? library.name, PathInfo: { Path: path } };
         await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: true }, json: body });
       });
@@ -21897,6 +21931,11 @@ var WireRun = class {
   report(app, message) {
     this.reported++;
     log.warn(`${app}: ${message}; left as it is (not in the spec)`);
+  }
+  /** Something worth a look, not a change: said, counted with the reports. */
+  warn(app, message) {
+    this.reported++;
+    log.warn(`${app}: ${message}`);
   }
   /** A change that cannot be made yet and will be retried by a later run. */
   later(app, message) {

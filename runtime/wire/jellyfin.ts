@@ -59,8 +59,15 @@ export interface JellyfinOptions {
  */
 interface JellyfinState {
   token?: string;
-  refused?: { user: string; sha256: string; at: string };
+  /** Every login refused since the last one that worked, oldest first. */
+  refused?: { user: string; sha256: string; at: string }[];
 }
+/**
+ * Failed logins the job allows itself between two that work. Jellyfin disables an account whose
+ * failures since its last good login reach the limit, 3 once the user's policy was saved in the web UI
+ * (UserManager.cs), and only a good login resets the count: a third try could be the one that locks.
+ */
+const MAX_REFUSALS = 2;
 const stateFile = (dir: string) => join(dir, "jellyfin.json");
 function readState(dir: string): JellyfinState {
   let data: unknown;
@@ -72,11 +79,10 @@ function readState(dir: string): JellyfinState {
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
   const { token, refused } = data as Record<string, unknown>;
-  const r = refused as Record<string, unknown> | undefined;
-  return {
-    ...(typeof token === "string" && token ? { token } : {}),
-    ...(r && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string" ? { refused: { sha256: r.sha256, user: r.user, at: r.at } } : {}),
-  };
+  const entries = (Array.isArray(refused) ? refused : []).filter(
+    (r): r is { user: string; sha256: string; at: string } => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string",
+  );
+  return { ...(typeof token === "string" && token ? { token } : {}), ...(entries.length > 0 ? { refused: entries } : {}) };
 }
 /** The state folder exists and takes a file: checked before any login, so a refusal can always be kept. */
 function ensureWritable(dir: string): void {
@@ -98,26 +104,28 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
   const anonymous = jellyfinClient(url);
   const info = await probeJellyfin(anonymous);
   if (!run.dryRun) ensureWritable(options.stateDir);
+  const login = new Login(anonymous, config.user, password, options.stateDir);
   if (info.StartupWizardCompleted !== true) {
-    // The web wizard's order: language, first user, (libraries), remote access, complete.
     await run.change(NAME, `complete the first-run wizard with the administrator ${q(config.user)} (password from sops), remote access ${config.remoteAccess ? "on" : "off"}`, async () => {
-      const configuration = await anonymous.get<StartupConfigurationDto>("/Startup/Configuration");
-      await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
+      // The first user first: GET creates it (UserManager.InitializeAsync), POST names it and sets its password.
       await anonymous.get<StartupUserDto>("/Startup/User");
       const user: StartupUserDto = { Name: config.user, Password: password };
-      // 403: someone began the wizard and gave the first user a password (StartupController.UpdateStartupUser).
-      // Finishing it for them would hand them the server: stop, and say so.
       const answer = await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => (s >= 200 && s < 300) || s === 403 });
       if (answer.status === 403) {
-        throw new WireError(
-          `Jellyfin's first-run wizard was begun without the job: its first user already has a password. Finish the wizard in the web UI with the administrator ${q(config.user)} and the password from sops (or reinstall Jellyfin if that was not you); the wizard is left as it is`,
+        // The first user already has a password (StartupController.UpdateStartupUser): an earlier run of the job
+        // that was cut off, or someone else. Go on only if the sops password is the one it has.
+        await login.token(
+          `Jellyfin's first-run wizard was begun without the job: its first user has a password other than the one in sops. Finish the wizard in the web UI with the administrator ${q(config.user)} and the password from sops (or reinstall Jellyfin if that was not you); the wizard is left as it is`,
         );
       }
+      // Then the web wizard's other steps: language and metadata (as Jellyfin proposes them), remote access, complete.
+      const configuration = await anonymous.get<StartupConfigurationDto>("/Startup/Configuration");
+      await anonymous.call("POST", "/Startup/Configuration", { json: configuration });
       const remote: StartupRemoteAccessDto = { EnableRemoteAccess: config.remoteAccess };
       await anonymous.call("POST", "/Startup/RemoteAccess", { json: remote });
       await anonymous.call("POST", "/Startup/Complete");
-      // The administrator now has the password from sops: an old refusal or session (a reinstalled Jellyfin) no longer applies.
-      writeState(options.stateDir, {});
+      // The administrator has the password from sops now: refusals of an earlier install no longer apply.
+      login.forgetRefusals();
     });
   } else run.ok(NAME, "first-run wizard is done");
 
@@ -130,42 +138,77 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
     return;
   }
 
-  const token = await session(run, anonymous, url, config.user, password, options.stateDir);
-  if (token) await wireLibraries(run, jellyfinClient(url, token), config, options);
+  const kept = await login.keptToken(url);
+  if (kept) return wireLibraries(run, jellyfinClient(url, kept), config, options);
+  if (run.dryRun) {
+    // Each failed login counts toward Jellyfin's lockout, and a good one adds a session.
+    run.later(NAME, "the job holds no working session, and a dry run does not log in, so the libraries were not compared");
+    return;
+  }
+  const token = await login.token(
+    `Jellyfin refuses the administrator ${q(config.user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops`,
+  );
+  await wireLibraries(run, jellyfinClient(url, token), config, options);
 }
 
 /**
- * A token of the administrator: the one kept from an earlier run while Jellyfin still takes it, else
- * one login. A dry run never logs in: each failed login counts toward Jellyfin's lockout, and a good
- * one adds a session. Undefined: a dry run without a session, which cannot look at the libraries.
+ * The administrator's session. The job keeps the token of its one login and uses it while Jellyfin
+ * takes it. A new login is tried only with a password not refused before, and never once
+ * MAX_REFUSALS logins failed since the last good one: Jellyfin's lockout counts every failure.
  */
-async function session(run: WireRun, anonymous: AppClient, url: string, user: string, password: string, stateDir: string): Promise<string | undefined> {
-  const state = readState(stateDir);
-  if (state.token) {
-    const check = await jellyfinClient(url, state.token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
-    if (check.status === 200) return state.token;
+class Login {
+  private readonly sha256: string;
+  constructor(
+    private readonly anonymous: AppClient,
+    private readonly user: string,
+    private readonly password: string,
+    private readonly stateDir: string,
+  ) {
+    this.sha256 = fingerprint(user, password);
   }
-  const sha256 = fingerprint(user, password);
-  const file = stateFile(stateDir);
-  if (state.refused?.sha256 === sha256) {
-    throw new WireError(
-      `Jellyfin refused the administrator ${q(user)} with the password from sops at ${state.refused.at}; not trying it again, since Jellyfin disables an account after repeated failed logins. Put that user's password in sops and the next run tries it once; or, if you set the password in Dashboard > Users back to the one in sops, remove ${file} (just wire-retry-login)`,
-    );
+
+  async keptToken(url: string): Promise<string | undefined> {
+    const { token } = readState(this.stateDir);
+    if (!token) return undefined;
+    const check = await jellyfinClient(url, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
+    return check.status === 200 ? token : undefined;
   }
-  if (run.dryRun) {
-    run.later(NAME, `the job keeps no session yet, and a dry run does not log in (each failed login counts toward Jellyfin's lockout), so the libraries were not compared`);
-    return undefined;
+
+  /** Clears the refusals and keeps the session, if any (it is checked before each use). */
+  forgetRefusals(): void {
+    const { token } = readState(this.stateDir);
+    writeState(this.stateDir, token ? { token } : {});
   }
-  const login: AuthenticateUserByName = { Username: user, Pw: password };
-  const auth = await anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: login, accept: (s) => (s >= 200 && s < 300) || s === 401 });
-  if (auth.status === 401 || !auth.body.AccessToken) {
-    writeState(stateDir, { refused: { user, sha256, at: new Date().toISOString() } });
-    throw new WireError(
-      `Jellyfin refuses the administrator ${q(user)} with the password from sops (changed in the web UI, or the wizard was done by hand with another). Put that user's password in sops; the job does not try this one again (if you set the password back in Dashboard > Users instead, remove ${file}: just wire-retry-login)`,
-    );
+
+  /** One login, if the record allows it; `refusedMessage` says what a refusal means where it happens. */
+  async token(refusedMessage: string): Promise<string> {
+    const state = readState(this.stateDir);
+    const refused = state.refused ?? [];
+    const file = stateFile(this.stateDir);
+    const recover = `if you set the password in Dashboard > Users back to the one in sops instead, remove ${file} (just wire-retry-login)`;
+    const before = refused.find((r) => r.sha256 === this.sha256);
+    if (before) throw new WireError(`Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after repeated failed logins. Put the right one in sops; ${recover}`);
+    if (refused.length >= MAX_REFUSALS) {
+      throw new WireError(
+        `Jellyfin refused ${refused.length} passwords for ${q(this.user)} since the job's last good login; one more failure could disable the account (Jellyfin's lockout), so the job does not try the new one. Make sure it is the one Jellyfin has, then remove ${file} (just wire-retry-login)`,
+      );
+    }
+    const body: AuthenticateUserByName = { Username: this.user, Pw: this.password };
+    let auth: Awaited<ReturnType<AppClient["call"]>> & { body: AuthenticationResult };
+    try {
+      auth = await this.anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => (s >= 200 && s < 300) || s === 401 });
+    } catch (error) {
+      // No answer, or an unexpected one: Jellyfin may have counted a failure already. Count it too.
+      writeState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: new Date().toISOString() }] });
+      throw new WireError(`${(error as Error).message}; counted as a refused login, so as not to risk Jellyfin's lockout (${recover})`);
+    }
+    if (auth.status === 401 || !auth.body.AccessToken) {
+      writeState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: new Date().toISOString() }] });
+      throw new WireError(`${refusedMessage}; the job does not try this password again (${recover})`);
+    }
+    writeState(this.stateDir, { token: auth.body.AccessToken });
+    return auth.body.AccessToken;
   }
-  writeState(stateDir, { token: auth.body.AccessToken });
-  return auth.body.AccessToken;
 }
 
 async function wireLibraries(run: WireRun, client: AppClient, config: WireConfigModel["jellyfin"], options: JellyfinOptions): Promise<void> {
@@ -174,7 +217,7 @@ async function wireLibraries(run: WireRun, client: AppClient, config: WireConfig
   for (const library of config.libraries) {
     // Jellyfin keeps "tv shows" and "TV Shows" apart; a second library over the same folder would show everything twice.
     const current = existing.find((f) => f.Name === library.name) ?? existing.find((f) => (f.Name ?? "").toLowerCase() === library.name.toLowerCase());
-    if (current && current.Name !== library.name) run.report(NAME, `library ${q(current.Name ?? "")} is the spec's ${q(library.name)} named in another case; it is used as it is`);
+    if (current && current.Name !== library.name) run.warn(NAME, `library ${q(current.Name ?? "")} is the spec's ${q(library.name)} in another case; the job uses it under its own name`);
     const ready = library.paths.filter(options.isDirectory);
     for (const path of library.paths.filter((p) => !ready.includes(p))) {
       run.later(NAME, `library ${q(library.name)}: ${q(path)} does not exist yet (on the B2 mount it appears with the first upload to it); a later run adds it`);
@@ -192,7 +235,7 @@ async function wireLibraries(run: WireRun, client: AppClient, config: WireConfig
     }
     const locations = current.Locations ?? [];
     for (const path of ready.filter((p) => !locations.includes(p))) {
-      await run.change(NAME, `add ${q(path)} to library ${q(library.name)}`, async () => {
+      await run.change(NAME, `add ${q(path)} to library ${q(current.Name ?? library.name)}`, async () => {
         // Jellyfin finds the library's folder by this name, case-sensitively (LibraryManager.AddMediaPath).
         const body: MediaPathDto = { Name: current.Name ?? library.name, PathInfo: { Path: path } };
         await client.call("POST", "/Library/VirtualFolders/Paths", { query: { refreshLibrary: true }, json: body });

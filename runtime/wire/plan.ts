@@ -32,6 +32,12 @@ export class WireRun {
     log.warn(`${app}: ${message}; left as it is (not in the spec)`);
   }
 
+  /** Something worth a look, not a change: said, counted with the reports. */
+  warn(app: string, message: string): void {
+    this.reported++;
+    log.warn(`${app}: ${message}`);
+  }
+
   /** A change that cannot be made yet and will be retried by a later run. */
   later(app: string, message: string): void {
     this.pending++;

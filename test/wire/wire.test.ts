@@ -175,7 +175,7 @@ describe("wire's bounded waits and clear errors", () => {
     // Jellyfin disables an account after repeated failures (UserManager.cs): the next runs do not try again.
     const again = await runWire(stale);
     expect(again.summary.failed).toEqual(["Jellyfin"]);
-    expect(again.lines.some((l) => l.includes("not trying it again"))).toBe(true);
+    expect(again.lines.some((l) => l.includes("the job does not try a refused password again"))).toBe(true);
     expect(logins()).toBe(2);
     expect(again.writes.jellyfin).toEqual([]);
     // A new password in sops is tried, once.
@@ -197,6 +197,36 @@ describe("wire's bounded waits and clear errors", () => {
     }
     expect(logins()).toBe(1);
     expect(existsSync(join(s.config.wire!.stateDir, "jellyfin.json"))).toBe(true); // the first real run's session, untouched
+  });
+
+  it("Jellyfin: two wrong passwords since the last good login, and the job tries no third, not even one refused before (third adversary round)", async () => {
+    const s = await stack();
+    await runWire(s);
+    const logins = () => s.jellyfin.requests.filter((r) => r.path === "/Users/AuthenticateByName").length;
+    s.jellyfin.state.sessions = [];
+    const withPassword = (p: string) => ({ ...s, env: { ...s.env, [WIRE_ENV.jellyfinPassword]: p } });
+    await runWire(withPassword("wrong-a"));
+    await runWire(withPassword("wrong-b"));
+    expect(logins()).toBe(3);
+    for (const p of ["wrong-a", "wrong-c", s.env[WIRE_ENV.jellyfinPassword]!]) {
+      const run = await runWire(withPassword(p));
+      expect(run.summary.failed).toEqual(["Jellyfin"]);
+    }
+    expect(logins()).toBe(3);
+    const last = await runWire(withPassword("wrong-c"));
+    expect(last.lines.some((l) => l.includes("refused 2 passwords") && l.includes("just wire-retry-login"))).toBe(true);
+  });
+
+  it("Jellyfin: the job's own wizard cut off after its first user goes on at the next run", async () => {
+    const s = await stack();
+    // As if an earlier run set the first user's password and was stopped before Complete.
+    const call = (method: string, path: string, json?: unknown) => s.jellyfin.handle({ method, path, json, headers: {}, contentType: "application/json", query: new URLSearchParams() });
+    call("GET", "/Startup/User");
+    call("POST", "/Startup/User", { Name: "admin", Password: s.env[WIRE_ENV.jellyfinPassword] });
+    const run = await runWire(s);
+    expect(run.summary.exitCode, run.lines.join("\n")).toBe(0);
+    expect(s.jellyfin.state.wizardCompleted).toBe(true);
+    expect(seedSetupProblems(s)).toEqual([]);
   });
 
   it("Jellyfin reinstalled: the job does the new wizard with the sops password, and an old refusal no longer blocks it", async () => {
@@ -234,6 +264,10 @@ describe("wire's bounded waits and clear errors", () => {
     expect(run.summary.failed).toEqual(["Jellyfin"]);
     expect(run.lines.some((l) => l.includes("first-run wizard was begun without the job"))).toBe(true);
     expect(s.jellyfin.state.wizardCompleted).toBe(false);
+    // Nothing of the wizard is touched, at this run or the next.
+    await runWire(s);
+    expect(s.jellyfin.writes).toEqual([]);
+    expect(s.jellyfin.requests.filter((r) => r.method === "POST" && r.path !== "/Startup/User" && r.path !== "/Users/AuthenticateByName")).toEqual([]);
   });
 
   it("an API key with a quote or a backslash is refused before any call", async () => {
@@ -351,7 +385,8 @@ describe("wire owns only what the spec declares (adversary, issue 13; fakes: mod
     expect(run.summary.exitCode, run.lines.join("\n")).toBe(0);
     expect(s.jellyfin.state.virtualFolders.map((f) => f.name).sort()).toEqual(["Movies", "tv shows"]);
     expect(library.paths).toContain("/media/b2/tv");
-    expect(run.lines.some((l) => l.includes(`library "tv shows" is the spec's "TV Shows" named in another case`))).toBe(true);
+    expect(run.lines).toContain(`warning: Jellyfin: library "tv shows" is the spec's "TV Shows" in another case; the job uses it under its own name`);
+    expect(run.lines).toContain(`Jellyfin: added "/media/b2/tv" to library "tv shows"`);
   });
 });
 
