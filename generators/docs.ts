@@ -48,6 +48,7 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
   const trigger = (service: ServiceModel) => {
     const t = units.timers.find((x) => x.unit === service.unit);
     if (t) return `Timer: ${schedule(t)}`;
+    if (service.wantedBy.length === 0) return "By hand";
     const after = service.after.filter((a) => a !== TARGETS.networkOnline);
     return after.length > 0 ? `Boot, after ${after.join(", ")}` : "Boot";
   };

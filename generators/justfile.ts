@@ -33,7 +33,7 @@ export function operatorRecipes(spec: SpecModel) {
     { name: "wire-now", doc: "Set up the apps now (the wire job) and show what it did", lines: [remote(runAndShow(UNITS.wire.name))] },
     {
       name: "wire-retry-login",
-      doc: "After setting Jellyfin's administrator password back to the one in sops: let the wire job try it again, then run it",
+      doc: "Once you have signed in to Jellyfin's web UI with the password in sops: let the wire job log in again, and run it",
       lines: [remote(`"rm -f /var/lib/${WIRE_STATE_DIRECTORY}/jellyfin.json"`), remote(runAndShow(UNITS.wire.name))],
     },
     { name: "wire-plan", doc: "List what the wire job would change in the apps; changes no setting (it logs in to the *arrs to check their logins, never to Jellyfin)", lines: [remote(runAndShow(UNITS.wirePlan.name))] },

@@ -39,7 +39,8 @@ Options:
   --dry-run      Print what would be done; change nothing
   -h, --help     Show this help
 
-Exit codes: 0 success, 1 a job failed, 2 bad usage or config, 75 retry while upload runs.`;
+Exit codes: 0 success, 1 a job failed (wire: an app failed; the others are still set up),
+2 bad usage or config, 75 retry while upload runs.`;
 
 export { UsageError };
 

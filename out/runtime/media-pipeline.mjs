@@ -21758,9 +21758,7 @@ function readState2(dir) {
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
   const { token, refused } = data;
-  const entries = (Array.isArray(refused) ? refused : []).filter(
-    (r) => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string"
-  );
+  const entries = (Array.isArray(refused) ? refused : []).filter((r) => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string").map((r) => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" ? "no answer" : "refused" }));
   return { ...typeof token === "string" && token ? { token } : {}, ...entries.length > 0 ? { refused: entries } : {} };
 }
 function ensureWritable(dir) {
@@ -21788,7 +21786,8 @@ async function wireJellyfin(run2, url2, config2, password, options) {
       await anonymous.get("/Startup/User");
       const user = { Name: config2.user, Password: password };
       const answer = await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => s >= 200 && s < 300 || s === 403 });
-      if (answer.status === 403) {
+      if (answer.status !== 403) login.forgetRefusals();
+      else {
         await login.token(
           `Jellyfin's first-run wizard was begun without the job: its first user has a password other than the one in sops. Finish the wizard in the web UI with the administrator ${q(config2.user)} and the password from sops (or reinstall Jellyfin if that was not you); the wizard is left as it is`
         );
@@ -21812,7 +21811,8 @@ async function wireJellyfin(run2, url2, config2, password, options) {
   const kept = await login.keptToken(url2);
   if (kept) return wireLibraries(run2, jellyfinClient(url2, kept), config2, options);
   if (run2.dryRun) {
-    run2.later(NAME, "the job holds no working session, and a dry run does not log in, so the libraries were not compared");
+    const blocked = login.blocked();
+    run2.later(NAME, `the job holds no working session, and a dry run does not log in, so the libraries were not compared${blocked ? `; a real run would not log in either: ${blocked}` : ""}`);
     return;
   }
   const token = await login.token(
@@ -21844,30 +21844,46 @@ var Login = class {
     const { token } = readState2(this.stateDir);
     writeState2(this.stateDir, token ? { token } : {});
   }
+  /**
+   * Why the job will not log in now, if it will not: this password was refused (or left unanswered)
+   * before, or two logins failed since the last good one. Each message says how to go on; a good login
+   * in the web UI comes first, because only a good login resets Jellyfin's count of failures.
+   */
+  blocked() {
+    const refused = readState2(this.stateDir).refused ?? [];
+    const retry2 = `sign in once in Jellyfin's web UI as ${q(this.user)} with the password from sops (only a good login resets Jellyfin's count of failures), then remove ${stateFile(this.stateDir)} (just wire-retry-login)`;
+    const before = refused.find((r) => r.sha256 === this.sha256);
+    if (before?.why === "no answer") return `Jellyfin did not answer the job's login as ${q(this.user)} with this password from sops at ${before.at}, and may have counted it as a failure, so the job does not send it again; ${retry2}`;
+    if (before) return `Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after three failed logins. Put the right one in sops, or ${retry2}`;
+    if (refused.length >= MAX_REFUSALS) return `${refused.length} logins as ${q(this.user)} failed since the job's last good one; a third could disable the account (Jellyfin's lockout), so the job does not try the new password. To go on, ${retry2}`;
+    return void 0;
+  }
   /** One login, if the record allows it; `refusedMessage` says what a refusal means where it happens. */
   async token(refusedMessage) {
-    const state = readState2(this.stateDir);
-    const refused = state.refused ?? [];
-    const file2 = stateFile(this.stateDir);
-    const recover = `if you set the password in Dashboard > Users back to the one in sops instead, remove ${file2} (just wire-retry-login)`;
-    const before = refused.find((r) => r.sha256 === this.sha256);
-    if (before) throw new WireError(`Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after repeated failed logins. Put the right one in sops; ${recover}`);
-    if (refused.length >= MAX_REFUSALS) {
-      throw new WireError(
-        `Jellyfin refused ${refused.length} passwords for ${q(this.user)} since the job's last good login; one more failure could disable the account (Jellyfin's lockout), so the job does not try the new one. Make sure it is the one Jellyfin has, then remove ${file2} (just wire-retry-login)`
-      );
+    const lock = acquireLock(join10(this.stateDir, "login.lock"));
+    if ("heldBy" in lock) throw new WireError(`another wire run (pid ${lock.heldBy}) is logging in to Jellyfin; this one leaves it to that run`);
+    try {
+      return await this.loginOnce(refusedMessage);
+    } finally {
+      lock.release();
     }
+  }
+  async loginOnce(refusedMessage) {
+    const blocked = this.blocked();
+    if (blocked) throw new WireError(blocked);
+    const refused = readState2(this.stateDir).refused ?? [];
+    const record3 = (why) => writeState2(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: (/* @__PURE__ */ new Date()).toISOString(), why }] });
     const body = { Username: this.user, Pw: this.password };
     let auth;
     try {
       auth = await this.anonymous.call("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => s >= 200 && s < 300 || s === 401 });
     } catch (error62) {
-      writeState2(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: (/* @__PURE__ */ new Date()).toISOString() }] });
-      throw new WireError(`${error62.message}; counted as a refused login, so as not to risk Jellyfin's lockout (${recover})`);
+      record3("no answer");
+      throw new WireError(`${error62.message}; counted as a failed login, so as not to risk Jellyfin's lockout, and not sent again`);
     }
     if (auth.status === 401 || !auth.body.AccessToken) {
-      writeState2(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: (/* @__PURE__ */ new Date()).toISOString() }] });
-      throw new WireError(`${refusedMessage}; the job does not try this password again (${recover})`);
+      record3("refused");
+      throw new WireError(`${refusedMessage}; the job does not try this password again (if it is the right one, sign in once in Jellyfin's web UI with it, then just wire-retry-login)`);
     }
     writeState2(this.stateDir, { token: auth.body.AccessToken });
     return auth.body.AccessToken;
@@ -22263,7 +22279,8 @@ Options:
   --dry-run      Print what would be done; change nothing
   -h, --help     Show this help
 
-Exit codes: 0 success, 1 a job failed, 2 bad usage or config, 75 retry while upload runs.`;
+Exit codes: 0 success, 1 a job failed (wire: an app failed; the others are still set up),
+2 bad usage or config, 75 retry while upload runs.`;
 function loadConfig(file2) {
   let text;
   try {

@@ -19,6 +19,7 @@ import type {
 import { createHash } from "node:crypto";
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { acquireLock } from "../lock.ts";
 import { q } from "../log.ts";
 import type { WireConfigModel } from "../config.ts";
 import { AppClient, WireError } from "./http.ts";
@@ -57,10 +58,17 @@ export interface JellyfinOptions {
  * user's policy was saved in the web UI), so an hourly job must not retry a refused password. The
  * password is kept only as a hash, to notice when sops holds a new one.
  */
+interface Refusal {
+  user: string;
+  sha256: string;
+  at: string;
+  /** "refused": Jellyfin said no; "no answer": it may have counted a failure all the same. */
+  why: "refused" | "no answer";
+}
 interface JellyfinState {
   token?: string;
-  /** Every login refused since the last one that worked, oldest first. */
-  refused?: { user: string; sha256: string; at: string }[];
+  /** Every login refused (or left unanswered) since the last one that worked, oldest first. */
+  refused?: Refusal[];
 }
 /**
  * Failed logins the job allows itself between two that work. Jellyfin disables an account whose
@@ -79,9 +87,9 @@ function readState(dir: string): JellyfinState {
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
   const { token, refused } = data as Record<string, unknown>;
-  const entries = (Array.isArray(refused) ? refused : []).filter(
-    (r): r is { user: string; sha256: string; at: string } => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string",
-  );
+  const entries = (Array.isArray(refused) ? refused : [])
+    .filter((r): r is Refusal => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string")
+    .map((r): Refusal => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" ? "no answer" : "refused" }));
   return { ...(typeof token === "string" && token ? { token } : {}), ...(entries.length > 0 ? { refused: entries } : {}) };
 }
 /** The state folder exists and takes a file: checked before any login, so a refusal can always be kept. */
@@ -111,7 +119,8 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
       await anonymous.get<StartupUserDto>("/Startup/User");
       const user: StartupUserDto = { Name: config.user, Password: password };
       const answer = await anonymous.call("POST", "/Startup/User", { json: user, accept: (s) => (s >= 200 && s < 300) || s === 403 });
-      if (answer.status === 403) {
+      if (answer.status !== 403) login.forgetRefusals();
+      else {
         // The first user already has a password (StartupController.UpdateStartupUser): an earlier run of the job
         // that was cut off, or someone else. Go on only if the sops password is the one it has.
         await login.token(
@@ -142,7 +151,8 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
   if (kept) return wireLibraries(run, jellyfinClient(url, kept), config, options);
   if (run.dryRun) {
     // Each failed login counts toward Jellyfin's lockout, and a good one adds a session.
-    run.later(NAME, "the job holds no working session, and a dry run does not log in, so the libraries were not compared");
+    const blocked = login.blocked();
+    run.later(NAME, `the job holds no working session, and a dry run does not log in, so the libraries were not compared${blocked ? `; a real run would not log in either: ${blocked}` : ""}`);
     return;
   }
   const token = await login.token(
@@ -180,31 +190,50 @@ class Login {
     writeState(this.stateDir, token ? { token } : {});
   }
 
+  /**
+   * Why the job will not log in now, if it will not: this password was refused (or left unanswered)
+   * before, or two logins failed since the last good one. Each message says how to go on; a good login
+   * in the web UI comes first, because only a good login resets Jellyfin's count of failures.
+   */
+  blocked(): string | undefined {
+    const refused = readState(this.stateDir).refused ?? [];
+    const retry = `sign in once in Jellyfin's web UI as ${q(this.user)} with the password from sops (only a good login resets Jellyfin's count of failures), then remove ${stateFile(this.stateDir)} (just wire-retry-login)`;
+    const before = refused.find((r) => r.sha256 === this.sha256);
+    if (before?.why === "no answer") return `Jellyfin did not answer the job's login as ${q(this.user)} with this password from sops at ${before.at}, and may have counted it as a failure, so the job does not send it again; ${retry}`;
+    if (before) return `Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after three failed logins. Put the right one in sops, or ${retry}`;
+    if (refused.length >= MAX_REFUSALS) return `${refused.length} logins as ${q(this.user)} failed since the job's last good one; a third could disable the account (Jellyfin's lockout), so the job does not try the new password. To go on, ${retry}`;
+    return undefined;
+  }
+
   /** One login, if the record allows it; `refusedMessage` says what a refusal means where it happens. */
   async token(refusedMessage: string): Promise<string> {
-    const state = readState(this.stateDir);
-    const refused = state.refused ?? [];
-    const file = stateFile(this.stateDir);
-    const recover = `if you set the password in Dashboard > Users back to the one in sops instead, remove ${file} (just wire-retry-login)`;
-    const before = refused.find((r) => r.sha256 === this.sha256);
-    if (before) throw new WireError(`Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after repeated failed logins. Put the right one in sops; ${recover}`);
-    if (refused.length >= MAX_REFUSALS) {
-      throw new WireError(
-        `Jellyfin refused ${refused.length} passwords for ${q(this.user)} since the job's last good login; one more failure could disable the account (Jellyfin's lockout), so the job does not try the new one. Make sure it is the one Jellyfin has, then remove ${file} (just wire-retry-login)`,
-      );
+    // Two runs at once (one by hand, one by the timer) would both read the refusals before either writes one.
+    const lock = acquireLock(join(this.stateDir, "login.lock"));
+    if ("heldBy" in lock) throw new WireError(`another wire run (pid ${lock.heldBy}) is logging in to Jellyfin; this one leaves it to that run`);
+    try {
+      return await this.loginOnce(refusedMessage);
+    } finally {
+      lock.release();
     }
+  }
+
+  private async loginOnce(refusedMessage: string): Promise<string> {
+    const blocked = this.blocked();
+    if (blocked) throw new WireError(blocked);
+    const refused = readState(this.stateDir).refused ?? [];
+    const record = (why: Refusal["why"]) => writeState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: new Date().toISOString(), why }] });
     const body: AuthenticateUserByName = { Username: this.user, Pw: this.password };
     let auth: Awaited<ReturnType<AppClient["call"]>> & { body: AuthenticationResult };
     try {
       auth = await this.anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => (s >= 200 && s < 300) || s === 401 });
     } catch (error) {
       // No answer, or an unexpected one: Jellyfin may have counted a failure already. Count it too.
-      writeState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: new Date().toISOString() }] });
-      throw new WireError(`${(error as Error).message}; counted as a refused login, so as not to risk Jellyfin's lockout (${recover})`);
+      record("no answer");
+      throw new WireError(`${(error as Error).message}; counted as a failed login, so as not to risk Jellyfin's lockout, and not sent again`);
     }
     if (auth.status === 401 || !auth.body.AccessToken) {
-      writeState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: new Date().toISOString() }] });
-      throw new WireError(`${refusedMessage}; the job does not try this password again (${recover})`);
+      record("refused");
+      throw new WireError(`${refusedMessage}; the job does not try this password again (if it is the right one, sign in once in Jellyfin's web UI with it, then just wire-retry-login)`);
     }
     writeState(this.stateDir, { token: auth.body.AccessToken });
     return auth.body.AccessToken;

@@ -214,7 +214,29 @@ describe("wire's bounded waits and clear errors", () => {
     }
     expect(logins()).toBe(3);
     const last = await runWire(withPassword("wrong-c"));
-    expect(last.lines.some((l) => l.includes("refused 2 passwords") && l.includes("just wire-retry-login"))).toBe(true);
+    expect(last.lines.some((l) => l.includes(`2 logins as "admin" failed since the job's last good one`) && l.includes("sign in once in Jellyfin's web UI") && l.includes("just wire-retry-login"))).toBe(true);
+    // A dry run says that a real run would not log in, and why.
+    const plan = await runWire(withPassword("wrong-c"), true);
+    expect(plan.lines.some((l) => l.includes("a real run would not log in either: 2 logins"))).toBe(true);
+  });
+
+  it("Jellyfin: two runs at once send one login between them (fourth adversary round)", async () => {
+    const s = await stack();
+    await runWire(s);
+    s.jellyfin.state.sessions = [];
+    const logins = () => s.jellyfin.requests.filter((r) => r.path === "/Users/AuthenticateByName").length;
+    const { wire } = await import("../../runtime/wire/index.ts");
+    const { setLogSink } = await import("../../runtime/log.ts");
+    const lines: string[] = [];
+    setLogSink((_l, line) => lines.push(line));
+    try {
+      const env = { ...s.env, [WIRE_ENV.jellyfinPassword]: "wrong" };
+      await Promise.all([wire(s.config, { dryRun: false, env, isDirectory: () => true }), wire(s.config, { dryRun: false, env, isDirectory: () => true })]);
+    } finally {
+      setLogSink(undefined);
+    }
+    expect(logins()).toBe(2); // the first run's good login, and one of the two
+    expect(lines.some((l) => l.includes("is logging in to Jellyfin; this one leaves it to that run"))).toBe(true);
   });
 
   it("Jellyfin: the job's own wizard cut off after its first user goes on at the next run", async () => {
