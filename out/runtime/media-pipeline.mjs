@@ -21758,7 +21758,7 @@ function readState2(dir) {
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
   const { token, refused } = data;
-  const entries = (Array.isArray(refused) ? refused : []).filter((r) => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string").map((r) => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" ? "no answer" : "refused" }));
+  const entries = (Array.isArray(refused) ? refused : []).filter((r) => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string").map((r) => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" || r.why === "disabled" ? r.why : "refused" }));
   return { ...typeof token === "string" && token ? { token } : {}, ...entries.length > 0 ? { refused: entries } : {} };
 }
 function ensureWritable(dir) {
@@ -21853,6 +21853,7 @@ var Login = class {
     const refused = readState2(this.stateDir).refused ?? [];
     const retry2 = `sign in once in Jellyfin's web UI as ${q(this.user)} with the password from sops (only a good login resets Jellyfin's count of failures), then remove ${stateFile(this.stateDir)} (just wire-retry-login)`;
     const before = refused.find((r) => r.sha256 === this.sha256);
+    if (before?.why === "disabled") return `Jellyfin answered the job's login as ${q(this.user)} at ${before.at} that the account is disabled. An administrator can enable it in Dashboard > Users > ${this.user} > Profile; then ${retry2}`;
     if (before?.why === "no answer") return `Jellyfin did not answer the job's login as ${q(this.user)} with this password from sops at ${before.at}, and may have counted it as a failure, so the job does not send it again; ${retry2}`;
     if (before) return `Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after three failed logins. Put the right one in sops, or ${retry2}`;
     if (refused.length >= MAX_REFUSALS) return `${refused.length} logins as ${q(this.user)} failed since the job's last good one; a third could disable the account (Jellyfin's lockout), so the job does not try the new password. To go on, ${retry2}`;
@@ -21869,6 +21870,8 @@ var Login = class {
     }
   }
   async loginOnce(refusedMessage) {
+    const { token } = readState2(this.stateDir);
+    if (token && (await jellyfinClient(this.anonymous.baseUrl, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 })).status === 200) return token;
     const blocked = this.blocked();
     if (blocked) throw new WireError(blocked);
     const refused = readState2(this.stateDir).refused ?? [];
@@ -21876,10 +21879,14 @@ var Login = class {
     const body = { Username: this.user, Pw: this.password };
     let auth;
     try {
-      auth = await this.anonymous.call("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => s >= 200 && s < 300 || s === 401 });
+      auth = await this.anonymous.call("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => s >= 200 && s < 300 || s === 401 || s === 403 });
     } catch (error62) {
       record3("no answer");
       throw new WireError(`${error62.message}; counted as a failed login, so as not to risk Jellyfin's lockout, and not sent again`);
+    }
+    if (auth.status === 403) {
+      record3("disabled");
+      throw new WireError(`Jellyfin answers the login as ${q(this.user)} with 403 Forbidden: the account is disabled (after failed logins, or by hand). An administrator can enable it in Dashboard > Users > ${this.user} > Profile; then sign in once with the password from sops and run just wire-retry-login`);
     }
     if (auth.status === 401 || !auth.body.AccessToken) {
       record3("refused");
@@ -22069,7 +22076,8 @@ async function wireDownloadClient(run2, app, client, config2) {
   const clients = await client.get(`${api}/downloadclient`);
   const isQbt = (c) => c.implementation === "QBittorrent";
   const pointsHere = (c) => isLocalHost(field(c, "host")) && Number(field(c, "port")) === port;
-  const owned = clients.find((c) => isQbt(c) && pointsHere(c)) ?? clients.find((c) => isQbt(c) && isLocalHost(field(c, "host")) && sameName(c.name, CLIENT_NAME));
+  const here = clients.filter((c) => isQbt(c) && pointsHere(c));
+  const owned = here.find((c) => sameName(c.name, CLIENT_NAME)) ?? here.find((c) => c.enable === true) ?? here[0] ?? clients.find((c) => isQbt(c) && isLocalHost(field(c, "host")) && sameName(c.name, CLIENT_NAME));
   const desired = { host, port, useSsl: false, urlBase: "", [categoryField]: category };
   const newName = freeName(clients, CLIENT_NAME);
   const describe3 = `download client ${q(newName)}: qBittorrent at ${host}:${port}, category ${q(category)}, Remove Completed off`;
@@ -22099,9 +22107,9 @@ async function wireDownloadClient(run2, app, client, config2) {
   }
   for (const other of clients) {
     if (other === owned) continue;
-    const here = isQbt(other) && pointsHere(other);
+    const here2 = isQbt(other) && pointsHere(other);
     const removes = other.enable && other.removeCompletedDownloads ? ", and it removes completed downloads from its client" : "";
-    run2.report(name, `download client ${q(other.name ?? "")} (${other.implementation ?? "?"}${here ? ", also this host's qBittorrent" : ""})${removes}`);
+    run2.report(name, `download client ${q(other.name ?? "")} (${other.implementation ?? "?"}${here2 ? ", also this host's qBittorrent" : ""})${removes}`);
   }
 }
 async function wireRootFolders(run2, app, client, paths) {
@@ -22129,7 +22137,8 @@ async function wireApplications(run2, client, config2, keys) {
   const asResource = ({ enable: _enable, ...rest }) => rest;
   for (const wanted of config2.prowlarr.applications) {
     const implementation = APPLICATION_IMPLEMENTATION[wanted.app];
-    const mine = existing.find((a) => a.implementation === implementation && !owned.has(a) && sameLocalApp(field(a, "baseUrl"), wanted.baseUrl)) ?? existing.find((a) => a.implementation === implementation && !owned.has(a) && sameName(a.name, wanted.name) && isLocalHost(hostOf(field(a, "baseUrl"))));
+    const here = existing.filter((a) => a.implementation === implementation && !owned.has(a) && sameLocalApp(field(a, "baseUrl"), wanted.baseUrl));
+    const mine = here.find((a) => sameName(a.name, wanted.name)) ?? here.find((a) => a.syncLevel !== "disabled") ?? here[0] ?? existing.find((a) => a.implementation === implementation && !owned.has(a) && sameName(a.name, wanted.name) && isLocalHost(hostOf(field(a, "baseUrl"))));
     const desired = { prowlarrUrl: wanted.prowlarrUrl, baseUrl: wanted.baseUrl };
     if (!mine) {
       const newName = freeName(existing, wanted.name);

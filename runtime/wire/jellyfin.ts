@@ -62,8 +62,8 @@ interface Refusal {
   user: string;
   sha256: string;
   at: string;
-  /** "refused": Jellyfin said no; "no answer": it may have counted a failure all the same. */
-  why: "refused" | "no answer";
+  /** "refused": Jellyfin said no; "no answer": it may have counted a failure all the same; "disabled": the account is disabled. */
+  why: "refused" | "no answer" | "disabled";
 }
 interface JellyfinState {
   token?: string;
@@ -89,7 +89,7 @@ function readState(dir: string): JellyfinState {
   const { token, refused } = data as Record<string, unknown>;
   const entries = (Array.isArray(refused) ? refused : [])
     .filter((r): r is Refusal => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string")
-    .map((r): Refusal => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" ? "no answer" : "refused" }));
+    .map((r): Refusal => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" || r.why === "disabled" ? r.why : "refused" }));
   return { ...(typeof token === "string" && token ? { token } : {}), ...(entries.length > 0 ? { refused: entries } : {}) };
 }
 /** The state folder exists and takes a file: checked before any login, so a refusal can always be kept. */
@@ -199,6 +199,7 @@ class Login {
     const refused = readState(this.stateDir).refused ?? [];
     const retry = `sign in once in Jellyfin's web UI as ${q(this.user)} with the password from sops (only a good login resets Jellyfin's count of failures), then remove ${stateFile(this.stateDir)} (just wire-retry-login)`;
     const before = refused.find((r) => r.sha256 === this.sha256);
+    if (before?.why === "disabled") return `Jellyfin answered the job's login as ${q(this.user)} at ${before.at} that the account is disabled. An administrator can enable it in Dashboard > Users > ${this.user} > Profile; then ${retry}`;
     if (before?.why === "no answer") return `Jellyfin did not answer the job's login as ${q(this.user)} with this password from sops at ${before.at}, and may have counted it as a failure, so the job does not send it again; ${retry}`;
     if (before) return `Jellyfin refused the administrator ${q(this.user)} with this password from sops at ${before.at}; the job does not try a refused password again, since Jellyfin disables an account after three failed logins. Put the right one in sops, or ${retry}`;
     if (refused.length >= MAX_REFUSALS) return `${refused.length} logins as ${q(this.user)} failed since the job's last good one; a third could disable the account (Jellyfin's lockout), so the job does not try the new password. To go on, ${retry}`;
@@ -218,6 +219,9 @@ class Login {
   }
 
   private async loginOnce(refusedMessage: string): Promise<string> {
+    // Another run may have logged in while this one waited for the lock: its session is as good.
+    const { token } = readState(this.stateDir);
+    if (token && (await jellyfinClient(this.anonymous.baseUrl, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 })).status === 200) return token;
     const blocked = this.blocked();
     if (blocked) throw new WireError(blocked);
     const refused = readState(this.stateDir).refused ?? [];
@@ -225,11 +229,16 @@ class Login {
     const body: AuthenticateUserByName = { Username: this.user, Pw: this.password };
     let auth: Awaited<ReturnType<AppClient["call"]>> & { body: AuthenticationResult };
     try {
-      auth = await this.anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => (s >= 200 && s < 300) || s === 401 });
+      auth = await this.anonymous.call<AuthenticationResult>("POST", "/Users/AuthenticateByName", { json: body, accept: (s) => (s >= 200 && s < 300) || s === 401 || s === 403 });
     } catch (error) {
       // No answer, or an unexpected one: Jellyfin may have counted a failure already. Count it too.
       record("no answer");
       throw new WireError(`${(error as Error).message}; counted as a failed login, so as not to risk Jellyfin's lockout, and not sent again`);
+    }
+    if (auth.status === 403) {
+      // UserManager.AuthenticateUser: a disabled account is refused before its password is checked.
+      record("disabled");
+      throw new WireError(`Jellyfin answers the login as ${q(this.user)} with 403 Forbidden: the account is disabled (after failed logins, or by hand). An administrator can enable it in Dashboard > Users > ${this.user} > Profile; then sign in once with the password from sops and run just wire-retry-login`);
     }
     if (auth.status === 401 || !auth.body.AccessToken) {
       record("refused");

@@ -154,7 +154,13 @@ export async function wireDownloadClient(run: WireRun, app: "sonarr" | "radarr",
   const clients = await client.get<DownloadClient[]>(`${api}/downloadclient`);
   const isQbt = (c: DownloadClient) => c.implementation === "QBittorrent";
   const pointsHere = (c: DownloadClient) => isLocalHost(field(c, "host")) && Number(field(c, "port")) === port;
-  const owned = clients.find((c) => isQbt(c) && pointsHere(c)) ?? clients.find((c) => isQbt(c) && isLocalHost(field(c, "host")) && sameName(c.name, CLIENT_NAME));
+  // Of several clients on this qBittorrent, the one named as the job names it, then an enabled one: never a retired duplicate.
+  const here = clients.filter((c) => isQbt(c) && pointsHere(c));
+  const owned =
+    here.find((c) => sameName(c.name, CLIENT_NAME)) ??
+    here.find((c) => c.enable === true) ??
+    here[0] ??
+    clients.find((c) => isQbt(c) && isLocalHost(field(c, "host")) && sameName(c.name, CLIENT_NAME));
   const desired = { host, port, useSsl: false, urlBase: "", [categoryField]: category };
   const newName = freeName(clients, CLIENT_NAME);
   const describe = `download client ${q(newName)}: qBittorrent at ${host}:${port}, category ${q(category)}, Remove Completed off`;
@@ -229,8 +235,12 @@ export async function wireApplications(run: WireRun, client: AppClient, config: 
   const asResource = ({ enable: _enable, ...rest }: Application): Application => rest;
   for (const wanted of config.prowlarr.applications) {
     const implementation = APPLICATION_IMPLEMENTATION[wanted.app];
+    // Of several applications for this app, the one named as in the spec, then one that syncs: never a retired duplicate.
+    const here = existing.filter((a) => a.implementation === implementation && !owned.has(a) && sameLocalApp(field(a, "baseUrl"), wanted.baseUrl));
     const mine =
-      existing.find((a) => a.implementation === implementation && !owned.has(a) && sameLocalApp(field(a, "baseUrl"), wanted.baseUrl)) ??
+      here.find((a) => sameName(a.name, wanted.name)) ??
+      here.find((a) => a.syncLevel !== "disabled") ??
+      here[0] ??
       existing.find((a) => a.implementation === implementation && !owned.has(a) && sameName(a.name, wanted.name) && isLocalHost(hostOf(field(a, "baseUrl"))));
     const desired = { prowlarrUrl: wanted.prowlarrUrl, baseUrl: wanted.baseUrl };
     if (!mine) {

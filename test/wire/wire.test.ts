@@ -364,6 +364,19 @@ describe("wire owns only what the spec declares (adversary, issue 13; fakes: mod
     expect((await runWire(s)).writes).toEqual(noWrites);
   });
 
+  it("of two clients on this host's qBittorrent, the one named as the job names it is kept and a retired duplicate left alone (fifth adversary round)", async () => {
+    const s = await stack();
+    await runWire(s);
+    const retired = { ...qbtClient(s.sonarr, "A old qbt", "localhost"), enable: false };
+    retired.fields = retired.fields.map((f) => (f.name === "tvCategory" ? { ...f, value: "tv-old" } : f));
+    expect((post(s.sonarr, "/api/v3/downloadclient", retired) as { status: number }).status).toBeLessThan(300);
+    const run = await runWire(s);
+    expect(run.writes.sonarr).toEqual([]);
+    const old = s.sonarr.state.downloadClients.find((c) => c.name === "A old qbt")!;
+    expect([old.enable, old.settings.tvCategory]).toEqual([false, "tv-old"]);
+    expect(run.lines.some((l) => l.startsWith(`warning: Sonarr: download client "A old qbt" (QBittorrent, also this host's qBittorrent)`))).toBe(true);
+  });
+
   it("Prowlarr's own Sonarr application under another name and 127.0.0.1 is recognised, not doubled", async () => {
     const s = await stack();
     await runWire(s);
