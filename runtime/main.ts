@@ -29,7 +29,8 @@ Commands:
   categories   Create qBittorrent's download categories with their save paths
   wire         Set up Sonarr, Radarr, Prowlarr and Jellyfin as the spec declares: logins,
                download client, root folders, Prowlarr's apps, Jellyfin's wizard and libraries;
-               reads its API keys and passwords from MP_* environment variables
+               reads its API keys and passwords from $CREDENTIALS_DIRECTORY (the unit's
+               LoadCredential=), or from MP_SONARR_API_KEY, MP_SONARR_PASSWORD, … when run by hand
   attention    List the items upload set aside after failing the same way repeatedly
   retry KEY    Clear a set-aside item so the next upload run tries it again
   check-config Validate the config file and print it
