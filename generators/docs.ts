@@ -6,7 +6,7 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { projectPath } from "./paths.ts";
 import { generatedHeader, type GenerateContext, type GeneratedFile } from "./context.ts";
-import { b2RemotePath, rcListen, SECRET_FILES, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, WIRE_STATE_DIRECTORY, wireCredentials, type SecretFile, type ServiceModel, type TimerModel } from "./model/units.ts";
+import { b2RemotePath, categoryUsedBy, rcListen, SECRET_FILES, SECURITY_EXPOSURE, TARGETS, UNITS, unitsModel, WIRE_STATE_DIRECTORY, wireCredentials, type SecretFile, type ServiceModel, type TimerModel } from "./model/units.ts";
 import { EVERY_ADDRESS, listeners } from "./model/ports.ts";
 import { secretReaders } from "./secrets.ts";
 import { RCLONE_FLAGS, isKnownRcloneFlag } from "../spec/rclone-flags.ts";
@@ -37,11 +37,10 @@ export function generateDocs(ctx: GenerateContext): GeneratedFile {
   const width = Math.max(...monitoring.map((m) => m.command.length)) + 2;
   const library = sources.filter((s) => s.kind === "library");
   /** A setup step for Sonarr or Radarr: its download category and its library root. */
-  const categoryOf = (app: "sonarr" | "radarr") => Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === app)?.[0] ?? "";
   const login = (app: keyof typeof spec.apps) => `login ${mdCode(spec.apps[app].login.user)}, password from sops (${mdCode(spec.apps[app].login.password.sopsKey)})`;
   const arrSteps = (app: "sonarr" | "radarr", title: string): string[][] => [
     [`${title}: set an authentication method`, `Forms from the first start (${mdCode(`${app.toUpperCase()}__AUTH__METHOD`)}); the wire job creates the ${login(app)}`],
-    [`${title}: add qBittorrent as a download client`, `the wire job: host ${mdCode("localhost")}, port ${spec.endpoints.qbittorrentWebui.port}, category ${mdCode(categoryOf(app))}, Remove Completed off (cleanup decides when a torrent leaves qBittorrent)`],
+    [`${title}: add qBittorrent as a download client`, `the wire job: host ${mdCode("localhost")}, port ${spec.endpoints.qbittorrentWebui.port}, category ${mdCode(categoryUsedBy(spec, app))}, Remove Completed off (cleanup decides when a torrent leaves qBittorrent)`],
     [`${title}: set the root folder`, `the wire job: ${spec.apps[app].rootFolders.map(mdCode).join(", ")} (${mdCode(`apps.${app}.rootFolders`)})`],
   ];
   const schedule = (t: TimerModel) => `every ${t.timerConfig.OnUnitActiveSec} (${t.timerConfig.OnBootSec} after boot)`;

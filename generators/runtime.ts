@@ -6,7 +6,7 @@ import { build } from "esbuild";
 import { z } from "zod";
 import { PROJECT_ROOT, projectPath } from "./paths.ts";
 import type { GenerateContext, GeneratedFile } from "./context.ts";
-import { b2RemotePath, flagArgs, RUNTIME_DIRECTORY, STATE_DIRECTORY, WIRE_STATE_DIRECTORY, WIRE_WAIT_SECONDS } from "./model/units.ts";
+import { b2RemotePath, categoryUsedBy, flagArgs, RUNTIME_DIRECTORY, STATE_DIRECTORY, WIRE_STATE_DIRECTORY, WIRE_WAIT_SECONDS } from "./model/units.ts";
 import { durationToSeconds } from "../spec/syntax.ts";
 import { RuntimeConfig, type RuntimeConfigModel, type WireConfigModel } from "../runtime/config.ts";
 
@@ -51,13 +51,12 @@ function wireConfig(ctx: GenerateContext): WireConfigModel {
   const local = (port: number) => `http://127.0.0.1:${port}`;
   // What Prowlarr and Sonarr call each other: the seed's values (Settings > Apps).
   const seen = (port: number) => `http://localhost:${port}`;
-  const categoryOf = (app: "sonarr" | "radarr") => Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === app)![0];
   return {
     stateDir: `/var/lib/${WIRE_STATE_DIRECTORY}`,
     waitSeconds: WIRE_WAIT_SECONDS,
     qbittorrent: { host: "localhost", port: spec.endpoints.qbittorrentWebui.port },
-    sonarr: { url: local(spec.endpoints.sonarr.port), user: spec.apps.sonarr.login.user, category: categoryOf("sonarr"), rootFolders: [...spec.apps.sonarr.rootFolders] },
-    radarr: { url: local(spec.endpoints.radarr.port), user: spec.apps.radarr.login.user, category: categoryOf("radarr"), rootFolders: [...spec.apps.radarr.rootFolders] },
+    sonarr: { url: local(spec.endpoints.sonarr.port), user: spec.apps.sonarr.login.user, category: categoryUsedBy(spec, "sonarr"), rootFolders: [...spec.apps.sonarr.rootFolders] },
+    radarr: { url: local(spec.endpoints.radarr.port), user: spec.apps.radarr.login.user, category: categoryUsedBy(spec, "radarr"), rootFolders: [...spec.apps.radarr.rootFolders] },
     prowlarr: {
       url: local(spec.endpoints.prowlarr.port),
       user: spec.apps.prowlarr.login.user,

@@ -6,6 +6,7 @@
 import type { RuntimeConfigModel } from "./config.ts";
 import { log, q } from "./log.ts";
 import { QbittorrentClient, QbittorrentError, readCredentials } from "./qbittorrent.ts";
+import { attemptsIn, waitForAnswer } from "./wait.ts";
 
 export function clientFor(config: RuntimeConfigModel): QbittorrentClient {
   const credentials = config.qbittorrent.credentialsFile ? readCredentials(config.qbittorrent.credentialsFile) : undefined;
@@ -13,21 +14,14 @@ export function clientFor(config: RuntimeConfigModel): QbittorrentClient {
 }
 
 /** Polls until qBittorrent answers, every `intervalMs`, for at most `waitSeconds`. */
-export async function waitForQbittorrent(client: QbittorrentClient, waitSeconds: number, intervalMs = 2000): Promise<string> {
-  const deadline = Date.now() + waitSeconds * 1000;
-  let attempts = 0;
-  for (;;) {
-    attempts++;
-    try {
-      return await client.version();
-    } catch (error) {
-      if (!(error instanceof QbittorrentError) || Date.now() + intervalMs > deadline) {
-        throw new QbittorrentError(`${(error as Error).message}; gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
-      }
-      if (attempts === 1) log.info(`categories: waiting for qBittorrent at ${client.url}`);
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
+export function waitForQbittorrent(client: QbittorrentClient, waitSeconds: number, intervalMs = 2000): Promise<string> {
+  return waitForAnswer(() => client.version(), {
+    waitSeconds,
+    intervalMs,
+    retryable: (error) => error instanceof QbittorrentError,
+    onFirstWait: () => log.info(`categories: waiting for qBittorrent at ${client.url}`),
+    gaveUp: (error, attempts) => new QbittorrentError(`${(error as Error).message}; gave up after ${attemptsIn(attempts, waitSeconds)}`),
+  });
 }
 
 export async function categories(config: RuntimeConfigModel, options: { dryRun: boolean }): Promise<number> {

@@ -57,10 +57,15 @@ export async function runJob<S>(name: "upload" | "cleanup", config: RuntimeConfi
     outcome = await body(ctx);
   });
   if (!ran || !outcome) return { exitCode: 0, summary, locked: true };
-  const line = `${name} ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${outcome.parts.join(", ")}`;
+  sayFinished(name, options.dryRun, started, outcome);
+  return { exitCode: outcome.failed ? 1 : 0, summary, locked: false };
+}
+
+/** The one line each job's run ends with: a warning when something failed. */
+export function sayFinished(name: string, dryRun: boolean, startedMs: number, outcome: JobOutcome): void {
+  const line = `${name} ${dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - startedMs)}: ${outcome.parts.join(", ")}`;
   if (outcome.failed) log.warn(line);
   else log.info(line);
-  return { exitCode: outcome.failed ? 1 : 0, summary, locked: false };
 }
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

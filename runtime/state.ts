@@ -14,8 +14,11 @@ export class StateError extends Error {
   override name = "StateError";
 }
 
-/** Reads a document; a missing file is `undefined`, a damaged one is an error naming the file (never silently empty). */
-export function readState(path: string): unknown {
+/**
+ * Reads a document; a missing file is `undefined`, a damaged one is an error naming the file (never
+ * silently empty) and `remedy`, what the reader can do about it.
+ */
+export function readState(path: string, remedy = "move it aside to start over (uploads are then checked again against the remote)"): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -26,15 +29,16 @@ export function readState(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new StateError(`${path} is damaged (not JSON); move it aside to start over (uploads are then checked again against the remote)`);
+    throw new StateError(`${path} is damaged (not JSON); ${remedy}`);
   }
 }
 
-export function writeState(path: string, data: unknown): void {
+/** Writes a document crash-safely; `mode` 0600 for one that holds a secret (the wire job's session). */
+export function writeState(path: string, data: unknown, mode = 0o640): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${path.split("/").pop()}.tmp-${process.pid}`);
   try {
-    const fd = openSync(temp, "w", 0o640);
+    const fd = openSync(temp, "w", mode);
     try {
       writeSync(fd, `${JSON.stringify(data)}\n`);
       fsyncSync(fd);

@@ -165,6 +165,13 @@ export const RCLONE_CACHE_DIRECTORY = "rclone-b2";
 /** Where the runtime bundle lies inside its installation (the Nix package, or spec.standalone.runtimeDir). */
 export const RUNTIME_BUNDLE_PATH = "lib/media-pipeline.mjs";
 
+/** The qBittorrent category an *arr's download client sets: the one the spec says it uses (rules.ts: exactly one). */
+export function categoryUsedBy(spec: SpecModel, app: "sonarr" | "radarr"): string {
+  const found = Object.entries(spec.qbittorrent.categories).find(([, c]) => c.usedBy === app);
+  if (!found) throw new Error(`spec: no category used by ${app}; spec/rules.ts should have refused it`);
+  return found[0];
+}
+
 /** The bucket as rclone names it: `remote:bucket`. */
 export const b2RemotePath = (spec: SpecModel): string => `${spec.b2.remote}:${spec.b2.bucket}`;
 

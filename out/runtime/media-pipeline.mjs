@@ -7,7 +7,7 @@ var __export = (target, all) => {
 };
 
 // runtime/main.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 import { parseArgs } from "node:util";
 
 // node_modules/zod/v4/classic/external.js
@@ -20141,26 +20141,36 @@ var QbittorrentClient = class {
   }
 };
 
+// runtime/wait.ts
+async function waitForAnswer(probe, options) {
+  const deadline = Date.now() + options.waitSeconds * 1e3;
+  let attempts = 0;
+  for (; ; ) {
+    attempts++;
+    try {
+      return await probe();
+    } catch (error62) {
+      if (!options.retryable(error62) || Date.now() + options.intervalMs > deadline) throw options.gaveUp(error62, attempts);
+      if (attempts === 1) options.onFirstWait();
+      await new Promise((r) => setTimeout(r, options.intervalMs));
+    }
+  }
+}
+var attemptsIn = (attempts, waitSeconds) => `${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`;
+
 // runtime/categories.ts
 function clientFor(config2) {
   const credentials = config2.qbittorrent.credentialsFile ? readCredentials(config2.qbittorrent.credentialsFile) : void 0;
   return new QbittorrentClient(config2.qbittorrent.url, credentials);
 }
-async function waitForQbittorrent(client, waitSeconds, intervalMs = 2e3) {
-  const deadline = Date.now() + waitSeconds * 1e3;
-  let attempts = 0;
-  for (; ; ) {
-    attempts++;
-    try {
-      return await client.version();
-    } catch (error62) {
-      if (!(error62 instanceof QbittorrentError) || Date.now() + intervalMs > deadline) {
-        throw new QbittorrentError(`${error62.message}; gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
-      }
-      if (attempts === 1) log.info(`categories: waiting for qBittorrent at ${client.url}`);
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
+function waitForQbittorrent(client, waitSeconds, intervalMs = 2e3) {
+  return waitForAnswer(() => client.version(), {
+    waitSeconds,
+    intervalMs,
+    retryable: (error62) => error62 instanceof QbittorrentError,
+    onFirstWait: () => log.info(`categories: waiting for qBittorrent at ${client.url}`),
+    gaveUp: (error62, attempts) => new QbittorrentError(`${error62.message}; gave up after ${attemptsIn(attempts, waitSeconds)}`)
+  });
 }
 async function categories(config2, options) {
   const client = clientFor(config2);
@@ -20199,7 +20209,7 @@ import { dirname, join } from "node:path";
 var StateError = class extends Error {
   name = "StateError";
 };
-function readState(path) {
+function readState(path, remedy = "move it aside to start over (uploads are then checked again against the remote)") {
   let text;
   try {
     text = readFileSync2(path, "utf8");
@@ -20210,14 +20220,14 @@ function readState(path) {
   try {
     return JSON.parse(text);
   } catch {
-    throw new StateError(`${path} is damaged (not JSON); move it aside to start over (uploads are then checked again against the remote)`);
+    throw new StateError(`${path} is damaged (not JSON); ${remedy}`);
   }
 }
-function writeState(path, data) {
+function writeState(path, data, mode = 416) {
   mkdirSync(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${path.split("/").pop()}.tmp-${process.pid}`);
   try {
-    const fd = openSync(temp, "w", 416);
+    const fd = openSync(temp, "w", mode);
     try {
       writeSync(fd, `${JSON.stringify(data)}
 `);
@@ -20390,10 +20400,13 @@ async function runJob(name, config2, options, summary, body) {
     outcome = await body(ctx);
   });
   if (!ran || !outcome) return { exitCode: 0, summary, locked: true };
-  const line = `${name} ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${outcome.parts.join(", ")}`;
+  sayFinished(name, options.dryRun, started, outcome);
+  return { exitCode: outcome.failed ? 1 : 0, summary, locked: false };
+}
+function sayFinished(name, dryRun, startedMs, outcome) {
+  const line = `${name} ${dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - startedMs)}: ${outcome.parts.join(", ")}`;
   if (outcome.failed) log.warn(line);
   else log.info(line);
-  return { exitCode: outcome.failed ? 1 : 0, summary, locked: false };
 }
 var plural2 = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -21632,7 +21645,7 @@ var UsageError = class extends Error {
 };
 
 // runtime/wire/index.ts
-import { existsSync as existsSync2, readFileSync as readFileSync5, statSync } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync4, statSync } from "node:fs";
 import { join as join11 } from "node:path";
 
 // runtime/wire/http.ts
@@ -21710,29 +21723,19 @@ function describeBody(text) {
 }
 var RefusedError = class extends WireError {
 };
-async function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
-  const deadline = Date.now() + waitSeconds * 1e3;
-  let attempts = 0;
-  for (; ; ) {
-    attempts++;
-    try {
-      await probe();
-      return;
-    } catch (error62) {
-      const retryable = error62 instanceof NotUpYet;
-      if (!retryable || Date.now() + intervalMs > deadline) {
-        if (!retryable) throw error62;
-        throw new WireError(`${error62.message}; gave up waiting for ${app} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
-      }
-      if (attempts === 1) onWait();
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
+function waitUntilUp(app, waitSeconds, probe, onWait, intervalMs = 2e3) {
+  return waitForAnswer(probe, {
+    waitSeconds,
+    intervalMs,
+    retryable: (error62) => error62 instanceof NotUpYet,
+    onFirstWait: onWait,
+    gaveUp: (error62, attempts) => error62 instanceof NotUpYet ? new WireError(`${error62.message}; gave up waiting for ${app} after ${attemptsIn(attempts, waitSeconds)}`) : error62
+  });
 }
 
 // runtime/wire/jellyfin.ts
 import { createHash as createHash2 } from "node:crypto";
-import { accessSync, constants, mkdirSync as mkdirSync3, readFileSync as readFileSync4, renameSync as renameSync4, writeFileSync as writeFileSync2 } from "node:fs";
+import { accessSync, constants, mkdirSync as mkdirSync3 } from "node:fs";
 import { join as join10 } from "node:path";
 var NAME = "Jellyfin";
 function authorization(token) {
@@ -21748,18 +21751,27 @@ async function probeJellyfin(client) {
 }
 var MAX_REFUSALS = 2;
 var stateFile = (dir) => join10(dir, "jellyfin.json");
-function readState2(dir) {
+var REMOVE_IT = "remove it and the job logs in again";
+function readJellyfinState(dir) {
   let data;
   try {
-    data = JSON.parse(readFileSync4(stateFile(dir), "utf8"));
+    data = readState(stateFile(dir), REMOVE_IT);
   } catch (error62) {
-    if (error62.code === "ENOENT") return {};
-    throw new WireError(`cannot read ${stateFile(dir)}: ${error62.message}; remove it and the job logs in again`);
+    if (error62 instanceof StateError) throw new WireError(`${error62.message}${error62.message.endsWith(REMOVE_IT) ? "" : `; ${REMOVE_IT}`}`);
+    throw error62;
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
+  if (data === void 0) return {};
+  if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; ${REMOVE_IT}`);
   const { token, refused } = data;
   const entries = (Array.isArray(refused) ? refused : []).filter((r) => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string").map((r) => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" || r.why === "disabled" ? r.why : "refused" }));
   return { ...typeof token === "string" && token ? { token } : {}, ...entries.length > 0 ? { refused: entries } : {} };
+}
+function writeJellyfinState(dir, state) {
+  try {
+    writeState(stateFile(dir), state, 384);
+  } catch (error62) {
+    throw error62 instanceof StateError ? new WireError(error62.message) : error62;
+  }
 }
 function ensureWritable(dir) {
   try {
@@ -21768,12 +21780,6 @@ function ensureWritable(dir) {
   } catch (error62) {
     throw new WireError(`cannot keep the job's state in ${dir} (${error62.code ?? String(error62)}); without it a refused password would be tried at every run, so the job does not log in`);
   }
-}
-function writeState2(dir, state) {
-  const file2 = stateFile(dir);
-  writeFileSync2(`${file2}.tmp`, `${JSON.stringify(state)}
-`, { mode: 384 });
-  renameSync4(`${file2}.tmp`, file2);
 }
 var fingerprint2 = (user, password) => createHash2("sha256").update(`${user}\0${password}`).digest("hex");
 async function wireJellyfin(run2, url2, config2, password, options) {
@@ -21808,7 +21814,7 @@ async function wireJellyfin(run2, url2, config2, password, options) {
     }
     return;
   }
-  const kept = await login.keptToken(url2);
+  const kept = await login.keptToken();
   if (kept) return wireLibraries(run2, jellyfinClient(url2, kept), config2, options);
   if (run2.dryRun) {
     const blocked = login.blocked();
@@ -21833,16 +21839,17 @@ var Login = class {
   password;
   stateDir;
   sha256;
-  async keptToken(url2) {
-    const { token } = readState2(this.stateDir);
+  /** The kept session's token while Jellyfin still takes it (`GET /Users/Me`, 401 once it is gone). */
+  async keptToken() {
+    const { token } = readJellyfinState(this.stateDir);
     if (!token) return void 0;
-    const check2 = await jellyfinClient(url2, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
+    const check2 = await jellyfinClient(this.anonymous.baseUrl, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
     return check2.status === 200 ? token : void 0;
   }
   /** Clears the refusals and keeps the session, if any (it is checked before each use). */
   forgetRefusals() {
-    const { token } = readState2(this.stateDir);
-    writeState2(this.stateDir, token ? { token } : {});
+    const { token } = readJellyfinState(this.stateDir);
+    writeJellyfinState(this.stateDir, token ? { token } : {});
   }
   /**
    * Why the job will not log in now, if it will not: this password was refused (or left unanswered)
@@ -21850,7 +21857,7 @@ var Login = class {
    * in the web UI comes first, because only a good login resets Jellyfin's count of failures.
    */
   blocked() {
-    const refused = readState2(this.stateDir).refused ?? [];
+    const refused = readJellyfinState(this.stateDir).refused ?? [];
     const retry2 = `sign in once in Jellyfin's web UI as ${q(this.user)} with the password from sops (only a good login resets Jellyfin's count of failures), then remove ${stateFile(this.stateDir)} (just wire-retry-login)`;
     const before = refused.find((r) => r.sha256 === this.sha256);
     if (before?.why === "disabled") return `Jellyfin answered the job's login as ${q(this.user)} at ${before.at} that the account is disabled. An administrator can enable it in Dashboard > Users > ${this.user} > Profile; then ${retry2}`;
@@ -21870,12 +21877,12 @@ var Login = class {
     }
   }
   async loginOnce(refusedMessage) {
-    const { token } = readState2(this.stateDir);
-    if (token && (await jellyfinClient(this.anonymous.baseUrl, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 })).status === 200) return token;
+    const kept = await this.keptToken();
+    if (kept) return kept;
     const blocked = this.blocked();
     if (blocked) throw new WireError(blocked);
-    const refused = readState2(this.stateDir).refused ?? [];
-    const record3 = (why) => writeState2(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: (/* @__PURE__ */ new Date()).toISOString(), why }] });
+    const refused = readJellyfinState(this.stateDir).refused ?? [];
+    const record3 = (why) => writeJellyfinState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: (/* @__PURE__ */ new Date()).toISOString(), why }] });
     const body = { Username: this.user, Pw: this.password };
     let auth;
     try {
@@ -21892,7 +21899,7 @@ var Login = class {
       record3("refused");
       throw new WireError(`${refusedMessage}; the job does not try this password again (if it is the right one, sign in once in Jellyfin's web UI with it, then just wire-retry-login)`);
     }
-    writeState2(this.stateDir, { token: auth.body.AccessToken });
+    writeJellyfinState(this.stateDir, { token: auth.body.AccessToken });
     return auth.body.AccessToken;
   }
 };
@@ -22190,7 +22197,7 @@ function readWireSecrets(env) {
     if (!dir) return env[WIRE_ENV[key]] || void 0;
     const file2 = join11(dir, WIRE_CREDENTIALS[key]);
     if (!existsSync2(file2)) return void 0;
-    return readFileSync5(file2, "utf8").replace(/\n$/, "") || void 0;
+    return readFileSync4(file2, "utf8").replace(/\n$/, "") || void 0;
   };
   const values = Object.fromEntries(keys.map((k) => [k, read(k)]));
   const missing = keys.filter((k) => values[k] === void 0);
@@ -22261,9 +22268,7 @@ async function wire(config2, options) {
     `${run2.pending} waiting for a folder`,
     failed ? `failed: ${run2.failed.join(", ")}` : "every app answered"
   ];
-  const line = `wire ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${parts.join(", ")}`;
-  if (failed) log.warn(line);
-  else log.info(line);
+  sayFinished("wire", options.dryRun, started, { parts, failed });
   return { exitCode: failed ? 1 : 0, changes: run2.changes, reported: run2.reported, pending: run2.pending, failed: run2.failed };
 }
 
@@ -22294,7 +22299,7 @@ Exit codes: 0 success, 1 a job failed (wire: an app failed; the others are still
 function loadConfig(file2) {
   let text;
   try {
-    text = readFileSync6(file2, "utf8");
+    text = readFileSync5(file2, "utf8");
   } catch (error62) {
     throw new UsageError(`cannot read config ${file2}: ${error62.code ?? String(error62)}`);
   }

@@ -2,6 +2,7 @@
  * The wire job's HTTP client: one per app, every call bounded by a timeout, every unexpected answer
  * one sentence naming the app, the call and what came back.
  */
+import { attemptsIn, waitForAnswer } from "../wait.ts";
 
 export class WireError extends Error {}
 /** The app did not answer, or answered that it is still starting (503): worth asking again while it starts. */
@@ -105,23 +106,13 @@ function describeBody(text: string): string {
 /** The app is up but refuses us (a wrong API key): waiting will not help. */
 export class RefusedError extends WireError {}
 
-/** Polls `probe` until it succeeds, every `intervalMs`, for at most `waitSeconds`. */
-export async function waitUntilUp(app: string, waitSeconds: number, probe: () => Promise<void>, onWait: () => void, intervalMs = 2000): Promise<void> {
-  const deadline = Date.now() + waitSeconds * 1000;
-  let attempts = 0;
-  for (;;) {
-    attempts++;
-    try {
-      await probe();
-      return;
-    } catch (error) {
-      const retryable = error instanceof NotUpYet;
-      if (!retryable || Date.now() + intervalMs > deadline) {
-        if (!retryable) throw error;
-        throw new WireError(`${(error as Error).message}; gave up waiting for ${app} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${waitSeconds}s`);
-      }
-      if (attempts === 1) onWait();
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
+/** Asks `probe` until the app answers, waiting out only NotUpYet; a refusal or an unexpected answer ends it at once. */
+export function waitUntilUp(app: string, waitSeconds: number, probe: () => Promise<void>, onWait: () => void, intervalMs = 2000): Promise<void> {
+  return waitForAnswer(probe, {
+    waitSeconds,
+    intervalMs,
+    retryable: (error) => error instanceof NotUpYet,
+    onFirstWait: onWait,
+    gaveUp: (error, attempts) => (error instanceof NotUpYet ? new WireError(`${error.message}; gave up waiting for ${app} after ${attemptsIn(attempts, waitSeconds)}`) : error),
+  });
 }

@@ -9,7 +9,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { RuntimeConfigModel, WireConfigModel } from "../config.ts";
-import { formatSeconds, log } from "../log.ts";
+import { sayFinished } from "../job.ts";
+import { log } from "../log.ts";
 import { UsageError } from "../usage.ts";
 import { WireError, waitUntilUp } from "./http.ts";
 import { jellyfinClient, probeJellyfin, wireJellyfin } from "./jellyfin.ts";
@@ -130,9 +131,7 @@ export async function wire(config: RuntimeConfigModel, options: WireOptions): Pr
     `${run.pending} waiting for a folder`,
     failed ? `failed: ${run.failed.join(", ")}` : "every app answered",
   ];
-  const line = `wire ${options.dryRun ? "(dry run) " : ""}finished in ${formatSeconds(Date.now() - started)}: ${parts.join(", ")}`;
-  if (failed) log.warn(line);
-  else log.info(line);
+  sayFinished("wire", options.dryRun, started, { parts, failed });
   return { exitCode: failed ? 1 : 0, changes: run.changes, reported: run.reported, pending: run.pending, failed: run.failed };
 }
 export { WIRE_CREDENTIALS, WIRE_ENV };

@@ -17,10 +17,11 @@ import type {
   VirtualFolderInfo,
 } from "@jellyfin/sdk/lib/generated-client/models/index.js";
 import { createHash } from "node:crypto";
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { acquireLock } from "../lock.ts";
 import { q } from "../log.ts";
+import { readState, StateError, writeState } from "../state.ts";
 import type { WireConfigModel } from "../config.ts";
 import { AppClient, WireError } from "./http.ts";
 import type { WireRun } from "./plan.ts";
@@ -77,20 +78,32 @@ interface JellyfinState {
  */
 const MAX_REFUSALS = 2;
 const stateFile = (dir: string) => join(dir, "jellyfin.json");
-function readState(dir: string): JellyfinState {
+const REMOVE_IT = "remove it and the job logs in again";
+
+/** The kept state, through the runtime's crash-safe state files; anything else in the file is named, not guessed at. */
+function readJellyfinState(dir: string): JellyfinState {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(stateFile(dir), "utf8"));
+    data = readState(stateFile(dir), REMOVE_IT);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw new WireError(`cannot read ${stateFile(dir)}: ${(error as Error).message}; remove it and the job logs in again`);
+    if (error instanceof StateError) throw new WireError(`${error.message}${error.message.endsWith(REMOVE_IT) ? "" : `; ${REMOVE_IT}`}`);
+    throw error;
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; remove it and the job logs in again`);
+  if (data === undefined) return {};
+  if (!data || typeof data !== "object" || Array.isArray(data)) throw new WireError(`${stateFile(dir)} is not what the job writes; ${REMOVE_IT}`);
   const { token, refused } = data as Record<string, unknown>;
   const entries = (Array.isArray(refused) ? refused : [])
     .filter((r): r is Refusal => !!r && typeof r === "object" && typeof r.sha256 === "string" && typeof r.user === "string" && typeof r.at === "string")
     .map((r): Refusal => ({ user: r.user, sha256: r.sha256, at: r.at, why: r.why === "no answer" || r.why === "disabled" ? r.why : "refused" }));
   return { ...(typeof token === "string" && token ? { token } : {}), ...(entries.length > 0 ? { refused: entries } : {}) };
+}
+/** Only the job's account reads the folder (0700); the file holds a session token, so 0600 as well. */
+function writeJellyfinState(dir: string, state: JellyfinState): void {
+  try {
+    writeState(stateFile(dir), state, 0o600);
+  } catch (error) {
+    throw error instanceof StateError ? new WireError(error.message) : error;
+  }
 }
 /** The state folder exists and takes a file: checked before any login, so a refusal can always be kept. */
 function ensureWritable(dir: string): void {
@@ -100,11 +113,6 @@ function ensureWritable(dir: string): void {
   } catch (error) {
     throw new WireError(`cannot keep the job's state in ${dir} (${(error as NodeJS.ErrnoException).code ?? String(error)}); without it a refused password would be tried at every run, so the job does not log in`);
   }
-}
-function writeState(dir: string, state: JellyfinState): void {
-  const file = stateFile(dir);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
 }
 const fingerprint = (user: string, password: string) => createHash("sha256").update(`${user}\0${password}`).digest("hex");
 
@@ -147,7 +155,7 @@ export async function wireJellyfin(run: WireRun, url: string, config: WireConfig
     return;
   }
 
-  const kept = await login.keptToken(url);
+  const kept = await login.keptToken();
   if (kept) return wireLibraries(run, jellyfinClient(url, kept), config, options);
   if (run.dryRun) {
     // Each failed login counts toward Jellyfin's lockout, and a good one adds a session.
@@ -177,17 +185,18 @@ class Login {
     this.sha256 = fingerprint(user, password);
   }
 
-  async keptToken(url: string): Promise<string | undefined> {
-    const { token } = readState(this.stateDir);
+  /** The kept session's token while Jellyfin still takes it (`GET /Users/Me`, 401 once it is gone). */
+  async keptToken(): Promise<string | undefined> {
+    const { token } = readJellyfinState(this.stateDir);
     if (!token) return undefined;
-    const check = await jellyfinClient(url, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
+    const check = await jellyfinClient(this.anonymous.baseUrl, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 });
     return check.status === 200 ? token : undefined;
   }
 
   /** Clears the refusals and keeps the session, if any (it is checked before each use). */
   forgetRefusals(): void {
-    const { token } = readState(this.stateDir);
-    writeState(this.stateDir, token ? { token } : {});
+    const { token } = readJellyfinState(this.stateDir);
+    writeJellyfinState(this.stateDir, token ? { token } : {});
   }
 
   /**
@@ -196,7 +205,7 @@ class Login {
    * in the web UI comes first, because only a good login resets Jellyfin's count of failures.
    */
   blocked(): string | undefined {
-    const refused = readState(this.stateDir).refused ?? [];
+    const refused = readJellyfinState(this.stateDir).refused ?? [];
     const retry = `sign in once in Jellyfin's web UI as ${q(this.user)} with the password from sops (only a good login resets Jellyfin's count of failures), then remove ${stateFile(this.stateDir)} (just wire-retry-login)`;
     const before = refused.find((r) => r.sha256 === this.sha256);
     if (before?.why === "disabled") return `Jellyfin answered the job's login as ${q(this.user)} at ${before.at} that the account is disabled. An administrator can enable it in Dashboard > Users > ${this.user} > Profile; then ${retry}`;
@@ -220,12 +229,12 @@ class Login {
 
   private async loginOnce(refusedMessage: string): Promise<string> {
     // Another run may have logged in while this one waited for the lock: its session is as good.
-    const { token } = readState(this.stateDir);
-    if (token && (await jellyfinClient(this.anonymous.baseUrl, token).call("GET", "/Users/Me", { accept: (s) => s === 200 || s === 401 })).status === 200) return token;
+    const kept = await this.keptToken();
+    if (kept) return kept;
     const blocked = this.blocked();
     if (blocked) throw new WireError(blocked);
-    const refused = readState(this.stateDir).refused ?? [];
-    const record = (why: Refusal["why"]) => writeState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: new Date().toISOString(), why }] });
+    const refused = readJellyfinState(this.stateDir).refused ?? [];
+    const record = (why: Refusal["why"]) => writeJellyfinState(this.stateDir, { refused: [...refused, { user: this.user, sha256: this.sha256, at: new Date().toISOString(), why }] });
     const body: AuthenticateUserByName = { Username: this.user, Pw: this.password };
     let auth: Awaited<ReturnType<AppClient["call"]>> & { body: AuthenticationResult };
     try {
@@ -244,7 +253,7 @@ class Login {
       record("refused");
       throw new WireError(`${refusedMessage}; the job does not try this password again (if it is the right one, sign in once in Jellyfin's web UI with it, then just wire-retry-login)`);
     }
-    writeState(this.stateDir, { token: auth.body.AccessToken });
+    writeJellyfinState(this.stateDir, { token: auth.body.AccessToken });
     return auth.body.AccessToken;
   }
 }
