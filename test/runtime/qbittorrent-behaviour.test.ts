@@ -60,7 +60,17 @@ function tree(dir: string): string[] | "ABSENT" {
   if (!existsSync(dir)) return "ABSENT";
   const out: string[] = [];
   const walk = (rel: string) => {
-    for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    } catch (error) {
+      // A folder qBittorrent removed in the background between its parent's listing and its own: the
+      // tree is changing, which quiet() sees at its next look. Only a vanished subfolder is skipped.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (rel && (code === "ENOENT" || code === "ENOTDIR")) return;
+      throw error;
+    }
+    for (const entry of entries) {
       const path = rel ? `${rel}/${entry.name}` : entry.name;
       out.push(entry.isDirectory() ? `${path}/` : path);
       if (entry.isDirectory()) walk(path);
